@@ -1,0 +1,55 @@
+// Bundles src/main.ts into dist/ha-router.js: one minified ES2023 module for txiki.js 24.12.
+// Fails if the bundle refers to a Node module or global (tjs has neither), and prints its size.
+import { build } from 'esbuild';
+import { chmodSync, readFileSync, writeFileSync } from 'node:fs';
+import { gzipSync } from 'node:zlib';
+
+const pkg = JSON.parse(readFileSync('package.json', 'utf8'));
+const out = 'dist/ha-router.js';
+
+const result = await build({
+	entryPoints: ['src/main.ts'],
+	bundle: true,
+	format: 'esm',
+	platform: 'neutral',
+	target: 'es2023',
+	external: ['tjs:*'],
+	mainFields: ['module', 'main'],
+	minify: true,
+	legalComments: 'none',
+	banner: { js: '#!/usr/bin/tjs run' },
+	define: { __VERSION__: JSON.stringify(pkg.version) },
+	metafile: true,
+	outfile: out,
+	logLevel: 'warning',
+});
+
+const code = readFileSync(out, 'utf8');
+// Node-only names that must never reach the router. Checked on the minified output, so a
+// property named like one (obj.process) is allowed but a free reference is not.
+const forbidden = [
+	[/\bfrom\s*["']node:/, 'a node: import'],
+	[/\bimport\(\s*["']node:/, 'a node: dynamic import'],
+	[/(^|[^.\w$])require\s*\(/, 'require()'],
+	[/(^|[^.\w$])process\s*\./, 'the process global'],
+	[/(^|[^.\w$])Buffer\s*\./, 'the Buffer global'],
+	[/(^|[^.\w$])__dirname\b/, '__dirname'],
+];
+const bad = forbidden.filter(([re]) => re.test(code)).map(([, what]) => what);
+const inputs = Object.keys(result.metafile.inputs).filter((f) => f.startsWith('node:') || f.includes('node_modules/'));
+if (inputs.length) bad.push(`inputs from Node or npm: ${inputs.join(', ')}`);
+if (bad.length) {
+	console.error(`build: ${out} must run on txiki.js but uses ${bad.join('; ')}`);
+	process.exit(1);
+}
+chmodSync(out, 0o755);
+
+const bytes = Buffer.byteLength(code);
+const gz = gzipSync(code, { level: 9 }).length;
+const top = Object.entries(result.metafile.outputs[out].inputs)
+	.sort((a, b) => b[1].bytesInOutput - a[1].bytesInOutput)
+	.slice(0, 12)
+	.map(([f, v]) => `  ${String(v.bytesInOutput).padStart(7)}  ${f}`);
+const report = [`${out}: ${bytes} bytes minified, ${gz} bytes gzip -9`, 'largest inputs:', ...top, ''].join('\n');
+writeFileSync('dist/size.txt', report);
+process.stdout.write(report);

@@ -1,0 +1,42 @@
+// Where ha-router reads and writes on a node. Everything hangs off `root` ('' on a router), so a
+// staging root (--root, tests, the emulated testbed) never touches the host's own files.
+
+export interface Paths {
+	readonly root: string;
+	/** Directory holding the UCI files `ha-router` and `network` (and `keepalived`, `firewall`). */
+	readonly configDir: string;
+	/** argv that runs this program; keepalived's notify line and hotplug glue call it. */
+	readonly self: readonly string[];
+	readonly keepalivedConf: string;
+	readonly conntrackdConf: string;
+	readonly conntrackdSocket: string;
+	readonly conntrackdLock: string;
+	/** Our nftables table as last applied (without a lease address). */
+	readonly nftRuleset: string;
+	/** Runtime state: role, lease, last transition. */
+	readonly runDir: string;
+	readonly stateFile: string;
+	readonly leaseFile: string;
+	readonly lockFile: string;
+	/** keepalived track_file: a number written here adjusts the priority at run time. */
+	readonly trackFile: string;
+}
+
+export function pathsFor(root: string, configDir = `${root}/etc/config`, self: readonly string[] = ['/usr/bin/ha-router']): Paths {
+	const run = `${root}/var/run/ha-router`;
+	return {
+		root,
+		configDir,
+		self,
+		keepalivedConf: `${root}/etc/ha-router/keepalived.conf`,
+		conntrackdConf: `${root}/etc/conntrackd/conntrackd.conf`,
+		conntrackdSocket: `${root}/var/run/conntrackd.ctl`,
+		conntrackdLock: `${root}/var/lock/conntrack.lock`,
+		nftRuleset: `${root}/etc/ha-router/ruleset.nft`,
+		runDir: run,
+		stateFile: `${run}/state.json`,
+		leaseFile: `${run}/lease.json`,
+		lockFile: `${run}/lock`,
+		trackFile: `${run}/priority`,
+	};
+}

@@ -1,0 +1,139 @@
+// The Model: plain, frozen data built from /etc/config/ha-router and /etc/config/network by
+// src/config/, consumed by the pure renderers (src/render/) and planners (src/plan/).
+// This file imports nothing.
+
+export type Family = 4 | 6;
+
+/** An address with its prefix length, e.g. 192.168.1.1/24. `address` is in canonical text form. */
+export interface Cidr {
+	readonly address: string;
+	readonly prefix: number;
+	readonly family: Family;
+}
+
+/** keepalived's states; anything else from the outside is an error, never a guess. */
+export type VrrpState = 'MASTER' | 'BACKUP' | 'FAULT' | 'STOP';
+
+export type Platform = 'auto' | 'openwrt' | 'linux';
+
+export type LogLevel = 'err' | 'warning' | 'notice' | 'info' | 'debug';
+
+/** Where a Model value came from, for messages: file, line and option. */
+export interface Origin {
+	readonly file: string;
+	readonly line: number;
+	/** UCI section id: its name, or @type[n] when anonymous. */
+	readonly section: string;
+	readonly option?: string;
+}
+
+export interface NodeSettings {
+	readonly enabled: boolean;
+	/** keepalived router_id and the name in status output. */
+	readonly name: string;
+	/** VRRP priority, 1..254. */
+	readonly priority: number;
+	/** The state keepalived starts in; MASTER only makes it claim at once when it wins. */
+	readonly initialState: 'MASTER' | 'BACKUP';
+	readonly nopreempt: boolean;
+	/** Seconds before a higher-priority node that came back takes over (0..1000). */
+	readonly preemptDelay: number;
+	/** Init script names started on MASTER in this order, stopped in reverse on leaving it. */
+	readonly services: readonly string[];
+	/** Give each VIP's local route the node's own address as source (on by default). */
+	readonly vipRouteFix: boolean;
+	readonly platform: Platform;
+	readonly logLevel: LogLevel;
+}
+
+export type VrrpAuth =
+	| { readonly type: 'none' }
+	/** PASS (simple password, VRRPv2 only, at most 8 characters) or AH. */
+	| { readonly type: 'pass' | 'ah'; readonly password: string };
+
+export interface Vip extends Cidr {
+	/** The Linux device the address is added to. */
+	readonly device: string;
+}
+
+/** One VRRP instance (keepalived vrrp_instance), from a `config vrrp '<name>'` section. */
+export interface VrrpGroup {
+	/** The UCI section name; also the keepalived instance name. */
+	readonly name: string;
+	/** Logical interface in /etc/config/network (e.g. 'lan'). */
+	readonly interface: string;
+	/** Its Linux device (e.g. 'br-lan'), resolved from /etc/config/network. */
+	readonly device: string;
+	/** This node's own address on that interface (the VRRP source and VIP route source). */
+	readonly address: Cidr;
+	readonly vrid: number;
+	readonly version: 2 | 3;
+	/** Advertisement interval in milliseconds (v3: 10..40950 in steps of 10; v2: whole seconds). */
+	readonly advertIntMs: number;
+	/** Unicast peers; empty means multicast. */
+	readonly unicastPeers: readonly string[];
+	readonly auth: VrrpAuth;
+	readonly vips: readonly Vip[];
+	/** Devices whose link failure puts the instance into FAULT. */
+	readonly trackInterfaces: readonly string[];
+	readonly origin: Origin;
+}
+
+export type MacvlanMode = 'private' | 'vepa' | 'bridge' | 'passthru';
+
+/** The WAN both nodes share: a macvlan with one MAC, so the standby gets the same DHCP lease. */
+export interface SharedWan {
+	/** Logical netifd interface (e.g. 'wan'), kept `auto '0'`: only the MASTER brings it up. */
+	readonly interface: string;
+	/** The macvlan device name (e.g. 'hawan'). */
+	readonly device: string;
+	/** The physical WAN port the macvlan sits on (e.g. 'eth1', 'wan'). */
+	readonly parent: string;
+	/** The shared MAC, lower case, colon separated. */
+	readonly macaddr: string;
+	readonly mode: MacvlanMode;
+	readonly proto: 'dhcp';
+	/** A known address to request at takeover so no DHCP discovery is needed. */
+	readonly requestAddress: string | null;
+	/** Source subnets translated to the WAN address; defaults to every VRRP interface's subnet. */
+	readonly snatSources: readonly Cidr[];
+}
+
+/** Connection-state replication with conntrackd (FTFW). */
+export interface StateSync {
+	/** Logical interface of the sync link: a dedicated one or the LAN. */
+	readonly interface: string;
+	readonly device: string;
+	/** This node's address on the sync link. */
+	readonly localAddress: string;
+	/** The peer's address on the sync link (unicast UDP); null with multicast. */
+	readonly peerAddress: string | null;
+	readonly transport: 'udp' | 'multicast';
+	/** Multicast group when transport is multicast (default 225.0.0.50). */
+	readonly multicastGroup: string;
+	/** UDP port (unicast) or multicast Group number. */
+	readonly port: number;
+	/** conntrackd's external cache: false = DisableExternalCache on (states go straight to the kernel). */
+	readonly externalCache: boolean;
+}
+
+export interface Model {
+	readonly node: NodeSettings;
+	/** Sorted by name. */
+	readonly groups: readonly VrrpGroup[];
+	readonly wan: SharedWan | null;
+	readonly sync: StateSync | null;
+}
+
+export type Severity = 'error' | 'warning';
+
+/** A configuration problem: data, never an exception. */
+export interface Issue {
+	readonly severity: Severity;
+	/** Stable SCREAMING_CASE code, e.g. UNKNOWN_OPTION, VRID_RANGE. */
+	readonly code: string;
+	readonly at: Origin;
+	readonly value?: string;
+	/** What is wrong and what would be valid. */
+	readonly message: string;
+}

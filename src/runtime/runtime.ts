@@ -1,0 +1,82 @@
+// The runtime seam: every effect on the host goes through this small interface.
+// src/runtime/tjs.ts implements it on txiki.js (the only file that touches `tjs.*`);
+// test/support/node-runtime.ts implements it on Node for unit tests.
+
+export interface SpawnOptions {
+	/** Bytes or text written to the child's stdin, which is then closed. */
+	input?: string | Uint8Array;
+	/** Kill the child (SIGKILL) after this many ms; the result then has timedOut = true. */
+	timeoutMs?: number;
+	/** Variables added to (not replacing) the inherited environment. */
+	env?: Record<string, string>;
+	cwd?: string;
+	/** Let the child write straight to our stdout/stderr instead of capturing. */
+	inherit?: boolean;
+}
+
+export interface SpawnResult {
+	/** Exit code; null when the child died from a signal. */
+	code: number | null;
+	signal: string | null;
+	stdout: string;
+	stderr: string;
+	timedOut: boolean;
+}
+
+/** A connected stream socket (AF_UNIX). */
+export interface Conn {
+	/** Resolves to the byte count, or null at EOF or after close(). Only one read may be pending. */
+	read(buf: Uint8Array): Promise<number | null>;
+	write(data: Uint8Array): Promise<void>;
+	close(): void;
+}
+
+export interface FileInfo {
+	mode: number;
+	size: number;
+	isFile: boolean;
+	isDirectory: boolean;
+	isSymlink: boolean;
+}
+
+export type LogLevel = 'err' | 'warning' | 'notice' | 'info' | 'debug';
+
+export interface Runtime {
+	/** The user's arguments (after `tjs run script`). */
+	readonly args: readonly string[];
+	readonly pid: number;
+	env(name: string): string | undefined;
+
+	/** The whole file, or null if it does not exist. Other errors throw. */
+	readFile(path: string): Promise<Uint8Array | null>;
+	/** Temp file in the same directory, fsync, rename over `path`, fsync the directory. */
+	writeFileAtomic(path: string, data: string | Uint8Array, mode: number): Promise<void>;
+	/** Create `path` only if it does not exist yet; false if it already did (for lock files). */
+	createExclusive(path: string, data: string, mode: number): Promise<boolean>;
+	stat(path: string): Promise<FileInfo | null>;
+	lstat(path: string): Promise<FileInfo | null>;
+	readLink(path: string): Promise<string | null>;
+	symlink(target: string, path: string): Promise<void>;
+	chmod(path: string, mode: number): Promise<void>;
+	rename(from: string, to: string): Promise<void>;
+	/** rm -rf; a missing path is fine. */
+	remove(path: string): Promise<void>;
+	makeDir(path: string, mode?: number): Promise<void>;
+	readDir(path: string): Promise<string[]>;
+
+	spawn(argv: readonly string[], opts?: SpawnOptions): Promise<SpawnResult>;
+	connectUnix(path: string): Promise<Conn>;
+
+	/** Monotonic milliseconds. */
+	now(): number;
+	/** Wall clock, ms since the epoch. */
+	wallClock(): number;
+	sleep(ms: number): Promise<void>;
+
+	stdout(text: string): Promise<void>;
+	stderr(text: string): Promise<void>;
+	readStdin(): Promise<string>;
+	/** One line to syslog under the tag `ha-router`. Never throws. */
+	syslog(level: LogLevel, message: string): Promise<void>;
+	exit(code: number): never;
+}

@@ -1,0 +1,261 @@
+// The Runtime on txiki.js 24.12: the only file in src/ that touches `tjs.*`.
+// Facts it relies on are in ../shared/reference/runtime-protocols.md section 1.
+
+import type { Conn, FileInfo, LogLevel, Runtime, SpawnOptions, SpawnResult } from './runtime.ts';
+import { decodeUtf8, encodeUtf8 } from '../util/utf8.ts';
+
+const SYSLOG_PRIORITY: Record<LogLevel, number> = { err: 3, warning: 4, notice: 5, info: 6, debug: 7 };
+const DAEMON = 3 << 3;
+
+function bytes(data: string | Uint8Array): Uint8Array {
+	return typeof data === 'string' ? encodeUtf8(data) : data;
+}
+
+function errCode(e: unknown): string | undefined {
+	return (e as { code?: string } | null)?.code;
+}
+
+function info(st: tjs.StatResult): FileInfo {
+	return {
+		mode: st.mode & 0o7777,
+		size: st.size,
+		isFile: st.isFile,
+		isDirectory: st.isDirectory,
+		isSymlink: st.isSymbolicLink,
+	};
+}
+
+async function orNull<T>(p: Promise<T>): Promise<T | null> {
+	try {
+		return await p;
+	} catch (e) {
+		if (errCode(e) === 'ENOENT' || errCode(e) === 'ENOTDIR') return null;
+		throw e;
+	}
+}
+
+async function drain(r: tjs.Reader | undefined): Promise<string> {
+	if (!r) return '';
+	const chunks: Uint8Array[] = [];
+	let total = 0;
+	const buf = new Uint8Array(16384);
+	for (;;) {
+		const n = await r.read(buf);
+		if (n === null || n === undefined || n === 0) break;
+		chunks.push(buf.slice(0, n));
+		total += n;
+	}
+	const all = new Uint8Array(total);
+	let off = 0;
+	for (const c of chunks) {
+		all.set(c, off);
+		off += c.length;
+	}
+	return decodeUtf8(all);
+}
+
+async function writeAll(w: { write(b: Uint8Array): Promise<unknown> }, data: Uint8Array): Promise<void> {
+	await w.write(data);
+}
+
+async function syncDir(dir: string): Promise<void> {
+	try {
+		const fh = await tjs.open(dir, 'r');
+		try {
+			await fh.sync();
+		} finally {
+			await fh.close();
+		}
+	} catch {
+		// Some filesystems refuse a directory fsync; the rename itself is still atomic.
+	}
+}
+
+function dirOf(path: string): string {
+	const i = path.lastIndexOf('/');
+	return i < 0 ? '.' : i === 0 ? '/' : path.slice(0, i);
+}
+
+let devLog: { send(msg: Uint8Array): void } | null | undefined;
+
+async function openDevLog(): Promise<typeof devLog> {
+	try {
+		const { PosixSocket } = await import('tjs:posix-socket');
+		const d = PosixSocket.defines;
+		const sock = new PosixSocket(d.AF_UNIX, d.SOCK_DGRAM, 0);
+		// sockaddr_un: sun_family in host byte order, then the path and a NUL.
+		const path = encodeUtf8('/dev/log');
+		const addr = new Uint8Array(2 + path.length + 1);
+		new DataView(addr.buffer).setUint16(0, d.AF_UNIX, new Uint8Array(new Uint16Array([1]).buffer)[0] === 1);
+		addr.set(path, 2);
+		sock.connect(addr);
+		return { send: (msg) => void sock.write(msg) };
+	} catch {
+		return null;
+	}
+}
+
+export const tjsRuntime: Runtime = {
+	args: tjs.args.slice(3),
+	pid: tjs.pid,
+	env: (name) => tjs.env[name],
+
+	readFile: (path) => orNull(tjs.readFile(path)),
+
+	async writeFileAtomic(path, data, mode) {
+		const fh = await tjs.makeTempFile(`${path}.tmpXXXXXX`);
+		const tmp = fh.path;
+		try {
+			await fh.write(bytes(data));
+			await fh.chmod(mode);
+			await fh.sync();
+			await fh.close();
+			await tjs.rename(tmp, path);
+		} catch (e) {
+			await fh.close().catch(() => {});
+			await tjs.remove(tmp).catch(() => {});
+			throw e;
+		}
+		await syncDir(dirOf(path));
+	},
+
+	async createExclusive(path, data, mode) {
+		let fh: tjs.FileHandle;
+		try {
+			fh = await tjs.open(path, 'wx', mode);
+		} catch (e) {
+			if (errCode(e) === 'EEXIST') return false;
+			throw e;
+		}
+		try {
+			await fh.write(bytes(data));
+		} finally {
+			await fh.close();
+		}
+		return true;
+	},
+
+	stat: async (path) => {
+		const st = await orNull(tjs.stat(path));
+		return st && info(st);
+	},
+	lstat: async (path) => {
+		const st = await orNull(tjs.lstat(path));
+		return st && info(st);
+	},
+	readLink: (path) => orNull(tjs.readLink(path)),
+	symlink: (target, path) => tjs.symlink(target, path),
+	chmod: (path, mode) => tjs.chmod(path, mode),
+	rename: (from, to) => tjs.rename(from, to),
+	remove: (path) => tjs.remove(path),
+	makeDir: (path, mode = 0o755) => tjs.makeDir(path, { recursive: true, mode }),
+
+	async readDir(path) {
+		const names: string[] = [];
+		for await (const ent of await tjs.readDir(path)) names.push(ent.name);
+		return names.sort();
+	},
+
+	async spawn(argv: readonly string[], opts: SpawnOptions = {}): Promise<SpawnResult> {
+		const inherit = opts.inherit === true;
+		let env: Record<string, string> | undefined;
+		if (opts.env) env = { ...(tjs.env as unknown as { toJSON(): Record<string, string> }).toJSON(), ...opts.env };
+		const proc = tjs.spawn([...argv], {
+			stdin: opts.input === undefined ? 'ignore' : 'pipe',
+			stdout: inherit ? 'inherit' : 'pipe',
+			stderr: inherit ? 'inherit' : 'pipe',
+			...(env ? { env } : {}),
+			...(opts.cwd ? { cwd: opts.cwd } : {}),
+		});
+		// wait() must be called before the child can exit, and only once (24.12 aborts otherwise).
+		const done = proc.wait();
+		let timedOut = false;
+		const timer =
+			opts.timeoutMs === undefined
+				? undefined
+				: setTimeout(() => {
+						timedOut = true;
+						try {
+							proc.kill('SIGKILL');
+						} catch {
+							// already gone
+						}
+					}, opts.timeoutMs);
+		try {
+			const feeding = (async () => {
+				if (opts.input === undefined || !proc.stdin) return;
+				try {
+					await writeAll(proc.stdin, bytes(opts.input));
+				} finally {
+					// Closing stdin is how the child learns the input ended.
+					(proc.stdin as unknown as { close(): void }).close();
+				}
+			})().catch(() => {});
+			const [stdout, stderr, status] = await Promise.all([drain(proc.stdout), drain(proc.stderr), done, feeding]);
+			return {
+				code: status.term_signal ? null : status.exit_status,
+				signal: status.term_signal ?? null,
+				stdout,
+				stderr,
+				timedOut,
+			};
+		} finally {
+			if (timer !== undefined) clearTimeout(timer);
+		}
+	},
+
+	async connectUnix(path: string): Promise<Conn> {
+		const c = (await tjs.connect('pipe', path)) as tjs.Connection;
+		let closed = false;
+		return {
+			async read(buf) {
+				if (closed) return null;
+				const n = await c.read(buf);
+				return n === undefined || n === null || closed ? null : n;
+			},
+			async write(data) {
+				await c.write(data);
+			},
+			close() {
+				if (closed) return;
+				closed = true;
+				// close() alone: shutdown() + close() ends the process in 24.12.
+				c.close();
+			},
+		};
+	},
+
+	now: () => performance.now(),
+	wallClock: () => Date.now(),
+	sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+
+	stdout: (text) => writeAll(tjs.stdout, encodeUtf8(text)),
+	stderr: (text) => writeAll(tjs.stderr, encodeUtf8(text)),
+
+	async readStdin() {
+		return drain(tjs.stdin as unknown as tjs.Reader);
+	},
+
+	async syslog(level, message) {
+		if (devLog === undefined) devLog = await openDevLog();
+		const line = `<${DAEMON | SYSLOG_PRIORITY[level]}>ha-router[${tjs.pid}]: ${message}`;
+		try {
+			if (devLog) {
+				devLog.send(encodeUtf8(line));
+				return;
+			}
+		} catch {
+			devLog = null;
+		}
+		try {
+			await tjsRuntime.spawn(['logger', '-t', 'ha-router', '-p', `daemon.${level}`, message], { timeoutMs: 2000 });
+		} catch {
+			// No syslog at all: logging must never break a transition.
+		}
+	},
+
+	exit: (code) => {
+		tjs.exit(code);
+		throw new Error('unreachable: tjs.exit returned');
+	},
+};

@@ -1,0 +1,48 @@
+// Exercises the tjs Runtime seam on the real binary; prints one JSON object of results.
+// Bundled and run by runtime-seam.test.ts.
+import { tjsRuntime as rt } from '../../src/runtime/tjs.ts';
+
+const [dir, sock] = rt.args;
+const out: Record<string, unknown> = {};
+
+const file = `${dir}/target.conf`;
+await rt.writeFileAtomic(file, 'first\n', 0o600);
+await rt.writeFileAtomic(file, 'second ünïcode\n', 0o640);
+const back = await rt.readFile(file);
+out.readBack = back && new TextDecoder().decode(back);
+out.mode = (await rt.stat(file))?.mode;
+out.leftovers = (await rt.readDir(dir!)).filter((n) => n !== 'target.conf');
+out.missing = await rt.readFile(`${dir}/nope`);
+out.exclusive = [await rt.createExclusive(`${dir}/lock`, 'a', 0o644), await rt.createExclusive(`${dir}/lock`, 'b', 0o644)];
+
+out.spawn = await rt.spawn(['sh', '-c', 'cat; echo err >&2; exit 3'], { input: 'piped' });
+out.spawnEnv = (await rt.spawn(['sh', '-c', 'echo "$HA_PROBE"'], { env: { HA_PROBE: 'yes' } })).stdout;
+const t0 = rt.now();
+out.timeout = await rt.spawn(['sleep', '5'], { timeoutMs: 200 });
+out.timeoutMs = Math.round(rt.now() - t0);
+try {
+	await rt.spawn(['/nonexistent/program']);
+	out.enoent = 'no error';
+} catch (e) {
+	out.enoent = (e as { code?: string }).code;
+}
+// A child that exits before we read must not abort the runtime (24.12 wait() pitfall).
+out.fast = (await Promise.all([1, 2, 3, 4, 5].map(() => rt.spawn(['true'])))).map((r) => r.code);
+
+const conn = await rt.connectUnix(sock!);
+await conn.write(new TextEncoder().encode('ping'));
+const buf = new Uint8Array(64);
+const n = await conn.read(buf);
+out.echo = new TextDecoder().decode(buf.subarray(0, n ?? 0));
+conn.close();
+out.readAfterClose = await conn.read(buf);
+try {
+	await rt.connectUnix(`${dir}/no.sock`);
+} catch (e) {
+	out.connectMissing = (e as { code?: string }).code;
+}
+await rt.syslog('info', 'probe');
+out.env = rt.env('HA_PROBE_ENV') ?? null;
+
+await rt.stdout(JSON.stringify(out));
+rt.exit(0);

@@ -1,0 +1,74 @@
+// The Runtime seam (src/runtime/tjs.ts) on the real tjs 24.12 binary: files, spawn, sockets.
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { bundleForTjs, runTjs } from '../support/tjs.ts';
+
+let dir: string;
+let server: net.Server;
+let result: Record<string, any>;
+
+beforeAll(async () => {
+	dir = mkdtempSync(path.join(os.tmpdir(), 'ha-probe-'));
+	const sock = path.join(dir, 'echo.sock');
+	server = net.createServer((c) => c.on('data', (d) => c.write(d)));
+	await new Promise<void>((r) => server.listen(sock, r));
+	const probe = await bundleForTjs(path.join(import.meta.dirname, 'probe.ts'), path.join(dir, 'probe.js'));
+	const files = path.join(dir, 'files');
+	(await import('node:fs')).mkdirSync(files);
+	// spawnSync would block the echo server in this process: run tjs asynchronously.
+	const { spawn } = await import('node:child_process');
+	const { TJS } = await import('../support/tjs.ts');
+	const child = spawn(TJS, ['run', probe, files, sock], { env: { ...process.env, HA_PROBE_ENV: 'set' } });
+	let stdout = '';
+	let stderr = '';
+	child.stdout.on('data', (d) => (stdout += d));
+	child.stderr.on('data', (d) => (stderr += d));
+	const code = await new Promise<number | null>((r) => child.on('close', r));
+	if (code !== 0) throw new Error(`probe exited ${code}: ${stderr}`);
+	result = JSON.parse(stdout);
+});
+
+afterAll(() => {
+	server?.close();
+	rmSync(dir, { recursive: true, force: true });
+});
+
+describe('runtime seam on tjs', () => {
+	it('writes files atomically with the requested mode and leaves no temp files', () => {
+		expect(result.readBack).toBe('second ünïcode\n');
+		expect(result.mode).toBe(0o640);
+		expect(result.leftovers).toEqual([]);
+		expect(statSync(path.join(dir, 'files/target.conf')).mode & 0o777).toBe(0o640);
+	});
+	it('reports a missing file as null and creates lock files exclusively', () => {
+		expect(result.missing).toBeNull();
+		expect(result.exclusive).toEqual([true, false]);
+	});
+	it('spawns with an argument array, feeding stdin and capturing both streams and the code', () => {
+		expect(result.spawn).toEqual({ code: 3, signal: null, stdout: 'piped', stderr: 'err\n', timedOut: false });
+		expect(result.spawnEnv).toBe('yes\n');
+		expect(result.fast).toEqual([0, 0, 0, 0, 0]);
+	});
+	it('kills a child at its timeout', () => {
+		expect(result.timeout).toMatchObject({ code: null, signal: 'SIGKILL', timedOut: true });
+		expect(result.timeoutMs).toBeLessThan(3000);
+	});
+	it('throws ENOENT for a missing program', () => {
+		expect(result.enoent).toBe('ENOENT');
+	});
+	it('talks over a unix socket and reports EOF after close', () => {
+		expect(result.echo).toBe('ping');
+		expect(result.readAfterClose).toBeNull();
+		expect(result.connectMissing).toBe('ENOENT');
+	});
+	it('reads named environment variables', () => {
+		expect(result.env).toBe('set');
+	});
+});
+
+it('is tjs 24.12', () => {
+	expect(runTjs(path.join(import.meta.dirname, 'version.js')).stdout.trim()).toBe('24.12.0');
+});

@@ -1,0 +1,174 @@
+// The Runtime on Node, for unit tests only (the bundle never contains it).
+import { spawn as nodeSpawn } from 'node:child_process';
+import { promises as fs, constants } from 'node:fs';
+import net from 'node:net';
+import path from 'node:path';
+import type { Conn, FileInfo, Runtime, SpawnOptions, SpawnResult } from '../../src/runtime/runtime.ts';
+
+export interface NodeRuntimeOptions {
+	args?: string[];
+	env?: Record<string, string>;
+	stdin?: string;
+}
+
+/** A Runtime whose stdout/stderr/syslog are captured in memory, for asserting on. */
+export interface CapturingRuntime extends Runtime {
+	out: string;
+	err: string;
+	logs: string[];
+}
+
+function info(st: import('node:fs').Stats): FileInfo {
+	return { mode: st.mode & 0o7777, size: st.size, isFile: st.isFile(), isDirectory: st.isDirectory(), isSymlink: st.isSymbolicLink() };
+}
+
+async function orNull<T>(p: Promise<T>): Promise<T | null> {
+	try {
+		return await p;
+	} catch (e) {
+		const code = (e as NodeJS.ErrnoException).code;
+		if (code === 'ENOENT' || code === 'ENOTDIR') return null;
+		throw e;
+	}
+}
+
+export function nodeRuntime(opts: NodeRuntimeOptions = {}): CapturingRuntime {
+	const rt: CapturingRuntime = {
+		out: '',
+		err: '',
+		logs: [],
+		args: opts.args ?? [],
+		pid: process.pid,
+		env: (name) => (opts.env && name in opts.env ? opts.env[name] : process.env[name]),
+		readFile: async (p) => {
+			const b = await orNull(fs.readFile(p));
+			return b && new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
+		},
+		async writeFileAtomic(p, data, mode) {
+			const tmp = `${p}.tmp${process.pid}${Math.random().toString(36).slice(2, 8)}`;
+			const fh = await fs.open(tmp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, mode);
+			try {
+				await fh.writeFile(data);
+				await fh.chmod(mode);
+				await fh.sync();
+			} finally {
+				await fh.close();
+			}
+			await fs.rename(tmp, p);
+		},
+		async createExclusive(p, data, mode) {
+			try {
+				await fs.writeFile(p, data, { flag: 'wx', mode });
+				return true;
+			} catch (e) {
+				if ((e as NodeJS.ErrnoException).code === 'EEXIST') return false;
+				throw e;
+			}
+		},
+		stat: async (p) => {
+			const st = await orNull(fs.stat(p));
+			return st && info(st);
+		},
+		lstat: async (p) => {
+			const st = await orNull(fs.lstat(p));
+			return st && info(st);
+		},
+		readLink: (p) => orNull(fs.readlink(p)),
+		symlink: (t, p) => fs.symlink(t, p),
+		chmod: (p, m) => fs.chmod(p, m),
+		rename: (a, b) => fs.rename(a, b),
+		remove: (p) => fs.rm(p, { recursive: true, force: true }),
+		makeDir: async (p, mode = 0o755) => {
+			await fs.mkdir(p, { recursive: true, mode });
+		},
+		readDir: async (p) => (await fs.readdir(p)).sort(),
+		spawn: (argv, o: SpawnOptions = {}) =>
+			new Promise<SpawnResult>((resolve, reject) => {
+				const child = nodeSpawn(argv[0]!, argv.slice(1), {
+					env: o.env ? { ...process.env, ...o.env } : process.env,
+					cwd: o.cwd,
+					stdio: [o.input === undefined ? 'ignore' : 'pipe', o.inherit ? 'inherit' : 'pipe', o.inherit ? 'inherit' : 'pipe'],
+				});
+				let stdout = '';
+				let stderr = '';
+				let timedOut = false;
+				child.stdout?.setEncoding('utf8').on('data', (d: string) => (stdout += d));
+				child.stderr?.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+				const timer = o.timeoutMs === undefined ? undefined : setTimeout(() => ((timedOut = true), child.kill('SIGKILL')), o.timeoutMs);
+				child.on('error', (e) => {
+					clearTimeout(timer);
+					reject(e);
+				});
+				child.on('close', (code, signal) => {
+					clearTimeout(timer);
+					resolve({ code, signal, stdout, stderr, timedOut });
+				});
+				if (o.input !== undefined) child.stdin?.end(o.input);
+			}),
+		connectUnix: (p) =>
+			new Promise<Conn>((resolve, reject) => {
+				const sock = net.createConnection(p);
+				const queue: Buffer[] = [];
+				let ended = false;
+				let waiter: (() => void) | null = null;
+				const wake = () => {
+					const w = waiter;
+					waiter = null;
+					w?.();
+				};
+				sock.on('data', (d) => {
+					queue.push(d);
+					wake();
+				});
+				sock.on('end', () => ((ended = true), wake()));
+				sock.on('close', () => ((ended = true), wake()));
+				sock.once('error', (e) => {
+					ended = true;
+					wake();
+					reject(e);
+				});
+				sock.once('connect', () =>
+					resolve({
+						async read(buf) {
+							while (queue.length === 0 && !ended) await new Promise<void>((r) => (waiter = r));
+							const head = queue.shift();
+							if (!head) return null;
+							const n = Math.min(buf.length, head.length);
+							buf.set(head.subarray(0, n));
+							if (n < head.length) queue.unshift(head.subarray(n));
+							return n;
+						},
+						write: (data) => new Promise<void>((res, rej) => sock.write(data, (e) => (e ? rej(e) : res()))),
+						close() {
+							ended = true;
+							sock.destroy();
+							wake();
+						},
+					}),
+				);
+			}),
+		now: () => performance.now(),
+		wallClock: () => Date.now(),
+		sleep: (ms) => new Promise((r) => setTimeout(r, ms)),
+		stdout: async (t) => {
+			rt.out += t;
+		},
+		stderr: async (t) => {
+			rt.err += t;
+		},
+		readStdin: async () => opts.stdin ?? '',
+		syslog: async (level, msg) => {
+			rt.logs.push(`${level}: ${msg}`);
+		},
+		exit: (code) => {
+			throw new Error(`exit(${code}) called in a unit test`);
+		},
+	};
+	return rt;
+}
+
+/** A fresh temporary directory. */
+export async function tempDir(prefix = 'ha-router-'): Promise<string> {
+	const os = await import('node:os');
+	return fs.mkdtemp(path.join(os.tmpdir(), prefix));
+}
