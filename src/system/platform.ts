@@ -16,6 +16,16 @@ export interface WanStatus {
 	readonly uptime: number | null;
 }
 
+/** A WAN lease as remembered in /var/run/ha-router/lease.json. */
+export interface KnownLease {
+	readonly address: Cidr;
+	readonly gateway: string | null;
+	/** Wall-clock ms when it was obtained or renewed. */
+	readonly since: number;
+	/** Lease time in seconds, if the server said. */
+	readonly leaseTime: number | null;
+}
+
 export type ServiceAction = 'start' | 'stop' | 'restart' | 'reload';
 
 export interface Platform {
@@ -24,10 +34,11 @@ export interface Platform {
 	readonly transport: string;
 
 	/**
-	 * Brings the shared WAN up. `requestAddress` is the last known lease: the DHCP client asks
-	 * for it directly (DHCPREQUEST) instead of starting with a discovery.
+	 * Brings the shared WAN up. `known` is the last lease this pair held: the DHCP client asks for
+	 * that address directly (DHCPREQUEST, no discovery), and where the platform allows it the
+	 * address and default route are in place before the server answers.
 	 */
-	wanUp(wan: SharedWan, requestAddress: string | null): Promise<void>;
+	wanUp(wan: SharedWan, known: KnownLease | null): Promise<void>;
 	wanDown(wan: SharedWan): Promise<void>;
 	wanStatus(wan: SharedWan): Promise<WanStatus>;
 
