@@ -1,0 +1,73 @@
+// Our nftables table `inet ha_router`, as one script that declares, flushes and redefines it, so
+// `nft -f` swaps it in a single transaction (fw4 does the same with `inet fw4`).
+
+import type { Cidr, Model } from '../model/types.ts';
+import { HEADER, familyOf } from './text.ts';
+import { admissionDrops, admissionRules, ipKey, nftString } from './admission.ts';
+
+export const NFT_TABLE = 'inet ha_router';
+
+export interface NftFacts {
+	/** The shared WAN address from the current lease; null while unknown (no SNAT rule yet). */
+	readonly wanAddress: string | null;
+}
+
+function cidr(c: Cidr): string {
+	return `${c.address}/${c.prefix}`;
+}
+
+function srcnat(model: Model, wanAddress: string | null): string[] {
+	const wan = model.wan;
+	if (wan === null) return [];
+	const lines = [
+		'chain srcnat {',
+		// Just before fw4's srcnat (100): the first NAT binding wins, so fw4's masquerade never sees
+		// these flows (masquerade loses every session when the old master's WAN goes down).
+		'\ttype nat hook postrouting priority srcnat - 1; policy accept;',
+	];
+	if (wanAddress === null) {
+		lines.push('\t# !ha-router: no WAN lease known yet: the SNAT rule appears with the address');
+	} else {
+		const family = familyOf(wanAddress);
+		const sources = wan.snatSources.filter((s) => s.family === family).map(cidr);
+		const others = wan.snatSources.filter((s) => s.family !== family).map(cidr);
+		const key = ipKey(family);
+		if (sources.length > 0) {
+			const set = sources.length === 1 ? sources[0] : `{ ${sources.join(', ')} }`;
+			lines.push(`\toifname ${nftString(wan.device)} ${key} saddr ${set} snat ${key} to ${wanAddress} comment "!ha-router: SNAT to the shared WAN address"`);
+		} else {
+			lines.push(`\t# !ha-router: no IPv${family} source subnets to translate`);
+		}
+		if (others.length > 0) lines.push(`\t# !ha-router: not translated, no IPv${family === 4 ? 6 : 4} WAN address: ${others.join(', ')}`);
+	}
+	lines.push('}');
+	return lines;
+}
+
+function input(model: Model): string[] {
+	const rules = [...admissionRules(model), ...admissionDrops(model)];
+	if (rules.length === 0) return [];
+	return [
+		'chain input {',
+		// Before fw4's input (filter = 0). Our drops are final; our accepts are not (fw4's chain still
+		// runs), so on OpenWrt the same accepts also go into fw4's input chain (fw4-input.nft include).
+		'\ttype filter hook input priority filter - 1; policy accept;',
+		...rules.map((r) => `\t${r}`),
+		'}',
+	];
+}
+
+/** The whole ruleset file; byte-identical for the same Model and facts. */
+export function renderNft(model: Model, facts: NftFacts): string {
+	const chains = [srcnat(model, facts.wanAddress), input(model)].filter((c) => c.length > 0);
+	const body = chains.map((c) => c.map((l) => `\t${l}`).join('\n')).join('\n\n');
+	return [
+		`# ${HEADER}`,
+		`table ${NFT_TABLE} {}`,
+		`flush table ${NFT_TABLE}`,
+		`table ${NFT_TABLE} {`,
+		...(body === '' ? [] : [body]),
+		'}',
+		'',
+	].join('\n');
+}
