@@ -1,0 +1,304 @@
+// The emulated testbed: an ISP segment with a DHCP server and an "internet" server, N routers, a LAN switch and
+// clients, every one in a network namespace of its own named with a per-run prefix, so parallel runs never collide.
+//
+//   srv (203.0.113.10) ── isp: br0 198.51.100.1 + dnsmasq, routes 203.0.113.0/24 ── wan0 of each router
+//   router r<i>: wan0 (WAN port; the shared-MAC macvlan 'hawan' sits on it), lan0 192.168.1.(2+i), sync0 10.255.0.x/30
+//   lan: br0 joins every router's lan0 and every client's eth0; clients 192.168.1.(100+j), default via the VIP .1
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync, chmodSync, existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import type { ChildProcess } from 'node:child_process';
+import { ipn, killPid, nsRun, pidAlive, run, sleep } from './exec.ts';
+import { writeInitScripts } from './init-scripts.ts';
+
+export const VIP = '192.168.1.1';
+export const VIP_CIDR = '192.168.1.1/24';
+export const WAN_MAC = '02:00:5e:00:01:01';
+export const ISP_GW = '198.51.100.1';
+export const SERVER = '203.0.113.10';
+export const WAN_DEV = 'hawan';
+
+export interface RouterNode {
+	index: number;
+	/** Node name, also the directory under the temp root: 'r0', 'r1', ... */
+	name: string;
+	ns: string;
+	/** The node's --root: <tmp>/<name>. */
+	root: string;
+	lanAddr: string;
+	syncAddr: string;
+	/** The sync peer's address (the other router of the pair), or undefined for a router without a pair. */
+	syncPeer: string | undefined;
+	ports: { wan: string; lan: string; sync: string };
+	/** The other routers' LAN addresses (unicast VRRP peers). */
+	lanPeers: string[];
+}
+
+export interface ClientNode {
+	name: string;
+	ns: string;
+	addr: string;
+}
+
+export interface Testbed {
+	prefix: string;
+	tmp: string;
+	ns: { isp: string; srv: string; lan: string };
+	routers: RouterNode[];
+	clients: ClientNode[];
+	server: { ns: string; addr: string };
+	/** Registers a child process the testbed must kill at destroy(). */
+	track(child: ChildProcess): ChildProcess;
+	/** Kills everything, deletes the namespaces and the temp directory. Safe to call twice. */
+	destroy(): Promise<void>;
+}
+
+export interface TestbedOptions {
+	routers?: number;
+	clients?: number;
+	/** Parent directory of the temp root (default os.tmpdir(), or $HR_TESTBED_TMP). */
+	tmpParent?: string;
+}
+
+const PREFIX_RE = /^hr7([0-9a-z]+)x[0-9a-z]+-/;
+
+/** A unique prefix: 'hr7' + our pid (base 36) + 'x' + a random tag + '-'. The pid lets reapStale() find orphans. */
+export function newPrefix(): string {
+	return `hr7${process.pid.toString(36)}x${Math.floor(Math.random() * 36 ** 3).toString(36)}-`;
+}
+
+export function listNetns(): string[] {
+	const r = run('ip', ['netns', 'list'], { check: false });
+	return r.stdout.split('\n').map((l) => l.split(' ')[0] ?? '').filter((n) => n !== '');
+}
+
+/** Kills every process in a namespace (SIGKILL, by pid), repeating a few times for processes started meanwhile. */
+export async function killNamespace(ns: string): Promise<void> {
+	for (let round = 0; round < 10; round++) {
+		const r = run('ip', ['netns', 'pids', ns], { check: false });
+		const pids = r.stdout.split(/\s+/).filter((s) => /^\d+$/.test(s)).map(Number).filter((p) => p !== process.pid);
+		if (pids.length === 0) return;
+		for (const p of pids) killPid(p, 'SIGKILL');
+		await sleep(50);
+	}
+}
+
+async function deleteNamespace(ns: string): Promise<void> {
+	await killNamespace(ns);
+	run('ip', ['netns', 'del', ns], { check: false });
+}
+
+/** Deletes namespaces of earlier runs whose owning process is gone (a killed vitest, a crashed bench). */
+export async function reapStale(): Promise<string[]> {
+	const reaped: string[] = [];
+	for (const ns of listNetns()) {
+		const m = PREFIX_RE.exec(ns);
+		if (!m?.[1]) continue;
+		const pid = Number.parseInt(m[1], 36);
+		if (pid === process.pid || pidAlive(pid)) continue;
+		await deleteNamespace(ns);
+		reaped.push(ns);
+	}
+	return reaped;
+}
+
+function sysctl(ns: string, key: string, value: string): void {
+	nsRun(ns, 'sysctl', ['-q', '-w', `${key}=${value}`]);
+}
+
+function offloadOff(ns: string, dev: string): void {
+	// The checksum offload trap (TESTBED.md): DHCP offers with unfinished checksums are dropped by udhcpc.
+	nsRun(ns, 'ethtool', ['-K', dev, 'tx', 'off'], { check: false });
+}
+
+export async function createTestbed(opts: TestbedOptions = {}): Promise<Testbed> {
+	const nRouters = opts.routers ?? 2;
+	const nClients = opts.clients ?? 1;
+	const prefix = newPrefix();
+	const parent = opts.tmpParent ?? process.env.HR_TESTBED_TMP ?? tmpdir();
+	mkdirSync(parent, { recursive: true });
+	const tmp = mkdtempSync(path.join(parent, prefix));
+	const made: string[] = [];
+	const children: ChildProcess[] = [];
+	let destroyed = false;
+
+	const ns = { isp: `${prefix}isp`, srv: `${prefix}srv`, lan: `${prefix}lan` };
+	const routers: RouterNode[] = [];
+	const clients: ClientNode[] = [];
+
+	const destroy = async (): Promise<void> => {
+		if (destroyed) return;
+		destroyed = true;
+		for (const c of children) if (c.pid !== undefined && c.exitCode === null) killPid(c.pid, 'SIGKILL');
+		// Routers first (their daemons), then the rest.
+		const order = [...routers.map((r) => r.ns), ...clients.map((c) => c.ns), ns.srv, ns.isp, ns.lan];
+		for (const n of order) if (made.includes(n)) await killNamespace(n);
+		for (const n of order) if (made.includes(n)) run('ip', ['netns', 'del', n], { check: false });
+		rmSync(tmp, { recursive: true, force: true });
+	};
+
+	const addNs = (name: string): void => {
+		run('ip', ['netns', 'add', name]);
+		made.push(name);
+		ipn(name, ['link', 'set', 'lo', 'up']);
+	};
+
+	try {
+		await reapStale();
+		// ISP: a bridge, the DHCP server, and the route to the "internet" server.
+		addNs(ns.isp);
+		addNs(ns.srv);
+		addNs(ns.lan);
+		ipn(ns.isp, ['link', 'add', 'br0', 'type', 'bridge']);
+		ipn(ns.isp, ['addr', 'add', `${ISP_GW}/24`, 'dev', 'br0']);
+		ipn(ns.isp, ['link', 'set', 'br0', 'up']);
+		offloadOff(ns.isp, 'br0');
+		sysctl(ns.isp, 'net.ipv4.ip_forward', '1');
+		ipn(ns.isp, ['link', 'add', 'srv0', 'type', 'veth', 'peer', 'name', 'eth0', 'netns', ns.srv]);
+		ipn(ns.isp, ['addr', 'add', '203.0.113.1/24', 'dev', 'srv0']);
+		ipn(ns.isp, ['link', 'set', 'srv0', 'up']);
+		ipn(ns.srv, ['addr', 'add', `${SERVER}/24`, 'dev', 'eth0']);
+		ipn(ns.srv, ['link', 'set', 'eth0', 'up']);
+		ipn(ns.srv, ['route', 'add', 'default', 'via', '203.0.113.1']);
+
+		// LAN switch.
+		ipn(ns.lan, ['link', 'add', 'br0', 'type', 'bridge', 'mcast_snooping', '0']);
+		ipn(ns.lan, ['link', 'set', 'br0', 'up']);
+
+		for (let i = 0; i < nRouters; i++) {
+			const name = `r${i}`;
+			const rns = `${prefix}${name}`;
+			addNs(rns);
+			const pair = i ^ 1;
+			const hasPair = pair < nRouters;
+			const base = 4 * Math.floor(i / 2);
+			const node: RouterNode = {
+				index: i,
+				name,
+				ns: rns,
+				root: path.join(tmp, name),
+				lanAddr: `192.168.1.${2 + i}`,
+				syncAddr: `10.255.0.${base + 1 + (i % 2)}`,
+				syncPeer: hasPair ? `10.255.0.${base + 1 + (pair % 2)}` : undefined,
+				ports: { wan: 'wan0', lan: 'lan0', sync: 'sync0' },
+				lanPeers: Array.from({ length: nRouters }, (_, k) => k).filter((k) => k !== i).map((k) => `192.168.1.${2 + k}`),
+			};
+			routers.push(node);
+			ipn(rns, ['link', 'add', 'wan0', 'type', 'veth', 'peer', 'name', name, 'netns', ns.isp]);
+			ipn(ns.isp, ['link', 'set', name, 'master', 'br0', 'up']);
+			offloadOff(ns.isp, name);
+			ipn(rns, ['link', 'set', 'wan0', 'up']);
+			ipn(rns, ['link', 'add', 'lan0', 'type', 'veth', 'peer', 'name', name, 'netns', ns.lan]);
+			ipn(ns.lan, ['link', 'set', name, 'master', 'br0', 'up']);
+			ipn(rns, ['addr', 'add', `${node.lanAddr}/24`, 'dev', 'lan0']);
+			ipn(rns, ['link', 'set', 'lan0', 'up']);
+			sysctl(rns, 'net.ipv4.ip_forward', '1');
+			sysctl(rns, 'net.ipv4.conf.all.rp_filter', '0');
+			sysctl(rns, 'net.ipv4.conf.default.rp_filter', '0');
+			for (const d of ['etc/config', 'etc/init.d', 'etc/ha-router', 'etc/conntrackd', 'etc/keepalived', 'var/run', 'var/lock', 'var/log', 'var/lib', 'usr/share/udhcpc']) {
+				mkdirSync(path.join(node.root, d), { recursive: true });
+			}
+			writeInitScripts(node);
+		}
+		// Sync links: one veth pair per router pair (r0-r1, r2-r3, ...).
+		for (const node of routers) {
+			if (node.index % 2 !== 0 || node.syncPeer === undefined) continue;
+			const peer = routers[node.index + 1];
+			if (!peer) continue;
+			ipn(node.ns, ['link', 'add', 'sync0', 'type', 'veth', 'peer', 'name', 'sync0', 'netns', peer.ns]);
+			for (const n of [node, peer]) {
+				ipn(n.ns, ['addr', 'add', `${n.syncAddr}/30`, 'dev', 'sync0']);
+				ipn(n.ns, ['link', 'set', 'sync0', 'up']);
+			}
+		}
+
+		for (let j = 0; j < nClients; j++) {
+			const c: ClientNode = { name: `c${j}`, ns: `${prefix}c${j}`, addr: `192.168.1.${100 + j}` };
+			addNs(c.ns);
+			clients.push(c);
+			ipn(c.ns, ['link', 'add', 'eth0', 'type', 'veth', 'peer', 'name', c.name, 'netns', ns.lan]);
+			ipn(ns.lan, ['link', 'set', c.name, 'master', 'br0', 'up']);
+			ipn(c.ns, ['addr', 'add', `${c.addr}/24`, 'dev', 'eth0']);
+			ipn(c.ns, ['link', 'set', 'eth0', 'up']);
+			ipn(c.ns, ['route', 'add', 'default', 'via', VIP]);
+		}
+
+		// The ISP's DHCP server: one lease per MAC, so both routers' shared-MAC macvlan get the same address.
+		const ispDir = path.join(tmp, 'isp');
+		mkdirSync(ispDir, { recursive: true });
+		nsRun(ns.isp, 'dnsmasq', [
+			'--conf-file=/dev/null',
+			'--port=0',
+			'--interface=br0',
+			'--bind-interfaces',
+			'--dhcp-range=198.51.100.100,198.51.100.199,255.255.255.0,1h',
+			`--dhcp-option=3,${ISP_GW}`,
+			'--dhcp-authoritative',
+			`--dhcp-leasefile=${ispDir}/leases`,
+			`--pid-file=${ispDir}/dnsmasq.pid`,
+			`--log-facility=${ispDir}/dnsmasq.log`,
+			'--log-dhcp',
+			'--user=root',
+		]);
+	} catch (e) {
+		await destroy();
+		throw e;
+	}
+
+	return {
+		prefix,
+		tmp,
+		ns,
+		routers,
+		clients,
+		server: { ns: ns.srv, addr: SERVER },
+		track(child) {
+			children.push(child);
+			return child;
+		},
+		destroy,
+	};
+}
+
+/** Writes a file, creating its directory; `mode` e.g. 0o755 for scripts. */
+export function writeFile(file: string, text: string, mode?: number): void {
+	mkdirSync(path.dirname(file), { recursive: true });
+	writeFileSync(file, text);
+	if (mode !== undefined) chmodSync(file, mode);
+}
+
+/** Pids of the processes running in a namespace, with their command names. */
+export function nsProcesses(ns: string): { pid: number; comm: string }[] {
+	const r = run('ip', ['netns', 'pids', ns], { check: false });
+	const out: { pid: number; comm: string }[] = [];
+	for (const s of r.stdout.split(/\s+/)) {
+		if (!/^\d+$/.test(s)) continue;
+		const comm = run('cat', [`/proc/${s}/comm`], { check: false }).stdout.trim();
+		if (comm) out.push({ pid: Number(s), comm });
+	}
+	return out;
+}
+
+/** The IPv4 addresses on a device in a namespace ('' list if the device is missing). */
+export function addrsOf(ns: string, dev: string): string[] {
+	const r = ipn(ns, ['-4', '-o', 'addr', 'show', 'dev', dev], false);
+	if (r.code !== 0) return [];
+	return [...r.stdout.matchAll(/inet (\S+)/g)].map((m) => m[1] ?? '');
+}
+
+export function hasVip(node: RouterNode): boolean {
+	return addrsOf(node.ns, node.ports.lan).includes(VIP_CIDR);
+}
+
+/** The WAN address (the lease on the shared-MAC macvlan), or undefined. */
+export function wanAddr(node: RouterNode): string | undefined {
+	return addrsOf(node.ns, WAN_DEV)[0];
+}
+
+export function existingNamespaces(prefix: string): string[] {
+	return listNetns().filter((n) => n.startsWith(prefix));
+}
+
+export function dirExists(p: string): boolean {
+	return existsSync(p) && readdirSync(p) !== undefined;
+}
