@@ -4,7 +4,6 @@
 
 import type { Paths } from '../model/paths.ts';
 import type { UciChange } from '../model/uci-edit.ts';
-import { HEADER, commandLine } from './text.ts';
 
 /** keepalived's init symlinks /tmp/keepalived.conf to alt_config_file, read from the section NAMED globals. */
 export function renderKeepalivedUci(paths: Paths): UciChange {
@@ -19,7 +18,7 @@ export function renderKeepalivedUci(paths: Paths): UciChange {
 
 /** Where the two fw4 include files live: next to our ruleset. */
 export interface FirewallFiles {
-	/** Shell snippet fw4 sources after loading its ruleset (renderFirewallScript). */
+	/** Shell snippet fw4 sources after loading its ruleset; shipped by the package (files/). */
 	readonly script: string;
 	/** nft rules fw4 puts at the start of its input chain (renderFw4Input). */
 	readonly input: string;
@@ -27,7 +26,7 @@ export interface FirewallFiles {
 
 export function firewallFiles(paths: Paths): FirewallFiles {
 	const dir = paths.nftRuleset.slice(0, paths.nftRuleset.lastIndexOf('/'));
-	return { script: `${dir}/firewall.include`, input: `${dir}/fw4-input.nft` };
+	return { script: `${paths.root}/usr/libexec/ha-router/firewall.include`, input: `${dir}/fw4-input.nft` };
 }
 
 export const FIREWALL_INCLUDE = 'ha_router';
@@ -54,8 +53,3 @@ export function renderFirewallUci(files: FirewallFiles): UciChange {
 	};
 }
 
-/** The snippet fw4 sources (in a subshell) after loading: never `exit`, never fail the firewall. */
-export function renderFirewallScript(paths: Paths): string {
-	const cmd = commandLine([...paths.self, 'firewall']);
-	return [`# ${HEADER}`, '# fw4 sources this after every load: reload our nftables table with the current WAN address.', `${cmd} || logger -t ha-router -p daemon.err 'firewall include: reloading table inet ha_router failed'`, ''].join('\n');
-}

@@ -1,0 +1,203 @@
+// Example Models for the renderer golden tests, built as plain objects (independent of src/config).
+
+import type { Cidr, Model, NodeSettings, SharedWan, StateSync, Vip, VrrpGroup } from '../../../src/model/types.ts';
+
+export function cidr(text: string): Cidr {
+	const [address, prefix] = text.split('/') as [string, string];
+	return { address, prefix: Number(prefix), family: address.includes(':') ? 6 : 4 };
+}
+
+export function vip(text: string, device = 'br-lan'): Vip {
+	return { ...cidr(text), device };
+}
+
+export function node(over: Partial<NodeSettings> = {}): NodeSettings {
+	return {
+		enabled: true,
+		name: 'router-a',
+		priority: 150,
+		initialState: 'BACKUP',
+		nopreempt: false,
+		preemptDelay: 0,
+		services: [],
+		vipRouteFix: true,
+		platform: 'openwrt',
+		logLevel: 'info',
+		...over,
+	};
+}
+
+export function group(over: Partial<VrrpGroup> = {}): VrrpGroup {
+	return {
+		name: 'lan',
+		interface: 'lan',
+		device: 'br-lan',
+		address: cidr('192.168.1.2/24'),
+		vrid: 51,
+		version: 3,
+		advertIntMs: 100,
+		unicastPeers: ['192.168.1.3'],
+		auth: { type: 'none' },
+		vips: [vip('192.168.1.1/24')],
+		trackInterfaces: [],
+		origin: { file: '/etc/config/ha-router', line: 1, section: over.name ?? 'lan' },
+		...over,
+	};
+}
+
+export function wan(over: Partial<SharedWan> = {}): SharedWan {
+	return {
+		interface: 'wan',
+		device: 'hawan',
+		parent: 'eth1',
+		macaddr: '02:00:5e:10:00:01',
+		mode: 'private',
+		proto: 'dhcp',
+		requestAddress: null,
+		snatSources: [cidr('192.168.1.0/24')],
+		...over,
+	};
+}
+
+export function sync(over: Partial<StateSync> = {}): StateSync {
+	return {
+		interface: 'sync',
+		device: 'eth2',
+		localAddress: '10.255.0.1',
+		peerAddress: '10.255.0.2',
+		transport: 'udp',
+		multicastGroup: '225.0.0.50',
+		port: 3780,
+		externalCache: false,
+		...over,
+	};
+}
+
+export function model(over: Partial<Model> = {}): Model {
+	return { node: node(), groups: [group()], wan: wan(), sync: sync(), ...over };
+}
+
+export interface GoldenCase {
+	/** Folder under test/golden/. */
+	readonly name: string;
+	readonly model: Model;
+	readonly wanAddress: string | null;
+	readonly conntrackMax: number;
+}
+
+const WAN_ADDRESS = '198.51.100.7';
+
+export const cases: readonly GoldenCase[] = [
+	{ name: '01_single_vip', model: model(), wanAddress: WAN_ADDRESS, conntrackMax: 16384 },
+	{
+		name: '02_several_vips',
+		model: model({
+			groups: [group({ vips: [vip('192.168.1.1/24'), vip('192.168.1.254/24'), vip('192.168.7.1/24')], trackInterfaces: ['eth1', 'br-lan'] })],
+			wan: wan({ snatSources: [cidr('192.168.1.0/24'), cidr('192.168.7.0/24')], requestAddress: WAN_ADDRESS }),
+		}),
+		wanAddress: WAN_ADDRESS,
+		conntrackMax: 65536,
+	},
+	{
+		name: '03_ipv6_vip',
+		model: model({
+			groups: [
+				group({
+					name: 'lan6',
+					address: cidr('fd00:1::2/64'),
+					unicastPeers: ['fd00:1::3'],
+					vips: [vip('fd00:1::1/64'), vip('192.168.1.1/24')],
+				}),
+			],
+			wan: wan({ snatSources: [cidr('192.168.1.0/24'), cidr('fd00:1::/64')] }),
+			sync: sync({ localAddress: 'fd00:ff::1', peerAddress: 'fd00:ff::2' }),
+		}),
+		wanAddress: WAN_ADDRESS,
+		conntrackMax: 16384,
+	},
+	{
+		name: '04_multicast',
+		model: model({
+			groups: [group({ unicastPeers: [] })],
+			sync: sync({ transport: 'multicast', peerAddress: null }),
+		}),
+		wanAddress: WAN_ADDRESS,
+		conntrackMax: 16384,
+	},
+	{
+		name: '05_vrrp_v2',
+		model: model({ groups: [group({ version: 2, advertIntMs: 1000 })] }),
+		wanAddress: WAN_ADDRESS,
+		conntrackMax: 16384,
+	},
+	{
+		name: '06_sync_over_lan',
+		model: model({
+			sync: sync({ interface: 'lan', device: 'br-lan', localAddress: '192.168.1.2', peerAddress: '192.168.1.3', port: 3781, externalCache: true }),
+		}),
+		wanAddress: WAN_ADDRESS,
+		conntrackMax: 31000,
+	},
+	{
+		name: '07_sync_group',
+		model: model({
+			groups: [
+				group(),
+				group({
+					name: 'guest',
+					interface: 'guest',
+					device: 'br-guest',
+					address: cidr('192.168.2.2/24'),
+					vrid: 52,
+					unicastPeers: ['192.168.2.3'],
+					vips: [vip('192.168.2.1/24', 'br-guest')],
+				}),
+			],
+			wan: wan({ snatSources: [cidr('192.168.1.0/24'), cidr('192.168.2.0/24')] }),
+		}),
+		wanAddress: WAN_ADDRESS,
+		conntrackMax: 16384,
+	},
+	{
+		name: '08_nopreempt',
+		model: model({ node: node({ initialState: 'MASTER', nopreempt: true, preemptDelay: 30 }) }),
+		wanAddress: WAN_ADDRESS,
+		conntrackMax: 16384,
+	},
+	{
+		name: '09_preempt_delay_master',
+		model: model({ node: node({ name: 'router-b', priority: 100, initialState: 'MASTER', preemptDelay: 30 }) }),
+		wanAddress: WAN_ADDRESS,
+		conntrackMax: 16384,
+	},
+	{
+		name: '10_auth_pass',
+		model: model({ groups: [group({ version: 2, advertIntMs: 1000, auth: { type: 'pass', password: 'p#ss!w d' } })] }),
+		wanAddress: WAN_ADDRESS,
+		conntrackMax: 16384,
+	},
+	{
+		name: '11_no_wan_no_sync',
+		model: model({ wan: null, sync: null }),
+		wanAddress: null,
+		conntrackMax: 16384,
+	},
+	{
+		name: '12_lease_unknown',
+		model: model(),
+		wanAddress: null,
+		conntrackMax: 262144,
+	},
+	{
+		name: '13_auth_ah',
+		model: model({ groups: [group({ version: 2, advertIntMs: 1000, auth: { type: 'ah', password: 'secret1' } })] }),
+		wanAddress: WAN_ADDRESS,
+		conntrackMax: 16384,
+	},
+	{
+		name: '13_auth_ah',
+		model: model({ groups: [group({ version: 2, advertIntMs: 1000, auth: { type: 'ah', password: 'secret1' } })] }),
+		wanAddress: WAN_ADDRESS,
+		conntrackMax: 16384,
+	},
+];

@@ -1,0 +1,22 @@
+// Renders every golden file of one case: file name -> content, or null for "no such file".
+
+import type { Paths } from '../../../src/model/paths.ts';
+import { renderConntrackd } from '../../../src/render/conntrackd.ts';
+import { renderFw4Input } from '../../../src/render/fw4-input.ts';
+import { renderKeepalived } from '../../../src/render/keepalived.ts';
+import { renderNetworkEdits } from '../../../src/render/network.ts';
+import { renderNft } from '../../../src/render/nft.ts';
+import type { GoldenCase } from './models.ts';
+
+export const GOLDEN_FILES = ['keepalived.conf', 'conntrackd.conf', 'ruleset.nft', 'fw4-input.nft', 'network-edits.json'] as const;
+export type GoldenFile = (typeof GOLDEN_FILES)[number];
+
+export function renderCase(c: GoldenCase, paths: Paths): Record<GoldenFile, string | null> {
+	return {
+		'keepalived.conf': renderKeepalived(c.model, paths),
+		'conntrackd.conf': renderConntrackd(c.model, paths, { conntrackMax: c.conntrackMax }),
+		'ruleset.nft': renderNft(c.model, { wanAddress: c.wanAddress }),
+		'fw4-input.nft': renderFw4Input(c.model),
+		'network-edits.json': JSON.stringify(renderNetworkEdits(c.model), null, '\t') + '\n',
+	};
+}
