@@ -18,7 +18,7 @@ version="${1:-}"
 cd "$(dirname "$0")/.."
 out_dir="${2:-dist}"
 mk=openwrt/ha-router/Makefile
-bundle=dist/ha-router.js
+bundle="${IPK_BUNDLE:-dist/ha-router.js}" # IPK_BUNDLE: tests pin one copy of the bundle
 pkg=ha-router
 
 die() {

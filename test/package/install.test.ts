@@ -1,0 +1,203 @@
+// Installing the .ipk into a staging root as an image build would (IPKG_INSTROOT set), and the
+// boot guard's effect on init scripts in such a root.
+import { chmodSync, existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, readlinkSync, statSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { ASH, bundle, buildIpk, FILES, member, openIpk, run, tempDir, treeFiles } from './support.ts';
+
+/** path -> "mode size mtime [link]" for everything under root, to prove a script changed nothing. */
+function snapshot(root: string, rel = ''): Record<string, string> {
+	const out: Record<string, string> = {};
+	for (const name of readdirSync(path.join(root, rel)).sort()) {
+		const r = `${rel}/${name}`;
+		const st = lstatSync(path.join(root, r));
+		out[r] = `${st.mode.toString(8)} ${st.size} ${st.mtimeMs}${st.isSymbolicLink() ? ` -> ${readlinkSync(path.join(root, r))}` : ''}`;
+		if (st.isDirectory()) Object.assign(out, snapshot(root, r));
+	}
+	return out;
+}
+
+/** Unpacks the ipk with tar into a fresh dir and returns { root (data), control } dirs. */
+function unpack(ipk: string) {
+	const dir = tempDir('unpack');
+	const root = path.join(dir, 'root');
+	const control = path.join(dir, 'control');
+	mkdirSync(root);
+	mkdirSync(control);
+	expect(run(['tar', '-xzf', ipk, '-C', dir]).code).toBe(0);
+	expect(run(['tar', '-xzf', path.join(dir, 'data.tar.gz'), '-C', root]).code).toBe(0);
+	expect(run(['tar', '-xzf', path.join(dir, 'control.tar.gz'), '-C', control]).code).toBe(0);
+	return { root, control };
+}
+
+let ipk: string;
+beforeAll(() => {
+	ipk = buildIpk();
+});
+
+describe('staging root install', () => {
+	it('puts every file where files/ says, byte for byte, plus the bundle at /usr/bin/ha-router', () => {
+		const { root } = unpack(ipk);
+		expect(treeFiles(root)).toEqual([...treeFiles(FILES), '/usr/bin/ha-router'].sort());
+		for (const f of treeFiles(FILES)) {
+			expect({ f, same: readFileSync(path.join(root, f)).equals(readFileSync(path.join(FILES, f))) }).toEqual({ f, same: true });
+		}
+		expect(readFileSync(path.join(root, 'usr/bin/ha-router')).equals(readFileSync(bundle()))).toBe(true);
+		expect(statSync(path.join(root, 'usr/bin/ha-router')).mode & 0o777).toBe(0o755);
+	});
+
+	it('postinst exits 0 and changes nothing in a root without /lib/functions.sh', () => {
+		const { root, control } = unpack(ipk);
+		const before = snapshot(root);
+		const r = run([...ASH, path.join(control, 'postinst')], { env: { PATH: process.env.PATH, IPKG_INSTROOT: root } });
+		expect(r).toMatchObject({ code: 0, stderr: '' });
+		expect(snapshot(root)).toEqual(before);
+	});
+
+	it("postinst and prerm hand over to the root's default_postinst/default_prerm with their own path", () => {
+		const { root, control } = unpack(ipk);
+		mkdirSync(path.join(root, 'lib'));
+		writeFileSync(
+			path.join(root, 'lib/functions.sh'),
+			'default_postinst() { echo "postinst $*" >> "$IPKG_INSTROOT/calls"; }\ndefault_prerm() { echo "prerm $*" >> "$IPKG_INSTROOT/calls"; }\n',
+		);
+		const env = { PATH: process.env.PATH, IPKG_INSTROOT: root };
+		expect(run([...ASH, path.join(control, 'postinst'), 'configure'], { env }).code).toBe(0);
+		expect(run([...ASH, path.join(control, 'prerm'), 'remove'], { env }).code).toBe(0);
+		expect(readFileSync(path.join(root, 'calls'), 'utf8')).toBe(
+			`postinst ${path.join(control, 'postinst')} configure\nprerm ${path.join(control, 'prerm')} remove\n`,
+		);
+		// IPKG_NO_SCRIPT=1 skips the postinst entirely, as on OpenWrt.
+		writeFileSync(path.join(root, 'calls'), '');
+		expect(run([...ASH, path.join(control, 'postinst')], { env: { ...env, IPKG_NO_SCRIPT: '1' } }).code).toBe(0);
+		expect(readFileSync(path.join(root, 'calls'), 'utf8')).toBe('');
+	});
+
+	it('postinst-pkg and prerm-pkg do nothing in an offline root (image build)', () => {
+		const { root, control } = unpack(ipk);
+		const before = snapshot(root);
+		// A PATH where every tool the scripts could run on a live system fails loudly.
+		const trap = tempDir('trap');
+		for (const tool of ['uci', 'nft', 'logger']) {
+			writeFileSync(path.join(trap, tool), `#!/bin/sh\necho "${tool} called" >&2\nexit 99\n`);
+			chmodSync(path.join(trap, tool), 0o755);
+		}
+		for (const s of ['postinst-pkg', 'prerm-pkg']) {
+			// default_postinst/default_prerm source these in a subshell.
+			const r = run([...ASH, '-c', '( . "$1" )', 'sh', path.join(control, s)], {
+				env: { PATH: `${trap}:${process.env.PATH}`, IPKG_INSTROOT: root },
+			});
+			expect({ s, code: r.code, stderr: r.stderr }).toEqual({ s, code: 0, stderr: '' });
+		}
+		expect(snapshot(root)).toEqual(before);
+	});
+
+	it('ships the maintainer script bodies from the feed Makefile', () => {
+		const pkg = openIpk(ipk);
+		expect(member(pkg.control, './postinst-pkg').data.toString()).toMatch(/rpcd reload/);
+		expect(member(pkg.control, './prerm-pkg').data.toString()).toMatch(/boot-guard disable/);
+	});
+});
+
+// A fake offline root: rc.common with OpenWrt's enable/disable/enabled semantics (rc.d links
+// S<START><name>/K<STOP><name>), and init scripts for the role services.
+function fakeRoot(services: Record<string, { start: number; enabled: boolean }>): string {
+	const root = tempDir('guard');
+	mkdirSync(path.join(root, 'etc/init.d'), { recursive: true });
+	mkdirSync(path.join(root, 'etc/rc.d'));
+	writeFileSync(
+		path.join(root, 'etc/rc.common'),
+		[
+			'initscript="$1"; action="$2"; name="${initscript##*/}"',
+			'. "$initscript"',
+			'case "$action" in',
+			'enable) rm -f "$IPKG_INSTROOT"/etc/rc.d/S??"$name"; ln -s "../init.d/$name" "$IPKG_INSTROOT/etc/rc.d/S$START$name" ;;',
+			'disable) rm -f "$IPKG_INSTROOT"/etc/rc.d/S??"$name" ;;',
+			'enabled) [ -x "$IPKG_INSTROOT/etc/rc.d/S$START$name" ] ;;',
+			'*) echo "rc.common: $action not allowed offline" >&2; exit 9 ;;',
+			'esac',
+			'',
+		].join('\n'),
+	);
+	for (const [name, s] of Object.entries(services)) {
+		writeFileSync(path.join(root, 'etc/init.d', name), `#!/bin/sh /etc/rc.common\nSTART=${s.start}\nUSE_PROCD=1\n`);
+		chmodSync(path.join(root, 'etc/init.d', name), 0o755);
+		if (s.enabled) run(['ln', '-s', `../init.d/${name}`, path.join(root, `etc/rc.d/S${s.start}${name}`)]);
+	}
+	return root;
+}
+
+function links(root: string): string[] {
+	return readdirSync(path.join(root, 'etc/rc.d')).sort();
+}
+
+function guard(root: string, ...args: string[]) {
+	return run([...ASH, path.join(FILES, 'usr/libexec/ha-router/boot-guard'), ...args], {
+		env: { PATH: process.env.PATH, IPKG_INSTROOT: root },
+	});
+}
+
+function record(root: string): string | null {
+	const f = path.join(root, 'etc/ha-router/boot-guard');
+	return existsSync(f) ? readFileSync(f, 'utf8') : null;
+}
+
+describe('boot guard', () => {
+	const services = { dnsmasq: { start: 19, enabled: true }, odhcpd: { start: 35, enabled: true }, miniupnpd: { start: 94, enabled: false } };
+
+	it('disables the enabled role services and records only those', () => {
+		const root = fakeRoot(services);
+		expect(guard(root, 'enable')).toMatchObject({ code: 0, stderr: '' });
+		expect(links(root)).toEqual([]);
+		expect(record(root)).toBe('dnsmasq\nodhcpd\n');
+	});
+
+	it('is idempotent: a second enable keeps the record', () => {
+		const root = fakeRoot(services);
+		guard(root, 'enable');
+		expect(guard(root, 'enable').code).toBe(0);
+		expect(record(root)).toBe('dnsmasq\nodhcpd\n');
+		expect(guard(root, 'status').stdout).toBe('dnsmasq\nodhcpd\n');
+	});
+
+	it('disable re-enables exactly what it disabled, never what the admin had disabled', () => {
+		const root = fakeRoot(services);
+		guard(root, 'enable');
+		expect(guard(root, 'disable')).toMatchObject({ code: 0, stderr: '' });
+		expect(links(root)).toEqual(['S19dnsmasq', 'S35odhcpd']);
+		expect(record(root)).toBeNull();
+		expect(guard(root, 'disable').code).toBe(0);
+	});
+
+	it('guards exactly the listed services: one dropped from the list gets its boot start back', () => {
+		const root = fakeRoot(services);
+		guard(root, 'enable', 'dnsmasq', 'odhcpd');
+		expect(guard(root, 'enable', 'dnsmasq').code).toBe(0);
+		expect(links(root)).toEqual(['S35odhcpd']);
+		expect(record(root)).toBe('dnsmasq\n');
+	});
+
+	it('guards again a recorded service that was re-enabled behind its back (e.g. by a reinstall)', () => {
+		const root = fakeRoot(services);
+		guard(root, 'enable');
+		run(['ln', '-s', '../init.d/dnsmasq', path.join(root, 'etc/rc.d/S19dnsmasq')]);
+		guard(root, 'enable');
+		expect(links(root)).toEqual([]);
+		expect(record(root)).toBe('dnsmasq\nodhcpd\n');
+	});
+
+	it('skips services that are not installed and never stops anything offline', () => {
+		const root = fakeRoot(services);
+		expect(guard(root, 'enable', '--stop', 'dnsmasq', 'unbound')).toMatchObject({ code: 0, stderr: '' });
+		expect(links(root)).toEqual(['S35odhcpd']);
+		expect(record(root)).toBe('dnsmasq\n');
+	});
+
+	it('rejects bad service names and unknown commands with exit 2, changing nothing', () => {
+		const root = fakeRoot(services);
+		expect(guard(root, 'enable', '../../bin/sh').code).toBe(2);
+		expect(guard(root, 'frobnicate').code).toBe(2);
+		expect(links(root)).toEqual(['S19dnsmasq', 'S35odhcpd']);
+		expect(record(root)).toBeNull();
+	});
+});
