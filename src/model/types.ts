@@ -24,6 +24,8 @@ export interface Origin {
 	readonly line: number;
 	/** UCI section id: its name, or @type[n] when anonymous. */
 	readonly section: string;
+	/** The section's type (e.g. 'vrrp'), so messages can say "vrrp 'lan'". */
+	readonly type?: string;
 	readonly option?: string;
 }
 
