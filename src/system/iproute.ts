@@ -1,0 +1,97 @@
+// iproute2 helpers: JSON reads (`ip -j`) and the VIP local-route fix. keepalived adds each VIP
+// with a kernel `local` route whose source is the VIP itself; replies the router originates
+// towards that subnet would then leave from the VIP. The fix gives that route the node's own
+// address as `src`, and the restore puts the kernel's form back.
+
+import type { Family } from '../model/types.ts';
+import type { Runtime } from '../runtime/runtime.ts';
+import { SystemError } from '../errors.ts';
+import { run } from './run.ts';
+
+export interface IpOptions {
+	readonly program?: string;
+	readonly timeoutMs?: number;
+	/** Run inside this network namespace (`ip -n`), for tests and emulated nodes. */
+	readonly netns?: string;
+}
+
+export interface IpAddr {
+	readonly family: Family;
+	readonly local: string;
+	readonly prefixlen: number;
+}
+
+export interface IpRoute {
+	readonly type?: string;
+	readonly dst: string;
+	readonly gateway?: string;
+	readonly dev?: string;
+	readonly prefsrc?: string;
+	readonly protocol?: string;
+	readonly scope?: string;
+	readonly table?: string;
+}
+
+const familyOf = (address: string): Family => (address.includes(':') ? 6 : 4);
+
+function argv(opts: IpOptions, args: readonly string[]): string[] {
+	return [opts.program ?? 'ip', ...(opts.netns ? ['-n', opts.netns] : []), ...args];
+}
+
+export async function ip(rt: Runtime, args: readonly string[], opts: IpOptions = {}): Promise<string> {
+	return (await run(rt, argv(opts, args), { timeoutMs: opts.timeoutMs ?? 10_000 })).stdout;
+}
+
+/** `ip -j ...` parsed; an empty answer is []. */
+export async function ipJson<T>(rt: Runtime, args: readonly string[], opts: IpOptions = {}): Promise<T[]> {
+	const out = (await ip(rt, ['-j', ...args], opts)).trim();
+	if (out === '') return [];
+	try {
+		const v: unknown = JSON.parse(out);
+		return Array.isArray(v) ? (v as T[]) : [];
+	} catch {
+		throw new SystemError('ip', `unexpected output of ip -j ${args.join(' ')}: ${out.slice(0, 120)}`);
+	}
+}
+
+/** Whether a link exists (a missing one is not an error). */
+export async function linkExists(rt: Runtime, dev: string, opts: IpOptions = {}): Promise<boolean> {
+	const r = await run(rt, argv(opts, ['link', 'show', 'dev', dev]), { okCodes: [0, 1], timeoutMs: opts.timeoutMs ?? 10_000 });
+	return r.code === 0;
+}
+
+/** Global addresses of a device. */
+export async function addresses(rt: Runtime, dev: string, opts: IpOptions = {}): Promise<IpAddr[]> {
+	const links = await ipJson<{ addr_info?: { family: string; local: string; prefixlen: number; scope?: string }[] }>(rt, ['addr', 'show', 'dev', dev], opts);
+	return (links[0]?.addr_info ?? [])
+		.filter((a) => a.scope === undefined || a.scope === 'global')
+		.map((a) => ({ family: a.family === 'inet6' ? 6 : 4, local: a.local, prefixlen: a.prefixlen }));
+}
+
+/** The IPv4 default route through `dev`, if any. */
+export async function defaultRoute(rt: Runtime, dev: string, opts: IpOptions = {}): Promise<IpRoute | null> {
+	const routes = await ipJson<IpRoute>(rt, ['-4', 'route', 'show', 'default', 'dev', dev], opts);
+	return routes[0] ?? null;
+}
+
+/** The kernel `local` route of an address (table local), or null. */
+export async function localRoute(rt: Runtime, address: string, opts: IpOptions = {}): Promise<IpRoute | null> {
+	const fam = `-${familyOf(address)}`;
+	const routes = await ipJson<IpRoute>(rt, [fam, 'route', 'show', 'table', 'local', 'type', 'local', address], opts);
+	return routes.find((r) => r.dst === address) ?? null;
+}
+
+function localRouteArgs(vip: string, dev: string, src: string): string[] {
+	return [`-${familyOf(vip)}`, 'route', 'replace', 'table', 'local', 'local', vip, 'dev', dev, 'proto', 'kernel', 'scope', 'host', 'src', src];
+}
+
+/** Gives the VIP's local route `src <primary>`. Idempotent. */
+export async function fixVipLocalRoute(rt: Runtime, vip: string, dev: string, primary: string, opts: IpOptions = {}): Promise<void> {
+	await ip(rt, localRouteArgs(vip, dev, primary), opts);
+}
+
+/** Puts back the kernel's own form (`src <vip>`), if the VIP is still there. */
+export async function restoreVipLocalRoute(rt: Runtime, vip: string, dev: string, opts: IpOptions = {}): Promise<void> {
+	if (!(await localRoute(rt, vip, opts))) return;
+	await ip(rt, localRouteArgs(vip, dev, vip), opts);
+}
