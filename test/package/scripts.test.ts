@@ -1,0 +1,160 @@
+// The shell side that runs on the router: syntax under busybox ash, the rpcd plugin protocol,
+// the ACL, and the hotplug and fw4 glue with the CLI replaced by a recorder.
+import { chmodSync, readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { ASH, FILES, run, tempDir, treeFiles } from './support.ts';
+
+/** Files the router runs with sh: a /bin/sh or rc.common shebang, or sourced hook directories. */
+const shellScripts = treeFiles(FILES).filter((f) => {
+	if (/^\/etc\/(hotplug\.d|uci-defaults)\//.test(f)) return true;
+	const first = readFileSync(path.join(FILES, f), 'utf8').split('\n', 1)[0];
+	return first === '#!/bin/sh' || first === '#!/bin/sh /etc/rc.common';
+});
+
+const plugin = path.join(FILES, 'usr/libexec/rpcd/ha-router');
+
+/** A stand-in CLI that logs its argv to $LOG and prints $OUT (or nothing) with exit $CODE. */
+function fakeCli(dir: string): string {
+	const f = path.join(dir, 'ha-router');
+	writeFileSync(f, '#!/bin/sh\necho "$*" >> "$LOG"\n[ -n "$OUT" ] && printf "%s\\n" "$OUT"\n[ -n "$ERR" ] && printf "%s\\n" "$ERR" >&2\nexit "${CODE:-0}"\n');
+	chmodSync(f, 0o755);
+	return f;
+}
+
+function call(method: string, env: Record<string, string>) {
+	return run([...ASH, plugin, 'call', method], { input: '{}', env: { PATH: process.env.PATH, ...env } });
+}
+
+describe('shell scripts', () => {
+	it('finds the scripts it must check', () => {
+		expect(shellScripts).toEqual(
+			expect.arrayContaining(['/etc/init.d/ha-router', '/usr/libexec/rpcd/ha-router', '/etc/hotplug.d/iface/30-ha-router', '/usr/libexec/ha-router/boot-guard']),
+		);
+	});
+	it.each(shellScripts)('%s parses with sh -n (busybox ash and dash)', (f) => {
+		for (const sh of [ASH, ['sh']]) {
+			const r = run([...sh, '-n', path.join(FILES, f)]);
+			expect({ sh: sh.join(' '), code: r.code, stderr: r.stderr }).toEqual({ sh: sh.join(' '), code: 0, stderr: '' });
+		}
+	});
+	it('the init script is a procd script with START, a reload trigger and a boot-only --boot', () => {
+		const init = readFileSync(path.join(FILES, 'etc/init.d/ha-router'), 'utf8');
+		expect(init.split('\n', 1)[0]).toBe('#!/bin/sh /etc/rc.common');
+		// rpcd's rc object reads START=/USE_PROCD= from the first lines only.
+		const head = init.split('\n').slice(0, 12).join('\n');
+		const start = Number(/^START=(\d+)$/m.exec(head)?.[1]);
+		expect(start).toBeGreaterThan(20); // network
+		expect(start).toBeLessThan(35); // odhcpd, and keepalived (70)
+		expect(head).toMatch(/^USE_PROCD=1$/m);
+		expect(init).toMatch(/procd_add_reload_trigger ha-router/);
+		expect(init).toMatch(/apply --boot/);
+	});
+});
+
+describe('rpcd plugin', () => {
+	it('list prints one JSON object of the four methods, each taking no arguments', () => {
+		const r = run([...ASH, plugin, 'list'], { input: '' });
+		expect(r.code).toBe(0);
+		expect(JSON.parse(r.stdout)).toEqual({ status: {}, check: {}, apply: {}, switchover: {} });
+	});
+
+	it.each([
+		['status', 'status --json'],
+		['check', 'check --json'],
+		['apply', 'apply --json'],
+		['switchover', 'switchover --json'],
+	])('call %s runs `ha-router %s` and passes its JSON object through', (method, argv) => {
+		const dir = tempDir('rpcd');
+		const log = path.join(dir, 'log');
+		const r = call(method, { HA_ROUTER: fakeCli(dir), LOG: log, OUT: '{"role":"MASTER","n":1}' });
+		expect(r.code).toBe(0);
+		expect(JSON.parse(r.stdout)).toEqual({ role: 'MASTER', n: 1 });
+		expect(readFileSync(log, 'utf8')).toBe(`${argv}\n`);
+	});
+
+	it('wraps a CLI that fails without JSON into one object with its exit code and output', () => {
+		const dir = tempDir('rpcd');
+		const r = call('apply', {
+			HA_ROUTER: fakeCli(dir),
+			LOG: path.join(dir, 'log'),
+			OUT: 'line "one" \\ back\n\ttabbed',
+			ERR: 'boom',
+			CODE: '3',
+		});
+		expect(JSON.parse(r.stdout)).toEqual({ ok: false, code: 3, stdout: 'line "one" \\ back\n tabbed', stderr: 'boom' });
+	});
+
+	it('answers a missing CLI and an unknown method with a JSON object, never empty output', () => {
+		const missing = call('status', { HA_ROUTER: '/nonexistent/ha-router' });
+		expect(JSON.parse(missing.stdout)).toMatchObject({ ok: false, code: 127 });
+		const unknown = call('frobnicate', {});
+		expect(JSON.parse(unknown.stdout)).toEqual({ ok: false, error: "unknown method 'frobnicate'" });
+	});
+
+	it('ACL grants exactly the plugin methods: status/check to read, apply/switchover to write, uci ha-router', () => {
+		const acl = JSON.parse(readFileSync(path.join(FILES, 'usr/share/rpcd/acl.d/luci-app-ha-router.json'), 'utf8'));
+		expect(Object.keys(acl)).toEqual(['luci-app-ha-router']);
+		const group = acl['luci-app-ha-router'];
+		expect(group.read).toEqual({ ubus: { 'ha-router': ['status', 'check'] }, uci: ['ha-router'] });
+		expect(group.write).toEqual({ ubus: { 'ha-router': ['apply', 'switchover'] }, uci: ['ha-router'] });
+		const methods = Object.keys(JSON.parse(run([...ASH, plugin, 'list']).stdout)).sort();
+		expect([...group.read.ubus['ha-router'], ...group.write.ubus['ha-router']].sort()).toEqual(methods);
+	});
+});
+
+describe('hotplug and firewall glue', () => {
+	/** Sources the iface hotplug script as hotplug-call does, with a fake uci answering `wan`. */
+	function hotplug(env: Record<string, string>) {
+		const dir = tempDir('hotplug');
+		const log = path.join(dir, 'log');
+		writeFileSync(log, '');
+		writeFileSync(path.join(dir, 'uci'), '#!/bin/sh\n[ "$*" = "-q get ha-router.wan.interface" ] && echo "${WAN_IF}"\n');
+		chmodSync(path.join(dir, 'uci'), 0o755);
+		const script = path.join(FILES, 'etc/hotplug.d/iface/30-ha-router');
+		const r = run([...ASH, '-c', '( . "$1" )', 'hotplug-call', script], {
+			env: { PATH: `${dir}:${process.env.PATH}`, HA_ROUTER: fakeCli(dir), LOG: log, WAN_IF: 'wan', ...env },
+		});
+		return { ...r, calls: readFileSync(log, 'utf8') };
+	}
+
+	it.each(['ifup', 'ifupdate', 'ifdown'])('%s of the shared WAN runs `ha-router lease <action> <interface>`', (action) => {
+		expect(hotplug({ ACTION: action, INTERFACE: 'wan' })).toMatchObject({ code: 0, calls: `lease ${action} wan\n` });
+	});
+
+	it('ignores other interfaces, other actions, and a node without a shared WAN', () => {
+		expect(hotplug({ ACTION: 'ifup', INTERFACE: 'lan' }).calls).toBe('');
+		expect(hotplug({ ACTION: 'free', INTERFACE: 'wan' }).calls).toBe('');
+		expect(hotplug({ ACTION: 'ifup', INTERFACE: 'wan', WAN_IF: '' }).calls).toBe('');
+	});
+
+	it('the fw4 include runs `ha-router firewall` and exits 0 even when it fails', () => {
+		const dir = tempDir('fw');
+		const log = path.join(dir, 'log');
+		writeFileSync(path.join(dir, 'logger'), '#!/bin/sh\n');
+		chmodSync(path.join(dir, 'logger'), 0o755);
+		const r = run([...ASH, path.join(FILES, 'usr/libexec/ha-router/firewall.include')], {
+			env: { PATH: `${dir}:${process.env.PATH}`, HA_ROUTER: fakeCli(dir), LOG: log, CODE: '1' },
+		});
+		expect(r.code).toBe(0);
+		expect(readFileSync(log, 'utf8')).toBe('firewall\n');
+	});
+
+	it('uci-defaults adds the fw4 include once, as a named script include', () => {
+		const dir = tempDir('ucidef');
+		const log = path.join(dir, 'log');
+		// A fake uci: `get firewall.ha_router` answers from a state file; batch input is logged.
+		writeFileSync(
+			path.join(dir, 'uci'),
+			'#!/bin/sh\nif [ "$1 $2" = "-q get" ]; then cat "$STATE" 2>/dev/null; exit 0; fi\nif [ "$1 $2" = "-q batch" ]; then cat >> "$LOG"; echo include > "$STATE"; fi\n',
+		);
+		chmodSync(path.join(dir, 'uci'), 0o755);
+		const env = { PATH: `${dir}:${process.env.PATH}`, LOG: log, STATE: path.join(dir, 'state') };
+		const script = path.join(FILES, 'etc/uci-defaults/90-ha-router');
+		for (let i = 0; i < 2; i++) expect(run([...ASH, '-c', '( . "$1" )', 'boot', script], { env }).code).toBe(0);
+		expect(readFileSync(log, 'utf8')).toBe(
+			'set firewall.ha_router=include\nset firewall.ha_router.type=script\n' +
+				'set firewall.ha_router.path=/usr/libexec/ha-router/firewall.include\nset firewall.ha_router.fw4_compatible=1\ncommit firewall\n',
+		);
+	});
+});
