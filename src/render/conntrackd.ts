@@ -12,11 +12,12 @@ export interface ConntrackdFacts {
 }
 
 /** HashLimit at least 2x nf_conntrack_max (conntrackd.conf(5)); buckets a quarter of that max, as a power of two. */
-export function conntrackdHashSizes(conntrackMax: number): { hashSize: number; hashLimit: number } {
-	const max = Math.max(1024, Math.floor(conntrackMax));
+export function conntrackdHashSizes(conntrackMax: number): { max: number; hashSize: number; hashLimit: number } {
+	// A nonsense fact (0, NaN) must not yield a daemon that refuses every entry.
+	const max = Number.isFinite(conntrackMax) ? Math.max(1024, Math.floor(conntrackMax)) : 65536;
 	let hashSize = 256;
 	while (hashSize < max / 4) hashSize *= 2;
-	return { hashSize, hashLimit: 2 * max };
+	return { max, hashSize, hashLimit: 2 * max };
 }
 
 function yes(on: boolean): string {
@@ -71,7 +72,7 @@ export function ignoredAddresses(model: Model): { v4: string[]; v6: string[] } {
 export function renderConntrackd(model: Model, paths: Paths, facts: ConntrackdFacts): string | null {
 	const sync = model.sync;
 	if (sync === null) return null;
-	const { hashSize, hashLimit } = conntrackdHashSizes(facts.conntrackMax);
+	const { max, hashSize, hashLimit } = conntrackdHashSizes(facts.conntrackMax);
 	const ignored = ignoredAddresses(model);
 	const lines = [
 		`# ${HEADER}`,
@@ -92,7 +93,7 @@ export function renderConntrackd(model: Model, paths: Paths, facts: ConntrackdFa
 		'}',
 		'',
 		'General {',
-		`\t# HashLimit is 2x nf_conntrack_max (${Math.floor(facts.conntrackMax)}), HashSize a quarter of it.`,
+		`\t# HashLimit is 2x nf_conntrack_max (${max}), HashSize a quarter of it.`,
 		`\tHashSize ${hashSize}`,
 		`\tHashLimit ${hashLimit}`,
 		'\t# Syslog only: no log file growing in the router\'s RAM-backed /var/log.',

@@ -1,0 +1,164 @@
+// The small decisions inside the renderers, one by one.
+
+import { describe, expect, it } from 'vitest';
+import { pathsFor } from '../../../src/model/paths.ts';
+import { conntrackdHashSizes, renderConntrackd } from '../../../src/render/conntrackd.ts';
+import { renderFw4Input } from '../../../src/render/fw4-input.ts';
+import { firewallFiles, renderFirewallUci, renderKeepalivedUci } from '../../../src/render/glue.ts';
+import { kaQuoted, kaWord } from '../../../src/render/keepalived-text.ts';
+import { SYNC_GROUP_NAME, advertInt, renderKeepalived } from '../../../src/render/keepalived.ts';
+import { renderNetworkEdits, uciName } from '../../../src/render/network.ts';
+import { renderNft } from '../../../src/render/nft.ts';
+import { RenderError, commandLine } from '../../../src/render/text.ts';
+import { group, model, node, wan } from './models.ts';
+
+const paths = pathsFor('');
+
+describe('keepalived.conf', () => {
+	it('advert_int: centiseconds for v3, whole seconds for v2', () => {
+		expect(advertInt(group({ version: 3, advertIntMs: 100 }))).toBe('0.1');
+		expect(advertInt(group({ version: 3, advertIntMs: 50 }))).toBe('0.05');
+		expect(advertInt(group({ version: 3, advertIntMs: 1250 }))).toBe('1.25');
+		expect(advertInt(group({ version: 3, advertIntMs: 3 }))).toBe('0.01');
+		expect(advertInt(group({ version: 2, advertIntMs: 1000 }))).toBe('1');
+		expect(advertInt(group({ version: 2, advertIntMs: 100 }))).toBe('1');
+		expect(advertInt(group({ version: 2, advertIntMs: 3000 }))).toBe('3');
+	});
+
+	it('quotes what `#` or `!` would cut, and refuses what it cannot carry', () => {
+		expect(kaWord('br-lan')).toBe('br-lan');
+		expect(kaWord('a#b')).toBe('"a#b"');
+		expect(kaWord('a b')).toBe('"a b"');
+		expect(kaWord('@x')).toBe('"@x"');
+		expect(kaQuoted('ab!cd')).toBe('"ab!cd"');
+		expect(() => kaWord('a"b')).toThrow(RenderError);
+		expect(() => kaQuoted('a\nb')).toThrow(RenderError);
+		const pw = model({ groups: [group({ version: 2, auth: { type: 'pass', password: 'x"y' } })] });
+		expect(() => renderKeepalived(pw, paths)).toThrow(RenderError);
+	});
+
+	it('notify: the command and its argument in one double-quoted string; odd paths single-quoted', () => {
+		expect(commandLine(['/usr/bin/ha-router', 'notify'])).toBe('/usr/bin/ha-router notify');
+		expect(commandLine(['/opt/my tools/ha-router', 'notify'])).toBe("'/opt/my tools/ha-router' notify");
+		expect(() => commandLine(["/it's"])).toThrow(RenderError);
+		const text = renderKeepalived(model(), pathsFor('', undefined, ['/usr/bin/tjs', 'run', '/usr/share/ha-router/main.js']));
+		expect(text).toContain('\tnotify "/usr/bin/tjs run /usr/share/ha-router/main.js notify"\n');
+	});
+
+	it('one group: notify on the instance, no sync group', () => {
+		const text = renderKeepalived(model(), paths);
+		expect(text).not.toContain('vrrp_sync_group');
+		expect(text.match(/\bnotify /g)).toHaveLength(1);
+	});
+
+	it('several groups: notify only on the sync group, members in name order', () => {
+		const text = renderKeepalived(model({ groups: [group({ name: 'b', vrid: 2 }), group({ name: 'a', vrid: 1 })] }), paths);
+		expect(text.match(/\bnotify /g)).toHaveLength(1);
+		const sync = text.slice(text.indexOf(`vrrp_sync_group ${SYNC_GROUP_NAME}`), text.indexOf('vrrp_instance'));
+		expect(sync).toContain('\tnotify "/usr/bin/ha-router notify"');
+		expect(sync).toContain('group {\n\t\ta\n\t\tb\n\t}');
+		expect(text.indexOf('vrrp_instance a')).toBeLessThan(text.indexOf('vrrp_instance b'));
+	});
+
+	it('nopreempt and preempt_delay force initial state BACKUP', () => {
+		expect(renderKeepalived(model({ node: node({ initialState: 'MASTER' }) }), paths)).toContain('\tstate MASTER\n');
+		expect(renderKeepalived(model({ node: node({ initialState: 'MASTER', nopreempt: true }) }), paths)).toContain('\tstate BACKUP\n');
+		const delayed = renderKeepalived(model({ node: node({ initialState: 'MASTER', preemptDelay: 5 }) }), paths);
+		expect(delayed).toContain('\tstate BACKUP\n');
+		expect(delayed).toContain('\tpreempt_delay 5\n');
+	});
+
+	it('no authentication block on VRRPv3', () => {
+		const text = renderKeepalived(model({ groups: [group({ version: 3, auth: { type: 'pass', password: 'secret' } })] }), paths);
+		expect(text).not.toContain('authentication {');
+		expect(text).not.toContain('secret');
+	});
+
+	it('never tracks the instance\'s own device (a keepalived warning)', () => {
+		const text = renderKeepalived(model({ groups: [group({ trackInterfaces: ['br-lan'] })] }), paths);
+		expect(text).not.toContain('track_interface');
+	});
+});
+
+describe('conntrackd.conf', () => {
+	it('is absent without sync', () => {
+		expect(renderConntrackd(model({ sync: null }), paths, { conntrackMax: 16384 })).toBeNull();
+	});
+
+	it('HashLimit is twice nf_conntrack_max, HashSize a power of two near a quarter', () => {
+		expect(conntrackdHashSizes(16384)).toEqual({ max: 16384, hashSize: 4096, hashLimit: 32768 });
+		expect(conntrackdHashSizes(31000)).toEqual({ max: 31000, hashSize: 8192, hashLimit: 62000 });
+		expect(conntrackdHashSizes(0).hashLimit).toBe(2048);
+		expect(conntrackdHashSizes(Number.NaN).hashLimit).toBe(131072);
+	});
+});
+
+describe('nft ruleset', () => {
+	it('starts with the header, then declare and flush', () => {
+		const lines = renderNft(model(), { wanAddress: '198.51.100.7' }).split('\n');
+		expect(lines.slice(0, 4)).toEqual(['# generated by ha-router, do not edit', 'table inet ha_router {}', 'flush table inet ha_router', 'table inet ha_router {']);
+	});
+
+	it('SNAT only with a known address, and only for its family', () => {
+		expect(renderNft(model(), { wanAddress: null })).not.toContain('snat');
+		const v6 = renderNft(model({ wan: wan({ snatSources: [{ address: 'fd00:1::', prefix: 64, family: 6 }] }) }), { wanAddress: '198.51.100.7' });
+		expect(v6).not.toContain(' snat ');
+		expect(v6).toContain('not translated');
+	});
+
+	it('no WAN, no groups, no sync: just the empty table', () => {
+		const text = renderNft(model({ wan: null, groups: [], sync: null }), { wanAddress: null });
+		expect(text).toBe('# generated by ha-router, do not edit\ntable inet ha_router {}\nflush table inet ha_router\ntable inet ha_router {\n}\n');
+	});
+
+	it('the fw4 include accepts what our own table admits, and drops nothing', () => {
+		const rules = renderFw4Input(model());
+		expect(rules).toContain('iifname "br-lan" ip saddr 192.168.1.3 meta l4proto 112 accept');
+		expect(rules).not.toContain('drop');
+	});
+
+	it('AH is admitted with VRRPv2 auth ah', () => {
+		const ah = model({ groups: [group({ version: 2, auth: { type: 'ah', password: 'x' } })] });
+		expect(renderFw4Input(ah)).toContain('meta l4proto { 51, 112 } accept');
+	});
+});
+
+describe('UCI edits', () => {
+	it('network: named sections, so a second apply rewrites the same ones', () => {
+		const edits = renderNetworkEdits(model({ wan: wan({ device: 'ha-wan' }) })).edits;
+		expect(edits[0]).toEqual({ op: 'section', type: 'device', name: 'ha_wan' });
+		expect(edits).toContainEqual({ op: 'set', section: 'ha_wan', option: 'name', value: 'ha-wan' });
+		expect(edits).toContainEqual({ op: 'set', section: 'wan', option: 'auto', value: '0' });
+		expect(uciName('wan.2')).toBe('wan_2');
+		expect(renderNetworkEdits(model({ wan: null }))).toEqual({ package: 'network', edits: [] });
+	});
+
+	it('keepalived: alt_config_file in the section named globals', () => {
+		expect(renderKeepalivedUci(pathsFor(''))).toEqual({
+			package: 'keepalived',
+			edits: [
+				{ op: 'section', type: 'globals', name: 'globals' },
+				{ op: 'set', section: 'globals', option: 'alt_config_file', value: '/etc/ha-router/keepalived.conf' },
+			],
+		});
+	});
+
+	it('firewall: the script include the package registers, plus the input include', () => {
+		const files = firewallFiles(pathsFor(''));
+		expect(files).toEqual({ script: '/usr/libexec/ha-router/firewall.include', input: '/etc/ha-router/fw4-input.nft' });
+		expect(renderFirewallUci(files)).toEqual({
+			package: 'firewall',
+			edits: [
+				{ op: 'section', type: 'include', name: 'ha_router' },
+				{ op: 'set', section: 'ha_router', option: 'type', value: 'script' },
+				{ op: 'set', section: 'ha_router', option: 'path', value: '/usr/libexec/ha-router/firewall.include' },
+				{ op: 'set', section: 'ha_router', option: 'fw4_compatible', value: '1' },
+				{ op: 'section', type: 'include', name: 'ha_router_input' },
+				{ op: 'set', section: 'ha_router_input', option: 'type', value: 'nftables' },
+				{ op: 'set', section: 'ha_router_input', option: 'path', value: '/etc/ha-router/fw4-input.nft' },
+				{ op: 'set', section: 'ha_router_input', option: 'position', value: 'chain-pre' },
+				{ op: 'set', section: 'ha_router_input', option: 'chain', value: 'input' },
+			],
+		});
+	});
+});
