@@ -37,6 +37,8 @@ export interface FileInfo {
 	isFile: boolean;
 	isDirectory: boolean;
 	isSymlink: boolean;
+	/** Last modification, ms since the epoch. */
+	mtimeMs: number;
 }
 
 export type LogLevel = 'err' | 'warning' | 'notice' | 'info' | 'debug';

@@ -22,6 +22,7 @@ function info(st: tjs.StatResult): FileInfo {
 		isFile: st.isFile,
 		isDirectory: st.isDirectory,
 		isSymlink: st.isSymbolicLink,
+		mtimeMs: st.mtim.getTime(),
 	};
 }
 

@@ -19,7 +19,7 @@ export interface CapturingRuntime extends Runtime {
 }
 
 function info(st: import('node:fs').Stats): FileInfo {
-	return { mode: st.mode & 0o7777, size: st.size, isFile: st.isFile(), isDirectory: st.isDirectory(), isSymlink: st.isSymbolicLink() };
+	return { mode: st.mode & 0o7777, size: st.size, isFile: st.isFile(), isDirectory: st.isDirectory(), isSymlink: st.isSymbolicLink(), mtimeMs: st.mtimeMs };
 }
 
 async function orNull<T>(p: Promise<T>): Promise<T | null> {

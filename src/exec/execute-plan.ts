@@ -1,0 +1,101 @@
+// Runs a plan's steps in order, timing each. A failed step is recorded and, with onError
+// 'continue', the rest still run: a transition always ends in a whole role, never half of one.
+import type { Runtime } from '../runtime/runtime.ts';
+import type { Step } from '../plan/steps.ts';
+import type { Effects } from './effects.ts';
+
+export interface StepResult {
+	readonly kind: Step['kind'];
+	/** The service, address or hotplug action the step was about. */
+	readonly target?: string;
+	readonly status: 'ok' | 'failed' | 'skipped';
+	readonly ms: number;
+	readonly error?: string;
+}
+
+export interface ExecuteOptions {
+	/** Checked between steps: true stops the plan because a newer event is waiting. */
+	superseded?: () => Promise<boolean>;
+	log?: (level: 'info' | 'err', message: string) => void;
+}
+
+function target(step: Step): string | undefined {
+	switch (step.kind) {
+		case 'service-start':
+		case 'service-stop':
+			return step.name;
+		case 'vip-route-source':
+		case 'vip-route-restore':
+			return step.address;
+		case 'hotplug-keepalived':
+			return step.env.ACTION;
+		default:
+			return undefined;
+	}
+}
+
+function run(step: Step, fx: Effects): Promise<void> {
+	switch (step.kind) {
+		case 'conntrackd-commit':
+			return fx.conntrackd('commit');
+		case 'conntrackd-flush-caches':
+			return fx.conntrackd('flush');
+		case 'conntrackd-resync-kernel':
+			return fx.conntrackd('resync');
+		case 'conntrackd-bulk-send':
+			return fx.conntrackd('bulk');
+		case 'conntrackd-shorten-timers':
+			return fx.conntrackd('shorten');
+		case 'conntrackd-request-resync':
+			return fx.conntrackd('request');
+		case 'wan-up':
+			return fx.wanUp();
+		case 'snat-update':
+			return fx.snatUpdate();
+		case 'wan-down':
+			return fx.wanDown();
+		case 'vip-route-source':
+			return fx.vipRouteSource(step.address, step.device, step.source);
+		case 'vip-route-restore':
+			return fx.vipRouteRestore(step.address, step.device);
+		case 'service-start':
+			return fx.platform.service(step.name, 'start');
+		case 'service-stop':
+			return fx.platform.service(step.name, 'stop');
+		case 'hotplug-keepalived':
+			return fx.platform.hotplugCall('keepalived', step.env);
+	}
+}
+
+function withTimeout(p: Promise<void>, ms: number): Promise<void> {
+	let timer: ReturnType<typeof setTimeout> | undefined;
+	const limit = new Promise<never>((_, reject) => {
+		timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms`)), ms);
+	});
+	return Promise.race([p, limit]).finally(() => clearTimeout(timer));
+}
+
+export async function executePlan(rt: Runtime, steps: readonly Step[], fx: Effects, opts: ExecuteOptions = {}): Promise<StepResult[]> {
+	const results: StepResult[] = [];
+	let stopped = false;
+	for (const step of steps) {
+		const t = target(step);
+		const base = { kind: step.kind, ...(t === undefined ? {} : { target: t }) };
+		if (stopped || (opts.superseded && (await opts.superseded()))) {
+			stopped = true;
+			results.push({ ...base, status: 'skipped', ms: 0, error: 'superseded by a newer event' });
+			continue;
+		}
+		const t0 = rt.now();
+		try {
+			await withTimeout(run(step, fx), step.timeoutMs);
+			results.push({ ...base, status: 'ok', ms: Math.round((rt.now() - t0) * 10) / 10 });
+		} catch (e) {
+			const error = e instanceof Error ? e.message : String(e);
+			results.push({ ...base, status: 'failed', ms: Math.round((rt.now() - t0) * 10) / 10, error });
+			opts.log?.('err', `step ${step.kind}${t ? ` ${t}` : ''} failed: ${error}`);
+			if (step.onError === 'abort') stopped = true;
+		}
+	}
+	return results;
+}

@@ -1,0 +1,137 @@
+// Pure: event + Model -> the ordered steps of a transition. No clock, no I/O.
+//
+// MASTER: synced connections into the kernel first (established sessions need them the moment
+// traffic arrives), then the WAN, the SNAT address, the VIP route sources, the role services,
+// and last the hotplug call so other packages see a finished MASTER.
+// BACKUP/FAULT/STOP: the same in reverse, then conntrackd gets out of the way of the new master.
+
+import type { Model, VrrpState } from '../model/types.ts';
+import { SYNC_GROUP_NAME } from '../model/names.ts';
+import type { StateEvent } from './event.ts';
+import type { Step } from './steps.ts';
+
+const CONNTRACKD_MS = 5000;
+const WAN_MS = 10_000;
+const SERVICE_MS = 15_000;
+const HOTPLUG_MS = 10_000;
+
+/** Whether keepalived's event concerns this node's configuration; a reason when it does not. */
+export function eventOwner(model: Model, ev: StateEvent): true | string {
+	if (ev.type === 'SEED') return true;
+	const names = model.groups.map((g) => g.name);
+	if (model.groups.length > 1) {
+		// Several instances form one sync group; the group event alone moves the router.
+		if (ev.type === 'GROUP' && ev.name === SYNC_GROUP_NAME) return true;
+		return `${ev.type.toLowerCase()} '${ev.name}' is not our sync group '${SYNC_GROUP_NAME}'`;
+	}
+	if (ev.type === 'INSTANCE' && names.includes(ev.name)) return true;
+	return `${ev.type.toLowerCase()} '${ev.name}' is not one of our VRRP instances (${names.join(', ') || 'none'})`;
+}
+
+const ACTION: Record<VrrpState, string> = {
+	MASTER: 'NOTIFY_MASTER',
+	BACKUP: 'NOTIFY_BACKUP',
+	FAULT: 'NOTIFY_FAULT',
+	STOP: 'NOTIFY_STOP',
+};
+
+function hotplug(ev: StateEvent, model: Model): Step {
+	const single = model.groups.length === 1 ? model.groups[0]!.name : SYNC_GROUP_NAME;
+	const type = ev.type === 'SEED' ? (model.groups.length === 1 ? 'INSTANCE' : 'GROUP') : ev.type;
+	return {
+		kind: 'hotplug-keepalived',
+		env: { ACTION: ACTION[ev.state], TYPE: type, NAME: ev.name || single },
+		why: "other packages' /etc/hotplug.d/keepalived scripts still see the state change",
+		timeoutMs: HOTPLUG_MS,
+		onError: 'continue',
+	};
+}
+
+function masterPlan(model: Model, ev: StateEvent): Step[] {
+	const steps: Step[] = [];
+	const c = (kind: Step['kind'], why: string) => ({ kind, why, timeoutMs: CONNTRACKD_MS, onError: 'continue' }) as Step;
+	if (model.sync) {
+		if (model.sync.externalCache) {
+			steps.push(c('conntrackd-commit', 'move the connections the peer replicated into the kernel table'));
+		}
+		steps.push(
+			c('conntrackd-flush-caches', 'start the new role with empty caches (retried while a commit is still running)'),
+			c('conntrackd-resync-kernel', 'fill the internal cache from the kernel table this node now owns'),
+			c('conntrackd-bulk-send', 'send the whole table to the peer so it can take over again'),
+		);
+	}
+	if (model.wan) {
+		steps.push(
+			{ kind: 'wan-up', why: 'bring up the shared-MAC WAN, asking for the known lease', timeoutMs: WAN_MS, onError: 'continue' },
+			{ kind: 'snat-update', why: 'translate new connections to the shared WAN address', timeoutMs: CONNTRACKD_MS, onError: 'continue' },
+		);
+	}
+	if (model.node.vipRouteFix) {
+		for (const g of model.groups) {
+			for (const v of g.vips) {
+				if (v.family !== 4 || v.family !== g.address.family) continue;
+				steps.push({
+					kind: 'vip-route-source',
+					address: v.address,
+					device: v.device,
+					source: g.address.address,
+					why: "the router's own traffic leaves from its primary address, not the VIP that can move away",
+					timeoutMs: CONNTRACKD_MS,
+					onError: 'continue',
+				});
+			}
+		}
+	}
+	for (const name of model.node.services) {
+		steps.push({ kind: 'service-start', name, why: 'role service runs on the master only', timeoutMs: SERVICE_MS, onError: 'continue' });
+	}
+	steps.push(hotplug(ev, model));
+	return steps;
+}
+
+function standbyPlan(model: Model, ev: StateEvent): Step[] {
+	const steps: Step[] = [];
+	for (const name of [...model.node.services].reverse()) {
+		steps.push({ kind: 'service-stop', name, why: 'role service runs on the master only', timeoutMs: SERVICE_MS, onError: 'continue' });
+	}
+	if (model.node.vipRouteFix) {
+		for (const g of model.groups) {
+			for (const v of g.vips) {
+				if (v.family !== 4 || v.family !== g.address.family) continue;
+				steps.push({
+					kind: 'vip-route-restore',
+					address: v.address,
+					device: v.device,
+					why: 'leave no route pointing at an address this node no longer holds',
+					timeoutMs: CONNTRACKD_MS,
+					onError: 'continue',
+				});
+			}
+		}
+	}
+	if (model.wan) {
+		steps.push({ kind: 'wan-down', why: 'only one node may use the shared MAC and lease', timeoutMs: WAN_MS, onError: 'continue' });
+	}
+	if (model.sync) {
+		steps.push({
+			kind: 'conntrackd-shorten-timers',
+			why: 'let kernel entries this node no longer forwards expire soon',
+			timeoutMs: CONNTRACKD_MS,
+			onError: 'continue',
+		});
+		if (ev.state === 'BACKUP') {
+			steps.push({
+				kind: 'conntrackd-request-resync',
+				why: "ask the new master for its whole table",
+				timeoutMs: CONNTRACKD_MS,
+				onError: 'continue',
+			});
+		}
+	}
+	steps.push(hotplug(ev, model));
+	return steps;
+}
+
+export function planTransition(model: Model, ev: StateEvent): Step[] {
+	return ev.state === 'MASTER' ? masterPlan(model, ev) : standbyPlan(model, ev);
+}
