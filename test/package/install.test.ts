@@ -92,6 +92,13 @@ describe('staging root install', () => {
 		expect(snapshot(root)).toEqual(before);
 	});
 
+	it('ships maintainer scripts that parse under busybox ash and dash', () => {
+		const { control } = unpack(ipk);
+		for (const s of ['postinst', 'postinst-pkg', 'prerm', 'prerm-pkg']) {
+			for (const sh of [ASH, ['sh']]) expect({ s, code: run([...sh, '-n', path.join(control, s)]).code }).toEqual({ s, code: 0 });
+		}
+	});
+
 	it('ships the maintainer script bodies from the feed Makefile', () => {
 		const pkg = openIpk(ipk);
 		expect(member(pkg.control, './postinst-pkg').data.toString()).toMatch(/rpcd reload/);

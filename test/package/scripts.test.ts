@@ -139,22 +139,4 @@ describe('hotplug and firewall glue', () => {
 		expect(r.code).toBe(0);
 		expect(readFileSync(log, 'utf8')).toBe('firewall\n');
 	});
-
-	it('uci-defaults adds the fw4 include once, as a named script include', () => {
-		const dir = tempDir('ucidef');
-		const log = path.join(dir, 'log');
-		// A fake uci: `get firewall.ha_router` answers from a state file; batch input is logged.
-		writeFileSync(
-			path.join(dir, 'uci'),
-			'#!/bin/sh\nif [ "$1 $2" = "-q get" ]; then cat "$STATE" 2>/dev/null; exit 0; fi\nif [ "$1 $2" = "-q batch" ]; then cat >> "$LOG"; echo include > "$STATE"; fi\n',
-		);
-		chmodSync(path.join(dir, 'uci'), 0o755);
-		const env = { PATH: `${dir}:${process.env.PATH}`, LOG: log, STATE: path.join(dir, 'state') };
-		const script = path.join(FILES, 'etc/uci-defaults/90-ha-router');
-		for (let i = 0; i < 2; i++) expect(run([...ASH, '-c', '( . "$1" )', 'boot', script], { env }).code).toBe(0);
-		expect(readFileSync(log, 'utf8')).toBe(
-			'set firewall.ha_router=include\nset firewall.ha_router.type=script\n' +
-				'set firewall.ha_router.path=/usr/libexec/ha-router/firewall.include\nset firewall.ha_router.fw4_compatible=1\ncommit firewall\n',
-		);
-	});
 });
