@@ -107,14 +107,14 @@ function lines(child: ChildProcess): { next(pred: (l: string) => boolean, timeou
 
 /** Starts the echo servers and the client; resolves once every stream is delivering (the window is open). */
 export async function startMeter(bed: Testbed, opts: MeterOptions = {}): Promise<Meter> {
-	const server = bed.track(nsSpawn(bed.server.ns, 'node', [path.join(METER, 'server.mjs'), String(TCP_PORT), String(UDP_PORT)]));
+	const server = bed.track(nsSpawn(bed.server.ns, process.execPath, [path.join(METER, 'server.mjs'), String(TCP_PORT), String(UDP_PORT)]));
 	const sl = lines(server);
 	await sl.next((l) => l === 'READY', 10_000, 'server READY');
 	const client = bed.clients[opts.client ?? 0];
 	if (!client) throw new Error('meter: no such client');
 	const { client: _c, ...rest } = opts;
 	const copt = { server: bed.server.addr, tcpPort: TCP_PORT, udpPort: UDP_PORT, ...rest };
-	const proc = bed.track(nsSpawn(client.ns, 'node', [path.join(METER, 'client.mjs'), JSON.stringify(copt)]));
+	const proc = bed.track(nsSpawn(client.ns, process.execPath, [path.join(METER, 'client.mjs'), JSON.stringify(copt)]));
 	const cl = lines(proc);
 	const kill = (): void => {
 		for (const p of [proc, server]) if (p.pid !== undefined && p.exitCode === null) killPid(p.pid, 'SIGKILL');

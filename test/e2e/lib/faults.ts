@@ -1,0 +1,64 @@
+// Fault injection (TESTBED.md, DESIGN.md decision 4). A crash kills every process of the node first and then cuts
+// its links; a LAN-link fault cuts the LAN link while the daemons still run. These are different scenarios.
+import { ipn, killPid, run, sleep } from './exec.ts';
+import { initd } from './stack.ts';
+import type { RouterNode } from './testbed.ts';
+
+function links(node: RouterNode): string[] {
+	const r = ipn(node.ns, ['-o', 'link', 'show'], false);
+	return r.stdout
+		.split('\n')
+		.map((l) => /^\d+:\s+([^:@\s]+)/.exec(l)?.[1])
+		.filter((n): n is string => n !== undefined && n !== 'lo');
+}
+
+/** Hard crash: SIGKILL every process in the node's namespace (except `spare`, the test's own instruments), then
+ * set every link down. Nothing gets to clean up or say goodbye: VIPs, conntrack entries and the WAN macvlan stay as they were. */
+export async function crash(node: RouterNode, spare: number[] = []): Promise<void> {
+	for (let round = 0; round < 10; round++) {
+		const r = run('ip', ['netns', 'pids', node.ns], { check: false });
+		const pids = r.stdout.split(/\s+/).filter((s) => /^\d+$/.test(s)).map(Number).filter((p) => !spare.includes(p) && p !== process.pid);
+		if (pids.length === 0) break;
+		// Freeze everything first: keepalived's VRRP child has a parent-death signal (SIGTERM) and would otherwise
+		// send a priority-0 advert when its parent dies first, which is a clean stop, not a crash.
+		for (const p of pids) killPid(p, 'SIGSTOP');
+		for (const p of pids) killPid(p, 'SIGKILL');
+		await sleep(20);
+	}
+	for (const l of links(node)) ipn(node.ns, ['link', 'set', l, 'down'], false);
+}
+
+/** The node's links (WAN port, LAN port, sync link) up again, as after a power-on; no daemons yet. */
+export function linksUp(node: RouterNode): void {
+	for (const l of [node.ports.wan, node.ports.lan, node.ports.sync]) ipn(node.ns, ['link', 'set', l, 'up'], false);
+}
+
+/** The master's LAN link fails; its daemons keep running. */
+export function lanLinkDown(node: RouterNode): void {
+	ipn(node.ns, ['link', 'set', node.ports.lan, 'down']);
+}
+
+export function lanLinkUp(node: RouterNode): void {
+	ipn(node.ns, ['link', 'set', node.ports.lan, 'up']);
+}
+
+/** keepalived stopped cleanly (SIGTERM through the init script): it sends a priority-0 advert and drops the VIP. */
+export async function stopKeepalived(node: RouterNode): Promise<void> {
+	const r = await initd(node, 'keepalived', 'stop');
+	if (r.code !== 0) throw new Error(`${node.name}: keepalived stop failed: ${r.out}`);
+}
+
+/** Cuts VRRP between this node and the others (both directions), leaving every other packet alone. */
+export function cutVrrp(node: RouterNode): void {
+	run('ip', ['netns', 'exec', node.ns, 'nft', '-f', '-'], {
+		input: `table inet testbed_fault {
+	chain in { type filter hook input priority -300; policy accept; ip protocol vrrp drop; }
+	chain out { type filter hook output priority -300; policy accept; ip protocol vrrp drop; }
+}
+`,
+	});
+}
+
+export function healVrrp(node: RouterNode): void {
+	run('ip', ['netns', 'exec', node.ns, 'nft', 'delete', 'table', 'inet', 'testbed_fault'], { check: false });
+}
