@@ -8,7 +8,7 @@ import { kaQuoted, kaWord } from './keepalived-text.ts';
 
 /** The vrrp_sync_group name; notify events for it arrive as `GROUP ha_router <STATE> 0`. */
 export const SYNC_GROUP_NAME = 'ha_router';
-/** The vrrp_track_file that reads paths.trackFile: its number is added to every instance's priority. */
+/** The track_file that reads paths.trackFile: its number is added to every instance's priority. */
 export const TRACK_FILE_NAME = 'ha_router_priority';
 
 /** advert_int in seconds: VRRPv3 counts centiseconds, VRRPv2 whole seconds (keepalived rounds and warns otherwise). */
@@ -19,6 +19,16 @@ export function advertInt(group: VrrpGroup): string {
 
 function block(indent: string, head: string, lines: readonly string[]): string[] {
 	return [`${indent}${head} {`, ...lines.map((l) => `${indent}\t${l}`), `${indent}}`];
+}
+
+/** Scheduling: with sub-second adverts a VRRP process that runs late makes the peer take over. */
+function autoPriority(model: Model): string[] {
+	if (model.groups.length === 0) return [];
+	const shortestMs = Math.min(...model.groups.map((g) => Number(advertInt(g)) * 1000));
+	// Late by a quarter of the shortest advert interval: switch to realtime (at most RR 10, below
+	// threaded IRQs at 50) instead of keepalived's default of waiting for a 1 s delay.
+	const delayUs = Math.min(1_000_000, Math.max(10_000, Math.round(shortestMs * 250)));
+	return ['max_auto_priority 10', `min_auto_priority_delay ${delayUs}`];
 }
 
 function globalDefs(model: Model, trackFile: string): string[] {
@@ -38,11 +48,13 @@ function globalDefs(model: Model, trackFile: string): string[] {
 			'vrrp_garp_master_refresh_repeat 2',
 			'vrrp_garp_lower_prio_repeat 5',
 			'vrrp_garp_lower_prio_delay 1',
+			...autoPriority(model),
 		]),
 		'',
 		// A number written to the file is added to the priority at run time (weight 1): the hook lowers
-		// it for maintenance or a planned switchover without a reload. init_file creates it as 0.
-		...block('', `vrrp_track_file ${TRACK_FILE_NAME}`, [`file ${kaQuoted(trackFile)}`, 'weight 1', 'init_file 0']),
+		// it for a planned switchover without a reload; below -253 means FAULT. init_file creates it as 0.
+		// (`vrrp_track_file` is the deprecated spelling.)
+		...block('', `track_file ${TRACK_FILE_NAME}`, [`file ${kaQuoted(trackFile)}`, 'weight 1', 'init_file 0']),
 	];
 }
 

@@ -185,3 +185,45 @@ describe.skipIf(!tools)('the checks catch mistakes', () => {
 		expect(r.alive).toBe(false);
 	});
 });
+
+// keepalived really running on a golden config: alone in its namespace it becomes MASTER, adds the
+// VIP, and runs our notify exactly as the hook expects (one group event with a sync group).
+describe.skipIf(!tools)('keepalived runs the golden config', () => {
+	it.each(['01_single_vip', '07_sync_group'])('%s: MASTER, VIP added, notify arguments', async (name) => {
+		const c = cases.find((x) => x.name === name)!;
+		const dir = mkdtempSync(join(root, 'run-'));
+		chmodSync(dir, 0o755);
+		const events = join(dir, 'events');
+		const stub = join(dir, 'notify-stub');
+		writeFileSync(stub, `#!/bin/sh\necho "$@" >> ${events}\n`, { mode: 0o755 });
+		const runPaths = pathsFor(root, `${root}/etc/config`, [stub]);
+		rmSync(runPaths.trackFile, { force: true });
+		const conf = join(dir, 'keepalived.conf');
+		writeFileSync(conf, renderKeepalived(c.model, runPaths), { mode: 0o644 });
+		await withNetns(`hr5-kr-${name.slice(0, 2)}`, async (ns) => {
+			keepalivedDevices(ns, c.model);
+			const pid = (f: string) => join(dir, f);
+			const child = spawn('ip', ['netns', 'exec', ns.name, 'keepalived', '-n', '-l', '-D', '-f', conf, '-p', pid('k.pid'), '-r', pid('v.pid'), '-c', pid('c.pid')], { stdio: 'ignore' });
+			const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+			try {
+				const until = Date.now() + 8000;
+				while (Date.now() < until && !(existsSync(events) && readFileSync(events, 'utf8').includes('MASTER'))) await new Promise((r) => setTimeout(r, 100));
+				const lines = existsSync(events) ? readFileSync(events, 'utf8').trim().split('\n') : [];
+				const expected = c.model.groups.length > 1 ? 'notify GROUP ha_router MASTER 0' : `notify INSTANCE ${c.model.groups[0]!.name} MASTER ${c.model.node.priority}`;
+				expect(lines).toContain(expected);
+				// With a sync group the members report nothing themselves.
+				if (c.model.groups.length > 1) expect(lines.every((l) => l.startsWith('notify GROUP ha_router '))).toBe(true);
+				const vip = c.model.groups[0]!.vips[0]!;
+				expect(ns.exec(['ip', 'addr', 'show', 'dev', vip.device]).stdout).toContain(`${vip.address}/${vip.prefix}`);
+				expect(readFileSync(runPaths.trackFile, 'utf8').trim()).toBe('0');
+			} finally {
+				if (child.exitCode === null && child.signalCode === null && child.pid !== undefined) process.kill(child.pid, 'SIGTERM');
+				const killer = setTimeout(() => {
+					if (child.exitCode === null && child.signalCode === null && child.pid !== undefined) process.kill(child.pid, 'SIGKILL');
+				}, 3000);
+				await exited;
+				clearTimeout(killer);
+			}
+		});
+	});
+});
