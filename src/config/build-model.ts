@@ -1,0 +1,186 @@
+// /etc/config/ha-router + /etc/config/network texts -> the frozen Model, or every issue found.
+// Pure: the loader (load-config.ts) does the reading.
+
+import type { Cidr, Family, Issue, LogLevel, MacvlanMode, Model, NodeSettings, Origin, Platform, SharedWan, StateSync, Vip, VrrpAuth, VrrpGroup } from '../model/types.ts';
+import { deepFreeze } from './deep-freeze.ts';
+import { type Ip, formatIp, inSubnet, networkOf } from './ip.ts';
+import { makeIssue, sortIssues } from './issues.ts';
+import { type NetInterface, readNetwork } from './network.ts';
+import { type ReadSection, readSections } from './read-sections.ts';
+import type { GroupFacts, RuleContext } from './rule-context.ts';
+import { RULES } from './rules.ts';
+import { parseUci } from './uci-parse.ts';
+import { type UciPackage, UciSyntaxError } from './uci-types.ts';
+import type { VipSpec } from './values.ts';
+
+export interface ConfigFile {
+	/** Path used in messages, e.g. /etc/config/ha-router. */
+	readonly path: string;
+	/** null when the file does not exist. */
+	readonly text: string | null;
+}
+
+export interface ConfigFiles {
+	readonly haRouter: ConfigFile;
+	readonly network: ConfigFile;
+}
+
+export interface BuildResult {
+	/** Only when there are no errors; deep-frozen. */
+	readonly model: Model | null;
+	/** Errors and warnings, errors first, each in file order. */
+	readonly issues: readonly Issue[];
+	/** The parsed files (null if missing or not parseable), for callers that edit them later. */
+	readonly haRouter: UciPackage | null;
+	readonly network: UciPackage | null;
+}
+
+export function buildModel(files: ConfigFiles): BuildResult {
+	const issues: Issue[] = [];
+	const report = (i: Issue) => issues.push(i);
+	const haRouter = parseFile(files.haRouter, report);
+	const network = parseFile(files.network, report);
+	if (!haRouter) return done(null, issues, haRouter, network);
+
+	const netMap = network ? readNetwork(network) : null;
+	const read = readSections(haRouter, report);
+	const node = read.get('node')![0];
+	const groups = read.get('vrrp')!.map((r) => groupFacts(r, netMap));
+	const enabled = (r: ReadSection | undefined) => (r && r.values.get('enabled') !== false ? r : undefined);
+	const wan = enabled(read.get('wan')![0]);
+	const sync = enabled(read.get('sync')![0]);
+	const ctx: RuleContext = {
+		node,
+		groups,
+		wan,
+		sync,
+		network: netMap,
+		networkFile: files.network.path,
+		error: (code, at, message, value) => report(makeIssue('error', code, at, message, value)),
+		warn: (code, at, message, value) => report(makeIssue('warning', code, at, message, value)),
+	};
+	for (const rule of RULES) rule(ctx);
+	if (issues.some((i) => i.severity === 'error') || !node || !netMap) return done(null, issues, haRouter, network);
+	return done(assemble(node, groups, wan, sync, netMap), issues, haRouter, network);
+}
+
+function done(model: Model | null, issues: Issue[], haRouter: UciPackage | null, network: UciPackage | null): BuildResult {
+	return { model: model && deepFreeze(model), issues: sortIssues(issues), haRouter, network };
+}
+
+function parseFile(f: ConfigFile, report: (i: Issue) => void): UciPackage | null {
+	if (f.text === null) {
+		report(makeIssue('error', 'FILE_MISSING', { file: f.path, line: 0, section: '' }, 'file does not exist'));
+		return null;
+	}
+	try {
+		return parseUci(f.text, f.path);
+	} catch (e) {
+		if (!(e instanceof UciSyntaxError)) throw e;
+		report(makeIssue('error', 'UCI_SYNTAX', { file: f.path, line: e.line, section: '' }, `column ${e.column}: parse error: ${e.reason}`));
+		return null;
+	}
+}
+
+function groupFacts(r: ReadSection, network: ReadonlyMap<string, NetInterface> | null): GroupFacts {
+	const vips = (r.values.get('vip') as VipSpec[] | undefined) ?? [];
+	const peers = (r.values.get('unicast_peer') as Ip[] | undefined) ?? [];
+	const family: Family = vips[0]?.ip.family ?? peers[0]?.family ?? 4;
+	const name = r.values.get('interface') as string | undefined;
+	const iface = name === undefined ? undefined : network?.get(name);
+	const address = iface ? (family === 4 ? iface.ipv4 : iface.ipv6)[0] : undefined;
+	return { read: r, name: r.section.name, iface, family, address, vips, peers };
+}
+
+// Below here every value was checked and every rule passed, so the lookups cannot fail.
+
+function get<T>(r: ReadSection, option: string): T {
+	return r.values.get(option) as T;
+}
+
+function assemble(n: ReadSection, groupFacts: readonly GroupFacts[], wan: ReadSection | undefined, sync: ReadSection | undefined, network: ReadonlyMap<string, NetInterface>): Model {
+	const node: NodeSettings = {
+		enabled: get(n, 'enabled'),
+		name: get(n, 'name'),
+		priority: get(n, 'priority'),
+		initialState: get<string>(n, 'state') === 'master' ? 'MASTER' : 'BACKUP',
+		nopreempt: get(n, 'nopreempt'),
+		preemptDelay: get(n, 'preempt_delay'),
+		services: get(n, 'service'),
+		vipRouteFix: get(n, 'vip_route_fix'),
+		platform: get<Platform>(n, 'platform'),
+		logLevel: get<LogLevel>(n, 'log_level'),
+	};
+	const groups = groupFacts.map(assembleGroup).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+	return {
+		node,
+		groups,
+		wan: wan ? assembleWan(wan, groups) : null,
+		sync: sync ? assembleSync(sync, network) : null,
+	};
+}
+
+function assembleGroup(g: GroupFacts): VrrpGroup {
+	const r = g.read;
+	const iface = g.iface!;
+	const nets = g.family === 4 ? iface.ipv4 : iface.ipv6;
+	const vips: Vip[] = g.vips.map((x) => {
+		const net = nets.find((c) => inSubnet(x.ip, c));
+		const prefix = x.prefix ?? net?.prefix ?? (x.ip.family === 4 ? 32 : 128);
+		return { address: formatIp(x.ip), prefix, family: x.ip.family, device: x.device ?? iface.device! };
+	});
+	const type = get<'none' | 'pass' | 'ah'>(r, 'auth_type');
+	const auth: VrrpAuth = type === 'none' ? { type } : { type, password: get<string>(r, 'auth_pass') };
+	const origin: Origin = r.origin;
+	return {
+		name: g.name,
+		interface: get(r, 'interface'),
+		device: iface.device!,
+		address: g.address!,
+		vrid: get(r, 'vrid'),
+		version: get<string>(r, 'version') === '2' ? 2 : 3,
+		advertIntMs: get<number>(r, 'advert_int') * 10,
+		unicastPeers: g.peers.map(formatIp),
+		auth,
+		vips,
+		trackInterfaces: get(r, 'track_interface'),
+		origin,
+	};
+}
+
+function assembleWan(w: ReadSection, groups: readonly VrrpGroup[]): SharedWan {
+	const given = get<Cidr[]>(w, 'snat_source');
+	const snat: Cidr[] = [];
+	const add = (c: Cidr) => {
+		if (!snat.some((s) => s.address === c.address && s.prefix === c.prefix)) snat.push(c);
+	};
+	if (given.length > 0) given.forEach((c) => add(networkOf(c)));
+	else for (const g of groups) if (g.address.family === 4) add(networkOf(g.address));
+	const request = get<Ip | null>(w, 'request_address');
+	return {
+		interface: get(w, 'interface'),
+		device: get(w, 'device'),
+		parent: get(w, 'parent'),
+		macaddr: get(w, 'macaddr'),
+		mode: get<MacvlanMode>(w, 'mode'),
+		proto: 'dhcp',
+		requestAddress: request ? formatIp(request) : null,
+		snatSources: snat,
+	};
+}
+
+function assembleSync(s: ReadSection, network: ReadonlyMap<string, NetInterface>): StateSync {
+	const iface = network.get(get<string>(s, 'interface'))!;
+	const transport = get<'udp' | 'multicast'>(s, 'transport');
+	const peer = get<Ip | null>(s, 'peer');
+	return {
+		interface: iface.name,
+		device: iface.device!,
+		localAddress: iface.ipv4[0]!.address,
+		peerAddress: transport === 'udp' && peer ? formatIp(peer) : null,
+		transport,
+		multicastGroup: formatIp(get<Ip>(s, 'group')),
+		port: get(s, 'port'),
+		externalCache: get(s, 'external_cache'),
+	};
+}

@@ -1,0 +1,38 @@
+// What the cross-field rules see: the checked sections of /etc/config/ha-router, the interfaces of
+// /etc/config/network, and a few derived facts, plus a way to report issues.
+
+import type { Cidr, Family, Issue, Origin } from '../model/types.ts';
+import type { Ip } from './ip.ts';
+import type { NetInterface } from './network.ts';
+import type { ReadSection } from './read-sections.ts';
+import type { VipSpec } from './values.ts';
+
+export interface GroupFacts {
+	readonly read: ReadSection;
+	readonly name: string;
+	/** The logical interface, when it is valid and found in /etc/config/network. */
+	readonly iface: NetInterface | undefined;
+	/** The VRRP address family, from the VIPs (or the unicast peers); 4 if neither says. */
+	readonly family: Family;
+	/** This node's own address of that family on the interface. */
+	readonly address: Cidr | undefined;
+	readonly vips: readonly VipSpec[];
+	readonly peers: readonly Ip[];
+}
+
+export interface RuleContext {
+	readonly node: ReadSection | undefined;
+	readonly groups: readonly GroupFacts[];
+	/** Present only when the section exists and is enabled. */
+	readonly wan: ReadSection | undefined;
+	readonly sync: ReadSection | undefined;
+	/** null when /etc/config/network could not be read or parsed (already reported). */
+	readonly network: ReadonlyMap<string, NetInterface> | null;
+	readonly networkFile: string;
+	error(code: string, at: Origin, message: string, value?: string): void;
+	warn(code: string, at: Origin, message: string, value?: string): void;
+}
+
+export type Rule = (ctx: RuleContext) => void;
+
+export type { Issue };

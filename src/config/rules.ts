@@ -1,0 +1,267 @@
+// Cross-field rules, one small named function per invariant, run in this order. Each one reports
+// through the context and never stops the others; a rule skips values that already failed their
+// own check (they are absent from ReadSection.values).
+
+import type { Cidr } from '../model/types.ts';
+import { didYouMean } from './did-you-mean.ts';
+import { type Ip, formatIp, inSubnet, isMulticast, isUnusable, sameIp, toIp } from './ip.ts';
+import type { NetInterface } from './network.ts';
+import type { ReadSection } from './read-sections.ts';
+import type { GroupFacts, Rule, RuleContext } from './rule-context.ts';
+import type { VipSpec } from './values.ts';
+
+const v = <T>(r: ReadSection | undefined, option: string): T | undefined => r?.values.get(option) as T | undefined;
+const cidrText = (c: Cidr) => `${c.address}/${c.prefix}`;
+const vipText = (x: VipSpec) => `${formatIp(x.ip)}${x.prefix === null ? '' : `/${x.prefix}`}${x.device ? ` dev ${x.device}` : ''}`;
+const fam = (f: number) => (f === 4 ? 'IPv4' : 'IPv6');
+
+/** The interface a section names, reporting when /etc/config/network lacks it or gives it no device. */
+function resolveInterface(ctx: RuleContext, r: ReadSection): NetInterface | undefined {
+	const name = v<string>(r, 'interface');
+	if (name === undefined || ctx.network === null) return undefined;
+	const iface = ctx.network.get(name);
+	if (!iface) {
+		const hint = didYouMean(name, [...ctx.network.keys()]);
+		const known = [...ctx.network.keys()].join(', ') || 'none';
+		ctx.error('IFACE_UNKNOWN', r.at('interface'), `'${name}' is not an interface in ${ctx.networkFile}; ${hint ? `did you mean '${hint}'?` : `valid: ${known}`}`, name);
+		return undefined;
+	}
+	if (iface.device === null) ctx.error('IFACE_NO_DEVICE', r.at('interface'), `interface '${name}' has no device or ifname in ${ctx.networkFile} (line ${iface.line})`, name);
+	return iface;
+}
+
+function vrrpInterfaceResolves(ctx: RuleContext): void {
+	for (const g of ctx.groups) {
+		const iface = resolveInterface(ctx, g.read);
+		if (iface && !g.address) {
+			ctx.error('IFACE_NO_ADDRESS', g.read.at('interface'), `interface '${iface.name}' has no static ${fam(g.family)} address in ${ctx.networkFile} (line ${iface.line}, proto '${iface.proto}'); VRRP needs this node's own address`, iface.name);
+		}
+	}
+}
+
+function vipsOneFamily(ctx: RuleContext): void {
+	for (const g of ctx.groups) {
+		const other = g.vips.find((x) => x.ip.family !== g.family);
+		if (other) ctx.error('MIXED_FAMILY', g.read.at('vip'), `'${vipText(other)}' is ${fam(other.ip.family)} but the instance is ${fam(g.family)}; valid: one address family per vrrp section (make a second section for the other)`, vipText(other));
+	}
+}
+
+function vipsUsable(ctx: RuleContext): void {
+	for (const g of ctx.groups) {
+		for (const x of g.vips) {
+			if (isUnusable(x.ip)) ctx.error('VIP_INVALID', g.read.at('vip'), `'${vipText(x)}' cannot be a host address; valid: a unicast address`, vipText(x));
+		}
+	}
+}
+
+function vipsInsideInterfaceSubnet(ctx: RuleContext): void {
+	for (const g of ctx.groups) {
+		if (!g.iface || !g.address) continue;
+		const nets = g.family === 4 ? g.iface.ipv4 : g.iface.ipv6;
+		for (const x of g.vips) {
+			if (x.device !== null || x.ip.family !== g.family || isUnusable(x.ip)) continue;
+			if (!nets.some((n) => inSubnet(x.ip, n))) {
+				ctx.error('VIP_OUTSIDE_SUBNET', g.read.at('vip'), `'${vipText(x)}' is outside interface '${g.iface.name}' (${nets.map(cidrText).join(', ')}); valid: an address in ${nets.map(cidrText).join(' or ')}, or add ' dev <device>'`, vipText(x));
+			}
+		}
+	}
+}
+
+function vipIsNotOwnAddress(ctx: RuleContext): void {
+	for (const g of ctx.groups) {
+		if (!g.iface) continue;
+		for (const x of g.vips) {
+			if ([...g.iface.ipv4, ...g.iface.ipv6].some((c) => sameIp(toIp(c), x.ip))) {
+				ctx.error('VIP_IS_LOCAL', g.read.at('vip'), `'${vipText(x)}' is this node's own address on '${g.iface.name}'; valid: an address no node owns`, vipText(x));
+			}
+		}
+	}
+}
+
+function vipsUnique(ctx: RuleContext): void {
+	const seen: { ip: Ip; group: string }[] = [];
+	for (const g of ctx.groups) {
+		for (const x of g.vips) {
+			const dup = seen.find((s) => sameIp(s.ip, x.ip));
+			if (dup) ctx.error('VIP_DUPLICATE', g.read.at('vip'), `'${formatIp(x.ip)}' is already a virtual address of vrrp '${dup.group}'`, formatIp(x.ip));
+			else seen.push({ ip: x.ip, group: g.name });
+		}
+	}
+}
+
+function unicastPeersMatchFamily(ctx: RuleContext): void {
+	for (const g of ctx.groups) {
+		for (const p of g.peers) {
+			if (p.family !== g.family) ctx.error('UNICAST_PEER_FAMILY', g.read.at('unicast_peer'), `'${formatIp(p)}' is ${fam(p.family)} but the instance sends from an ${fam(g.family)} address; valid: an ${fam(g.family)} peer`, formatIp(p));
+		}
+	}
+}
+
+function unicastPeerIsNotSelf(ctx: RuleContext): void {
+	for (const g of ctx.groups) {
+		const seen: Ip[] = [];
+		for (const p of g.peers) {
+			const own = g.iface ? [...g.iface.ipv4, ...g.iface.ipv6].some((c) => sameIp(toIp(c), p)) : false;
+			if (own) ctx.error('PEER_IS_SELF', g.read.at('unicast_peer'), `'${formatIp(p)}' is this node's own address; valid: the other node's address on '${g.iface!.name}'`, formatIp(p));
+			if (g.vips.some((x) => sameIp(x.ip, p))) ctx.error('PEER_IS_VIP', g.read.at('unicast_peer'), `'${formatIp(p)}' is a virtual address of this instance; valid: the other node's own address`, formatIp(p));
+			if (seen.some((s) => sameIp(s, p))) ctx.warn('PEER_DUPLICATE', g.read.at('unicast_peer'), `'${formatIp(p)}' is listed twice`, formatIp(p));
+			seen.push(p);
+		}
+	}
+}
+
+function unicastPeerOnSubnet(ctx: RuleContext): void {
+	for (const g of ctx.groups) {
+		if (!g.iface) continue;
+		const nets = g.family === 4 ? g.iface.ipv4 : g.iface.ipv6;
+		for (const p of g.peers) {
+			if (p.family === g.family && nets.length > 0 && !nets.some((n) => inSubnet(p, n))) {
+				ctx.warn('PEER_OFF_SUBNET', g.read.at('unicast_peer'), `'${formatIp(p)}' is outside interface '${g.iface.name}' (${nets.map(cidrText).join(', ')}); adverts to it need a route`, formatIp(p));
+			}
+		}
+	}
+}
+
+function vridUniquePerInterfaceAndFamily(ctx: RuleContext): void {
+	const seen = new Map<string, GroupFacts>();
+	for (const g of ctx.groups) {
+		const vrid = v<number>(g.read, 'vrid');
+		const iface = v<string>(g.read, 'interface');
+		if (vrid === undefined || iface === undefined) continue;
+		const key = `${iface}/${g.family}/${vrid}`;
+		const first = seen.get(key);
+		if (first) ctx.error('VRID_CONFLICT', g.read.at('vrid'), `'${vrid}' is already used by vrrp '${first.name}' on interface '${iface}' (line ${first.read.at('vrid').line}); valid: a vrid unique per interface and address family`, String(vrid));
+		else seen.set(key, g);
+	}
+}
+
+function advertIntMatchesVersion(ctx: RuleContext): void {
+	for (const g of ctx.groups) {
+		const cs = v<number>(g.read, 'advert_int');
+		const version = v<string>(g.read, 'version');
+		if (cs === undefined || version === undefined) continue;
+		const raw = g.read.raw('advert_int') ?? String(cs / 100);
+		if (version === '3' && (cs < 1 || cs > 4095)) ctx.error('ADVERT_INT_RANGE', g.read.at('advert_int'), `'${raw}' is out of range for VRRPv3; valid: 0.01..40.95 in 0.01 steps`, raw);
+		if (version === '2' && (cs % 100 !== 0 || cs < 100 || cs > 25500)) ctx.error('ADVERT_INT_RANGE', g.read.at('advert_int'), `'${raw}' is out of range for VRRPv2; valid: whole seconds 1..255`, raw);
+	}
+}
+
+function v2IsIpv4Only(ctx: RuleContext): void {
+	for (const g of ctx.groups) {
+		if (v<string>(g.read, 'version') === '2' && g.family === 6) ctx.error('VRRP_V2_IPV6', g.read.at('version'), `'2' cannot carry IPv6 addresses; valid: version '3' for IPv6`, '2');
+	}
+}
+
+function authMatchesVersion(ctx: RuleContext): void {
+	for (const g of ctx.groups) {
+		const type = v<string>(g.read, 'auth_type');
+		const version = v<string>(g.read, 'version');
+		const pass = v<string | null>(g.read, 'auth_pass');
+		if (type === undefined) continue;
+		if (type === 'none') {
+			if (pass) ctx.warn('AUTH_PASS_IGNORED', g.read.at('auth_pass'), "is ignored with auth_type 'none'");
+			continue;
+		}
+		if (version === '3') ctx.error('AUTH_V3', g.read.at('auth_type'), `'${type}' is not available in VRRPv3; valid: 'none', or version '2'`, type);
+		if (pass === null) {
+			ctx.error('AUTH_PASS_MISSING', g.read.at('auth_pass'), `auth_type '${type}' needs an auth_pass of 1..8 characters`);
+		} else if (pass !== undefined) {
+			if (pass.length > 8) ctx.error('AUTH_PASS_LENGTH', g.read.at('auth_pass'), `is ${pass.length} characters long; valid: 1..8 characters (keepalived cuts the rest)`);
+			// keepalived.conf treats '#' and '!' as comments and splits words at blanks and quotes.
+			if (/[\s#!"']/.test(pass)) ctx.error('AUTH_PASS_CHARS', g.read.at('auth_pass'), "contains a blank, quote, '#' or '!' that keepalived.conf cannot hold; valid: other printable characters");
+		}
+	}
+}
+
+function nopreemptNeedsBackupState(ctx: RuleContext): void {
+	const n = ctx.node;
+	if (v<boolean>(n, 'nopreempt') !== true) return;
+	if (v<string>(n, 'state') === 'master') ctx.warn('NOPREEMPT_MASTER', n!.at('state'), "'master' disables nopreempt (keepalived clears it); use state 'backup' on both nodes", 'master');
+	if ((v<number>(n, 'preempt_delay') ?? 0) > 0) ctx.warn('PREEMPT_DELAY_IGNORED', n!.at('preempt_delay'), 'has no effect together with nopreempt');
+}
+
+function wanIsNotAVrrpInterface(ctx: RuleContext): void {
+	const wanIface = v<string>(ctx.wan, 'interface');
+	if (wanIface === undefined) return;
+	const g = ctx.groups.find((x) => v<string>(x.read, 'interface') === wanIface);
+	if (g) ctx.error('WAN_IS_VRRP', ctx.wan!.at('interface'), `'${wanIface}' is also the interface of vrrp '${g.name}'; valid: the logical interface ha-router brings up on the MASTER only`, wanIface);
+}
+
+function wanDeviceIsNew(ctx: RuleContext): void {
+	const device = v<string>(ctx.wan, 'device');
+	const parent = v<string>(ctx.wan, 'parent');
+	if (device === undefined) return;
+	if (device === parent) ctx.error('WAN_DEVICE_CONFLICT', ctx.wan!.at('device'), `'${device}' is also the parent; valid: a new name for the macvlan, e.g. 'hawan'`, device);
+	const g = ctx.groups.find((x) => x.iface?.device === device);
+	if (g) ctx.error('WAN_DEVICE_CONFLICT', ctx.wan!.at('device'), `'${device}' is the device of vrrp '${g.name}'; valid: a new name for the macvlan, e.g. 'hawan'`, device);
+	const pg = ctx.groups.find((x) => x.iface?.device === parent && parent !== undefined);
+	if (pg) ctx.error('WAN_PARENT_CONFLICT', ctx.wan!.at('parent'), `'${parent}' carries vrrp '${pg.name}'; valid: the physical WAN port`, parent);
+}
+
+function wanRequestAddressUsable(ctx: RuleContext): void {
+	const a = v<Ip | null>(ctx.wan, 'request_address');
+	if (a && isUnusable(a)) ctx.error('IPV4_INVALID', ctx.wan!.at('request_address'), `'${formatIp(a)}' cannot be a lease address; valid: a unicast IPv4 address`, formatIp(a));
+}
+
+function syncInterfaceResolves(ctx: RuleContext): void {
+	if (!ctx.sync) return;
+	const iface = resolveInterface(ctx, ctx.sync);
+	if (iface && iface.ipv4.length === 0) {
+		ctx.error('IFACE_NO_ADDRESS', ctx.sync.at('interface'), `interface '${iface.name}' has no static IPv4 address in ${ctx.networkFile} (line ${iface.line}, proto '${iface.proto}'); conntrackd needs this node's own address`, iface.name);
+	}
+}
+
+function syncPeerFitsTransport(ctx: RuleContext): void {
+	const s = ctx.sync;
+	const transport = v<string>(s, 'transport');
+	const peer = v<Ip | null>(s, 'peer');
+	if (!s || transport === undefined) return;
+	if (transport === 'udp' && peer === null) ctx.error('SYNC_PEER_MISSING', s.at('peer'), "transport 'udp' needs the other node's address on the sync interface");
+	if (transport === 'multicast' && peer) ctx.warn('SYNC_PEER_IGNORED', s.at('peer'), "is ignored with transport 'multicast'", formatIp(peer));
+	const group = v<Ip>(s, 'group');
+	if (transport === 'multicast' && group && !isMulticast(group)) ctx.error('SYNC_GROUP_NOT_MULTICAST', s.at('group'), `'${formatIp(group)}' is not a multicast address; valid: 224.0.0.0..239.255.255.255`, formatIp(group));
+}
+
+function syncPeerIsNotLocal(ctx: RuleContext): void {
+	const s = ctx.sync;
+	const peer = v<Ip | null>(s, 'peer');
+	if (!s || !peer || v<string>(s, 'transport') !== 'udp') return;
+	const own = [...(ctx.network?.values() ?? [])].flatMap((i) => i.ipv4);
+	if (own.some((c) => sameIp(toIp(c), peer))) {
+		ctx.error('SYNC_PEER_IS_SELF', s.at('peer'), `'${formatIp(peer)}' is one of this node's own addresses; valid: the other node's address`, formatIp(peer));
+		return;
+	}
+	if (isUnusable(peer)) ctx.error('IPV4_INVALID', s.at('peer'), `'${formatIp(peer)}' cannot be a peer; valid: a unicast IPv4 address`, formatIp(peer));
+	const iface = ctx.network?.get(v<string>(s, 'interface') ?? '');
+	if (iface && iface.ipv4.length > 0 && !iface.ipv4.some((n) => inSubnet(peer, n))) {
+		ctx.warn('SYNC_PEER_OFF_SUBNET', s.at('peer'), `'${formatIp(peer)}' is outside interface '${iface.name}' (${iface.ipv4.map(cidrText).join(', ')})`, formatIp(peer));
+	}
+}
+
+function syncConfigured(ctx: RuleContext): void {
+	if (!ctx.sync && ctx.node) ctx.warn('SYNC_DISABLED', { ...ctx.node.origin, line: 0, section: '', type: 'sync' }, 'no enabled sync section: connections will not survive a failover');
+}
+
+export const RULES: readonly Rule[] = [
+	vrrpInterfaceResolves,
+	vipsOneFamily,
+	vipsUsable,
+	vipsInsideInterfaceSubnet,
+	vipIsNotOwnAddress,
+	vipsUnique,
+	unicastPeersMatchFamily,
+	unicastPeerIsNotSelf,
+	unicastPeerOnSubnet,
+	vridUniquePerInterfaceAndFamily,
+	advertIntMatchesVersion,
+	v2IsIpv4Only,
+	authMatchesVersion,
+	nopreemptNeedsBackupState,
+	wanIsNotAVrrpInterface,
+	wanDeviceIsNew,
+	wanRequestAddressUsable,
+	syncInterfaceResolves,
+	syncPeerFitsTransport,
+	syncPeerIsNotLocal,
+	syncConfigured,
+];
