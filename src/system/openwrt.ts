@@ -1,0 +1,140 @@
+// The openwrt platform: netifd owns the WAN (network.interface.<name> up/down/status), rpcd's
+// `rc` runs init scripts, procd's `service event` announces config changes. Notes: docs/system.md.
+
+import type { SharedWan } from '../model/types.ts';
+import type { Runtime } from '../runtime/runtime.ts';
+import { ip, linkExists } from './iproute.ts';
+import { checkServiceName } from './linux.ts';
+import type { KnownLease, Platform, ServiceAction, WanStatus } from './platform.ts';
+import { run } from './run.ts';
+import type { BlobTable } from './ubus/blob.ts';
+import { findProgram } from './ubus/connect.ts';
+import type { Ubus } from './ubus/ubus.ts';
+import { uciOverUbus, type UciOverUbus } from './uci-ubus.ts';
+
+export interface OpenwrtOptions {
+	readonly initDir?: string;
+	readonly hotplugCall?: string;
+	/**
+	 * Also stage `network.<wan>.ipaddr = <known address>` (uncommitted, /tmp/.uci) and reload
+	 * netifd before `up`, so its dhcp proto starts `udhcpc -r <address>`. Off by default: it costs
+	 * a `network reload` and leaves a pending UCI change (see docs/system.md).
+	 */
+	readonly stageRequestAddress?: boolean;
+	/** How long wanUp waits for netifd to create the macvlan before configuring a known lease. */
+	readonly deviceWaitMs?: number;
+}
+
+export interface OpenwrtPlatform extends Platform {
+	readonly ubus: Ubus;
+	readonly uci: UciOverUbus;
+}
+
+interface RcEntry {
+	enabled?: boolean;
+	running?: boolean;
+}
+
+const iface = (wan: SharedWan) => `network.interface.${wan.interface}`;
+
+/** WanStatus from netifd's interface status. */
+export function wanStatusFromNetifd(s: BlobTable): WanStatus {
+	if (s.up !== true) return { up: false, device: null, address: null, gateway: null, uptime: null };
+	const addrs = Array.isArray(s['ipv4-address']) ? (s['ipv4-address'] as BlobTable[]) : [];
+	const routes = Array.isArray(s.route) ? (s.route as BlobTable[]) : [];
+	const a = addrs.find((x) => typeof x?.address === 'string');
+	const def = routes.find((r) => r?.target === '0.0.0.0' && r.mask === 0 && typeof r.nexthop === 'string');
+	return {
+		up: true,
+		device: typeof s.l3_device === 'string' ? s.l3_device : typeof s.device === 'string' ? s.device : null,
+		address: a ? { address: a.address as string, prefix: typeof a.mask === 'number' ? a.mask : 32, family: 4 } : null,
+		gateway: def ? (def.nexthop as string) : null,
+		uptime: typeof s.uptime === 'number' ? s.uptime : null,
+	};
+}
+
+export function openwrtPlatform(rt: Runtime, ubus: Ubus, opts: OpenwrtOptions = {}): OpenwrtPlatform {
+	const initDir = opts.initDir ?? '/etc/init.d';
+	const uci = uciOverUbus(ubus);
+
+	async function rcList(name: string): Promise<RcEntry | null> {
+		const r = await ubus.call('rc', 'list', { name });
+		const e = r[name];
+		return e && typeof e === 'object' && !Array.isArray(e) ? (e as RcEntry) : null;
+	}
+
+	/** netifd's udhcpc deconfigures only what netifd configured: our early address survives. */
+	async function preconfigure(wan: SharedWan, known: KnownLease): Promise<void> {
+		const end = rt.now() + (opts.deviceWaitMs ?? 2000);
+		while (!(await linkExists(rt, wan.device))) {
+			if (rt.now() > end) return; // netifd is slow: DHCP will configure it instead
+			await rt.sleep(20);
+		}
+		await ip(rt, ['-4', 'addr', 'replace', `${known.address.address}/${known.address.prefix}`, 'dev', wan.device]);
+		if (known.gateway) await ip(rt, ['-4', 'route', 'replace', 'default', 'via', known.gateway, 'dev', wan.device]);
+	}
+
+	const platform: OpenwrtPlatform = {
+		name: 'openwrt',
+		transport: ubus.transport,
+		ubus,
+		uci,
+
+		async wanUp(wan, known) {
+			const v4 = known && known.address.family === 4 ? known : null;
+			if (v4 && opts.stageRequestAddress && (await uci.getOption('network', wan.interface, 'ipaddr')) !== v4.address.address) {
+				await uci.set('network', wan.interface, { ipaddr: v4.address.address });
+				await platform.networkReload();
+			}
+			await ubus.call(iface(wan), 'up', {});
+			if (v4) await preconfigure(wan, v4);
+		},
+
+		async wanDown(wan) {
+			await ubus.call(iface(wan), 'down', {});
+		},
+
+		async wanStatus(wan) {
+			return wanStatusFromNetifd(await ubus.call(iface(wan), 'status', {}));
+		},
+
+		async networkReload() {
+			await ubus.call('network', 'reload', {});
+		},
+
+		async configChanged(pkg) {
+			await ubus.call('service', 'event', { type: 'config.change', data: { package: pkg } });
+		},
+
+		async service(name: string, action: ServiceAction) {
+			checkServiceName(name);
+			// rc's init call completes when the script exits (its exit status is not reported).
+			await ubus.call('rc', 'init', { name, action }, { timeoutMs: 60_000 });
+		},
+
+		async serviceRunning(name) {
+			checkServiceName(name);
+			const e = await rcList(name);
+			if (!e) return false;
+			if (typeof e.running === 'boolean') return e.running;
+			// rc reports `running` only for procd scripts; ask the script itself otherwise.
+			const r = await rt.spawn([`${initDir}/${name}`, 'running'], { timeoutMs: 10_000 }).catch(() => null);
+			return r?.code === 0;
+		},
+
+		async serviceEnabled(name) {
+			checkServiceName(name);
+			return (await rcList(name))?.enabled === true;
+		},
+
+		async hotplugCall(subsystem, env) {
+			const prog = await findProgram(rt, opts.hotplugCall ?? '/sbin/hotplug-call');
+			if (prog) await run(rt, [prog, subsystem], { env: { ...env }, timeoutMs: 30_000 });
+		},
+
+		close() {
+			ubus.close();
+		},
+	};
+	return platform;
+}
