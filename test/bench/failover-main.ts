@@ -1,0 +1,124 @@
+// The long failover benchmark: every scenario, >= 200 TCP streams, one column per stack (baseline, ha-router).
+// Run with `node test/bench/failover.mjs [--streams 200] [--scenarios a,b] [--stacks baseline,ha-router]
+// [--out bench/results.md]`. Prints a markdown table per scenario and writes bench/results.md (+ .json).
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { seedStack } from '../e2e/baseline/seed.ts';
+import { haRouterStack } from '../e2e/lib/ha-router-node.ts';
+import { SCENARIOS, SCENARIO_TEXT, runScenario, type Scenario, type ScenarioResult } from '../e2e/lib/scenarios.ts';
+import type { Stack } from '../e2e/lib/stack.ts';
+import { summary } from '../e2e/lib/traffic.ts';
+
+const STACKS: Stack[] = [seedStack, haRouterStack];
+
+function arg(name: string): string | undefined {
+	const i = process.argv.indexOf(`--${name}`);
+	return i >= 0 ? process.argv[i + 1] : undefined;
+}
+
+function version(cmd: string, args: string[], re: RegExp): string {
+	try {
+		const out = execFileSync(cmd, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout: 5_000 });
+		return re.exec(out)?.[1] ?? '?';
+	} catch (e) {
+		const out = String((e as { stderr?: string }).stderr ?? '');
+		return re.exec(out)?.[1] ?? '?';
+	}
+}
+
+function machine(): string {
+	const cpu = os.cpus()[0]?.model ?? '?';
+	return [
+		`${os.cpus().length} × ${cpu}`,
+		`${Math.round(os.totalmem() / 2 ** 30)} GiB`,
+		`Linux ${os.release()}`,
+		`keepalived ${version('keepalived', ['-v'], /Keepalived v(\S+)/)}`,
+		`conntrackd ${version('conntrackd', ['-v'], /v(\d\S*)/)}`,
+		`node ${process.version}`,
+	].join(', ');
+}
+
+type Row = [string, (r: ScenarioResult) => string];
+const ms = (x: number | undefined): string => (x === undefined ? '–' : String(Math.round(x)));
+const ROWS: Row[] = [
+	['TCP streams kept', (r) => (r.traffic ? `${r.traffic.tcp.survived}/${r.traffic.tcp.streams}` : '–')],
+	['TCP resets seen by client', (r) => (r.traffic ? String(r.traffic.tcp.reset) : '–')],
+	['TCP largest gap, ms (max / p50 of streams)', (r) => (r.traffic ? `${ms(r.traffic.tcp.gapMaxMs)} / ${ms(r.traffic.tcp.gapP50Ms)}` : '–')],
+	['TCP bytes lost / mismatched', (r) => (r.traffic ? `${r.traffic.tcp.bytesLost} / ${r.traffic.tcp.bytesMismatched}` : '–')],
+	['UDP loss %, largest gap ms', (r) => (r.traffic ? `${r.traffic.udp.lossPct} %, ${ms(r.traffic.udp.gapMaxMs)}` : '–')],
+	['ping loss %, largest gap ms', (r) => (r.traffic ? `${r.traffic.ping.lossPct} %, ${ms(r.traffic.ping.gapMaxMs)}` : '–')],
+	['master before → after', (r) => `${r.masterBefore ?? '–'} → ${r.masterAfter ?? '–'}`],
+	['time to MASTER, ms', (r) => ms(r.timeToMasterMs)],
+	['time to WAN address, ms', (r) => ms(r.timeToWanMs)],
+	['WAN address before → after', (r) => `${r.wanBefore ?? '–'} → ${r.wanAfter ?? '–'}`],
+	['two masters, ms', (r) => ms(r.doubleMasterMs)],
+	['WAN up on (end)', (r) => r.wanHolders.join(', ') || 'none'],
+	['LAN DHCP on (end; most at once)', (r) => `${r.roleHolders.join(', ') || 'none'}; ${r.roleHoldersMax}`],
+	['notes', (r) => r.notes.join('; ').replace(/\|/g, '/') || ''],
+];
+
+function table(scenario: Scenario, cols: { stack: string; result?: ScenarioResult; error?: string }[]): string {
+	const head = `| ${SCENARIO_TEXT[scenario]} | ${cols.map((c) => c.stack).join(' | ')} |\n|---|${cols.map(() => '---').join('|')}|\n`;
+	const body = ROWS.map(([name, f]) => `| ${name} | ${cols.map((c) => (c.result ? f(c.result) : c.error ? `error: ${c.error.slice(0, 80).replace(/\|/g, '/')}` : 'n/a')).join(' | ')} |`).join('\n');
+	return `### ${scenario}\n\n${head}${body}\n`;
+}
+
+async function main(): Promise<void> {
+	const streams = Number(arg('streams') ?? 200);
+	const scenarios = (arg('scenarios')?.split(',') ?? [...SCENARIOS]) as Scenario[];
+	for (const s of scenarios) if (!SCENARIOS.includes(s)) throw new Error(`unknown scenario ${s}; known: ${SCENARIOS.join(', ')}`);
+	const wanted = arg('stacks')?.split(',') ?? STACKS.map((s) => s.name);
+	const out = arg('out') ?? 'bench/results.md';
+	const stacks = STACKS.filter((s) => wanted.includes(s.name));
+	const log = (s: string): void => void process.stderr.write(`${new Date().toISOString()} ${s}\n`);
+	const started = new Date();
+	const results: Record<string, { stack: string; result?: ScenarioResult; error?: string }[]> = {};
+	const sections: string[] = [];
+	for (const scenario of scenarios) {
+		const cols: { stack: string; result?: ScenarioResult; error?: string }[] = [];
+		for (const stack of stacks) {
+			const why = stack.unavailable();
+			if (why) {
+				cols.push({ stack: stack.name, error: `not run: ${why}` });
+				continue;
+			}
+			try {
+				const r = await runScenario(stack, scenario, { streams, log });
+				cols.push({ stack: stack.name, result: r });
+			} catch (e) {
+				log(`${stack.name} ${scenario} failed: ${(e as Error).stack ?? String(e)}`);
+				cols.push({ stack: stack.name, error: (e as Error).message });
+			}
+		}
+		results[scenario] = cols;
+		const t = table(scenario, cols);
+		sections.push(t);
+		process.stdout.write(`${t}\n`);
+	}
+	const md = `# Failover benchmark
+
+Generated by \`node test/bench/failover.mjs\` on ${started.toISOString()} (${Math.round((Date.now() - started.getTime()) / 1000)} s).
+
+Machine: ${machine()}.
+
+Each scenario runs on a fresh emulated testbed (network namespaces: ISP bridge + dnsmasq, "internet" server, two
+routers, LAN switch, one client; see docs/testbed.md). Traffic: ${streams} long-lived TCP echo streams (a 16-byte
+sequence-numbered record every 20 ms each, checked byte for byte), one UDP echo stream (every 10 ms) and a ping
+(every 20 ms) from the LAN client to the server, measured from 2 s before the fault until 6 s after the new master
+has its WAN address. A gap is the time between two receipts on one stream (a dead stream's gap runs to the end).
+A stream is kept if it delivers in-order data after the fault, to the end, with no reset. baseline = the seed-style
+pair (keepalived advert_int 1, primary-backup.sh hook, conntrackd FTFW, udhcpc on the shared-MAC macvlan, masquerade).
+
+${sections.join('\n')}`;
+	mkdirSync(path.dirname(out), { recursive: true });
+	writeFileSync(out, md);
+	const json = Object.fromEntries(
+		Object.entries(results).map(([k, cols]) => [k, cols.map((c) => ({ ...c, result: c.result && { ...c.result, traffic: c.result.traffic && summary(c.result.traffic) } }))]),
+	);
+	writeFileSync(out.replace(/\.md$/, '.json'), `${JSON.stringify({ date: started.toISOString(), machine: machine(), streams, results: json }, null, '\t')}\n`);
+	log(`wrote ${out}`);
+}
+
+await main();

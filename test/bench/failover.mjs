@@ -1,0 +1,28 @@
+#!/usr/bin/env node
+// The long failover benchmark (root only): node test/bench/failover.mjs [--streams 200] [--scenarios a,b]
+// [--stacks baseline,ha-router] [--out bench/results.md]. The testbed library is TypeScript; this bundles
+// failover-main.ts with esbuild (a dev dependency) next to itself, runs it, and removes the bundle.
+import { build } from 'esbuild';
+import { rmSync } from 'node:fs';
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+
+const here = import.meta.dirname;
+process.chdir(path.resolve(here, '../..'));
+// Next to the source, so that import.meta.dirname inside the bundle (test/support/tjs.ts) still finds the repo.
+const out = path.join(here, `.failover-${process.pid}.mjs`);
+try {
+	await build({
+		entryPoints: [path.join(here, 'failover-main.ts')],
+		bundle: true,
+		platform: 'node',
+		format: 'esm',
+		target: 'node20',
+		packages: 'external',
+		outfile: out,
+		logLevel: 'error',
+	});
+	await import(pathToFileURL(out).href);
+} finally {
+	rmSync(out, { force: true });
+}

@@ -1,0 +1,40 @@
+// ha-router on the emulated testbed: skipped until `dist/ha-router.js apply` exists (lib/ha-router-node.ts).
+// The same scenarios as the baseline, with ha-router's promises asserted: every stream kept (no reset, in order)
+// through a master crash AND a master LAN-link fault (SNAT, not masquerade), one master, role services on one node.
+import { describe, expect, it } from 'vitest';
+import { haRouterStack, haRouterUnavailable } from './lib/ha-router-node.ts';
+import { runScenario } from './lib/scenarios.ts';
+import { summary } from './lib/traffic.ts';
+
+const STREAMS = 50;
+const skip = process.getuid?.() !== 0 || haRouterUnavailable() !== undefined;
+const report = (s: string): void => {
+	process.stderr.write(`${s}\n`);
+};
+
+describe.skipIf(skip)(`ha-router pair on the testbed${skip ? ` (skipped: ${haRouterUnavailable() ?? 'not root'})` : ''}`, () => {
+	for (const scenario of ['master-crash', 'master-lan-fault'] as const) {
+		it(`keeps every TCP stream through ${scenario}`, async () => {
+			const r = await runScenario(haRouterStack, scenario, { streams: STREAMS, settleMs: 3_000, log: report });
+			report(JSON.stringify({ ...r, traffic: r.traffic && summary(r.traffic) }));
+			expect(r.notes).toEqual([]);
+			expect(r.masterAfter).toBe('r1');
+			expect(r.wanAfter).toBe(r.wanBefore);
+			const tcp = r.traffic!.tcp;
+			expect(tcp.reset).toBe(0);
+			expect(tcp.bytesMismatched).toBe(0);
+			expect(tcp.survived).toBe(STREAMS);
+			expect(r.doubleMasterMs).toBe(0);
+			expect(r.roleHolders).toEqual(['r1']);
+		}, 120_000);
+	}
+
+	it('runs role services on exactly one node when both boot at once', async () => {
+		const r = await runScenario(haRouterStack, 'boot-together', { streams: 10, log: report });
+		report(JSON.stringify({ ...r, traffic: r.traffic && summary(r.traffic) }));
+		expect(r.notes).toEqual([]);
+		expect(r.roleHolders).toHaveLength(1);
+		expect(r.roleHoldersMax).toBe(1);
+		expect(r.wanHolders).toEqual(r.roleHolders);
+	}, 120_000);
+});

@@ -1,0 +1,82 @@
+// The adapter that runs a testbed node the ha-router way, as a Stack next to the seed-style baseline:
+// write the UCI files, run `ha-router apply` inside the node's namespace (the bundle on tjs), then start conntrackd
+// and keepalived through the node's init scripts with the config ha-router rendered (src/model/paths.ts):
+//   <root>/etc/ha-router/keepalived.conf   (the keepalived init script prefers it over etc/keepalived/)
+//   <root>/etc/conntrackd/conntrackd.conf
+//   <root>/etc/ha-router/ruleset.nft       (our nft table)
+// ha-router's linux platform reaches services as `<root>/etc/init.d/<name> start|stop|...`, and keepalived's notify
+// line runs HA_ROUTER_SELF (+ --root/--config) notify ..., so the whole pair runs without touching the host.
+import { existsSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import path from 'node:path';
+import { pathsFor } from '../../../src/model/paths.ts';
+import { BUNDLE, TJS } from '../../support/tjs.ts';
+import { nsRun } from './exec.ts';
+import { initdOk, type Stack } from './stack.ts';
+import type { RouterNode, Testbed } from './testbed.ts';
+import { writeUciFiles, type NodeRole } from './uci-files.ts';
+import { udhcpcScript } from '../baseline/seed.ts';
+import { writeFile } from './testbed.ts';
+
+/** argv that runs ha-router on this machine (HA_ROUTER_SELF: words separated by spaces). */
+export const SELF = `${TJS} run ${BUNDLE}`;
+
+let why: string | undefined | null = null;
+
+/** Why the ha-router column can't run yet (no tjs, no bundle, or the bundle has no `apply`), or undefined. */
+export function haRouterUnavailable(): string | undefined {
+	if (why !== null) return why;
+	if (!existsSync(TJS)) return (why = `${TJS} missing (sh scripts/get-tjs.sh)`);
+	if (!existsSync(BUNDLE)) return (why = `${BUNDLE} missing (make build)`);
+	const r = spawnSync(TJS, ['run', BUNDLE, 'help', 'apply'], { encoding: 'utf8', timeout: 10_000 });
+	if (r.status !== 0) return (why = `dist/ha-router.js has no 'apply' command yet`);
+	return (why = undefined);
+}
+
+/** Runs ha-router inside the node's namespace, as keepalived and the init scripts would on the router. */
+export function haRouter(node: RouterNode, args: readonly string[], timeoutMs = 30_000) {
+	return nsRun(node.ns, TJS, ['run', BUNDLE, ...args], {
+		check: false,
+		timeoutMs,
+		env: { ...process.env, HA_ROUTER_SELF: SELF },
+	});
+}
+
+export const haRouterStack: Stack = {
+	name: 'ha-router',
+	advertIntS: 0.1,
+	unavailable: haRouterUnavailable,
+	async configure(_bed: Testbed, node: RouterNode, role: NodeRole) {
+		writeUciFiles(node, role);
+		// udhcpc's event script for the linux platform, if it wants one under the root (same as the baseline's).
+		writeFile(path.join(node.root, 'usr/share/udhcpc/default.script'), udhcpcScript(node), 0o755);
+	},
+	async boot(_bed: Testbed, node: RouterNode) {
+		const p = pathsFor(node.root);
+		// TODO(issue 7): the CLI contract is not final. Adjust the argv here when `apply` lands
+		// (expected: `ha-router apply --config <root>/etc/config --root <root>`, exit 0 on success).
+		const r = haRouter(node, ['apply', '--config', p.configDir, '--root', node.root]);
+		if (r.code !== 0) throw new Error(`${node.name}: ha-router apply exited ${r.code}: ${r.stderr.trim() || r.stdout.trim()}`);
+		// TODO(issue 7): drop this if apply loads the table itself (it should; then this is a no-op check).
+		if (existsSync(p.nftRuleset) && nsRun(node.ns, 'nft', ['list', 'table', 'inet', 'ha_router'], { check: false }).code !== 0) {
+			nsRun(node.ns, 'nft', ['-f', p.nftRuleset]);
+		}
+		await initdOk(node, 'conntrackd', 'start');
+		await initdOk(node, 'keepalived', 'start');
+	},
+	async switchAway(_bed: Testbed, node: RouterNode) {
+		// TODO(issue 7): the planned-switchover command is not final; `ha-router switchover` is the expected name.
+		const r = haRouter(node, ['switchover', '--root', node.root]);
+		if (r.code !== 0) throw new Error(`${node.name}: ha-router switchover exited ${r.code}: ${r.stderr.trim()}`);
+	},
+};
+
+/** `ha-router status` of a node, parsed if it prints JSON (for reports). */
+export function haRouterStatus(node: RouterNode): unknown {
+	const r = haRouter(node, ['status', '--root', node.root], 10_000);
+	try {
+		return JSON.parse(r.stdout) as unknown;
+	} catch {
+		return r.stdout.trim();
+	}
+}
