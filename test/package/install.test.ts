@@ -138,9 +138,24 @@ function links(root: string): string[] {
 	return readdirSync(path.join(root, 'etc/rc.d')).sort();
 }
 
+/** A fake `uci -q -c <dir> get <key>` answering from <dir>/uci.db lines `key=value`. */
+function fakeUci(root: string, db: Record<string, string>): string {
+	const bin = path.join(root, 'fakebin');
+	mkdirSync(bin, { recursive: true });
+	writeFileSync(
+		path.join(bin, 'uci'),
+		'#!/bin/sh\n[ "$1 $2" = "-q -c" ] && [ "$4" = get ] || { echo "fake uci: unexpected $*" >&2; exit 9; }\n' +
+			'v="$(grep -F -- "$5=" "$3/uci.db" | head -n 1)" || exit 1\n[ -n "$v" ] || exit 1\nprintf "%s\\n" "${v#*=}"\n',
+	);
+	chmodSync(path.join(bin, 'uci'), 0o755);
+	mkdirSync(path.join(root, 'etc/config'), { recursive: true });
+	writeFileSync(path.join(root, 'etc/config/uci.db'), Object.entries(db).map(([k, v]) => `${k}=${v}\n`).join(''));
+	return bin;
+}
+
 function guard(root: string, ...args: string[]) {
 	return run([...ASH, path.join(FILES, 'usr/libexec/ha-router/boot-guard'), ...args], {
-		env: { PATH: process.env.PATH, IPKG_INSTROOT: root },
+		env: { PATH: `${path.join(root, 'fakebin')}:${process.env.PATH}`, IPKG_INSTROOT: root },
 	});
 }
 
@@ -200,10 +215,39 @@ describe('boot guard', () => {
 		expect(record(root)).toBe('dnsmasq\n');
 	});
 
+	it('sync guards the services of an enabled node section', () => {
+		const root = fakeRoot(services);
+		fakeUci(root, { 'ha-router.@node[0]': 'node', 'ha-router.@node[0].enabled': '1', 'ha-router.@node[0].service': 'odhcpd miniupnpd' });
+		expect(guard(root, 'sync')).toMatchObject({ code: 0, stderr: '' });
+		expect(links(root)).toEqual(['S19dnsmasq']);
+		expect(record(root)).toBe('odhcpd\n');
+	});
+
+	it('sync uses the default services when the node lists none, and releases them when disabled', () => {
+		const root = fakeRoot(services);
+		fakeUci(root, { 'ha-router.@node[0]': 'node' });
+		expect(guard(root, 'sync', '--stop')).toMatchObject({ code: 0, stderr: '' });
+		expect(links(root)).toEqual([]);
+		expect(record(root)).toBe('dnsmasq\nodhcpd\n');
+		fakeUci(root, { 'ha-router.@node[0]': 'node', 'ha-router.@node[0].enabled': 'off' });
+		expect(guard(root, 'sync')).toMatchObject({ code: 0, stderr: '' });
+		expect(links(root)).toEqual(['S19dnsmasq', 'S35odhcpd']);
+		expect(record(root)).toBeNull();
+	});
+
+	it('sync releases the guard when there is no node section at all', () => {
+		const root = fakeRoot(services);
+		guard(root, 'enable');
+		fakeUci(root, {});
+		expect(guard(root, 'sync').code).toBe(0);
+		expect(links(root)).toEqual(['S19dnsmasq', 'S35odhcpd']);
+	});
+
 	it('rejects bad service names and unknown commands with exit 2, changing nothing', () => {
 		const root = fakeRoot(services);
 		expect(guard(root, 'enable', '../../bin/sh').code).toBe(2);
 		expect(guard(root, 'frobnicate').code).toBe(2);
+		expect(guard(root, 'sync', 'dnsmasq').code).toBe(2);
 		expect(links(root)).toEqual(['S19dnsmasq', 'S35odhcpd']);
 		expect(record(root)).toBeNull();
 	});
