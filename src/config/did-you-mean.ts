@@ -1,15 +1,19 @@
-// "did you mean" suggestions by edit distance (Levenshtein, two rows).
+// "did you mean" suggestions by edit distance. Optimal string alignment (Levenshtein plus swapping
+// two neighbours), so the common typo 'vird' for 'vrid' is one edit away.
 
 export function editDistance(a: string, b: string): number {
-	let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
+	const d: number[][] = [];
+	for (let i = 0; i <= a.length; i++) d.push([i]);
+	for (let j = 1; j <= b.length; j++) d[0]![j] = j;
 	for (let i = 1; i <= a.length; i++) {
-		const row = [i];
 		for (let j = 1; j <= b.length; j++) {
-			row[j] = Math.min(prev[j]! + 1, row[j - 1]! + 1, prev[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
+			const cost = a[i - 1] === b[j - 1] ? 0 : 1;
+			let best = Math.min(d[i - 1]![j]! + 1, d[i]![j - 1]! + 1, d[i - 1]![j - 1]! + cost);
+			if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) best = Math.min(best, d[i - 2]![j - 2]! + 1);
+			d[i]![j] = best;
 		}
-		prev = row;
 	}
-	return prev[b.length]!;
+	return d[a.length]![b.length]!;
 }
 
 /** The closest candidate within a third of the word's length (at least 1, at most 3), or null. */
@@ -18,10 +22,10 @@ export function didYouMean(word: string, candidates: readonly string[]): string 
 	let best: string | null = null;
 	let bestDist = limit + 1;
 	for (const c of candidates) {
-		const d = editDistance(word.toLowerCase(), c.toLowerCase());
-		if (d < bestDist) {
+		const dist = editDistance(word.toLowerCase(), c.toLowerCase());
+		if (dist < bestDist) {
 			best = c;
-			bestDist = d;
+			bestDist = dist;
 		}
 	}
 	return best;
