@@ -20,7 +20,7 @@ interface Pending {
 	readonly result: BlobTable;
 	objId?: number;
 	parseError?: string;
-	timer: ReturnType<typeof setTimeout>;
+	timer: ReturnType<typeof setTimeout> | undefined;
 	resolve(r: { data: BlobTable; objId?: number }): void;
 	reject(e: Error): void;
 }
@@ -56,9 +56,13 @@ class SocketClient implements Ubus {
 
 	hello(timeoutMs: number, path: string): Promise<void> {
 		return new Promise<void>((resolve, reject) => {
-			const timer = setTimeout(() => done('no HELLO from ubusd'), timeoutMs);
+			let timer: ReturnType<typeof setTimeout> | undefined = setTimeout(() => {
+				timer = undefined;
+				done('no HELLO from ubusd');
+			}, timeoutMs);
 			const done = (err: string | null) => {
-				clearTimeout(timer);
+				// tjs 24.12 aborts (libuv assertion) on clearTimeout inside that timer's own callback.
+				if (timer !== undefined) clearTimeout(timer);
 				this.onHello = null;
 				if (err === null) resolve();
 				else reject(new UbusError('CONNECTION_FAILED', `connect ${path}`, err));
@@ -107,14 +111,11 @@ class SocketClient implements Ubus {
 			return Promise.reject(new UbusError('INVALID_ARGUMENT', what, (e as Error).message));
 		}
 		return new Promise((resolve, reject) => {
-			const p: Pending = {
-				peer: m.peer,
-				what,
-				result: {},
-				resolve,
-				reject,
-				timer: setTimeout(() => this.finish(seq, 'TIMEOUT'), Math.max(0, deadline - this.rt.now())),
-			};
+			const p: Pending = { peer: m.peer, what, result: {}, resolve, reject, timer: undefined };
+			p.timer = setTimeout(() => {
+				p.timer = undefined; // fired: finish() must not clear it (see hello())
+				this.finish(seq, 'TIMEOUT');
+			}, Math.max(0, deadline - this.rt.now()));
 			this.pending.set(seq, p);
 			this.conn.write(frame).catch((e: unknown) => this.shutdownAll(`write failed: ${(e as Error)?.message ?? e}`));
 		});
@@ -130,7 +131,7 @@ class SocketClient implements Ubus {
 		const p = this.pending.get(seq);
 		if (!p) return;
 		this.pending.delete(seq);
-		clearTimeout(p.timer);
+		if (p.timer !== undefined) clearTimeout(p.timer);
 		if (status === null) p.resolve({ data: p.result, ...(p.objId === undefined ? {} : { objId: p.objId }) });
 		else p.reject(new UbusError(status, p.what, detail));
 	}
