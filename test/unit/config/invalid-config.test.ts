@@ -136,7 +136,7 @@ describe('one mistake, one error', () => {
 		const r = buildModel({ haRouter: { path: HA, text: BASE }, network: { path: NET, text: NETWORK } });
 		expect(r.issues).toEqual([]);
 	});
-	it.each(CASES)('%s', (...c) => {
+	it.each(CASES.map((c) => [c[0], c] as const))('%s', (_name, c) => {
 		const { ha, net } = inputs(c);
 		const r = buildModel({ haRouter: { path: HA, text: ha }, network: { path: NET, text: net } });
 		expect(r.issues.filter((i) => i.severity === 'error').map(short)).toEqual([c[2]]);
@@ -145,7 +145,7 @@ describe('one mistake, one error', () => {
 });
 
 describe('check command on the same cases', () => {
-	it.each(CASES)('%s: prints the error, exits 1, writes nothing', async (...c) => {
+	it.each(CASES.map((c) => [c[0], c] as const))('%s: prints the error, exits 1, writes nothing', async (_name, c) => {
 		const { ha, net } = inputs(c);
 		const dir = await tempDir();
 		await mkdir(dir, { recursive: true });
