@@ -35,17 +35,26 @@ function renderTable(status) {
 	return table;
 }
 
+// `check --json` answers {valid, errors, warnings}; other commands {ok, ...}; the plugin's
+// fallback {ok: false, code, stdout, stderr}.
+function failed(reply) {
+	return !reply || reply.ok === false || reply.valid === false;
+}
+
 function issuesText(reply) {
-	if (reply && Array.isArray(reply.issues) && reply.issues.length)
-		return reply.issues.map(function(i) { return i.message || JSON.stringify(i); }).join('\n');
-	if (reply && reply.stderr)
-		return reply.stderr;
-	return reply && reply.ok === false ? _('Failed') : _('OK');
+	var issues = [].concat((reply && reply.errors) || [], (reply && reply.warnings) || [], (reply && reply.issues) || []);
+	if (issues.length)
+		return issues.map(function(i) {
+			return (i.section ? i.section + (i.option ? '.' + i.option : '') + ': ' : '') + (i.message || JSON.stringify(i));
+		}).join('\n');
+	if (reply && (reply.stderr || reply.stdout))
+		return reply.stderr || reply.stdout;
+	return failed(reply) ? _('Failed') : _('OK');
 }
 
 function runAction(title, call) {
 	return call().then(function(reply) {
-		ui.addNotification(title, E('pre', {}, issuesText(reply)), reply && reply.ok === false ? 'danger' : 'info');
+		ui.addNotification(title, E('pre', {}, issuesText(reply)), failed(reply) ? 'danger' : 'info');
 	}).catch(function(err) {
 		ui.addNotification(title, E('pre', {}, String(err)), 'danger');
 	});
