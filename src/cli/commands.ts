@@ -1,7 +1,15 @@
+import { apply } from './apply.ts';
 import { check } from './check.ts';
+import { firewall } from './firewall.ts';
+import { lease } from './lease.ts';
+import { notify } from './notify.ts';
 import type { Command } from './command.ts';
 
 /** Every command, in the order `--help` lists them. */
 export const COMMANDS: readonly Command[] = [
 	check,
+	apply,
+	notify,
+	lease,
+	firewall,
 ];

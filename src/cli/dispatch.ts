@@ -23,8 +23,15 @@ function helpText(commands: readonly Command[]): string {
 }
 
 /** argv -> exit code. The only place that turns exceptions into exit codes. */
+/** Options that may stand before the command name (as in keepalived's notify line). */
+const GLOBAL = ['--root', '--config'];
+
 export async function dispatch(rt: Runtime, argv: readonly string[], commands: readonly Command[]): Promise<number> {
-	const [name, ...rest] = argv;
+	// `ha-router --root R --config C notify ...` = `ha-router notify --root R --config C ...`.
+	let lead = 0;
+	while (GLOBAL.includes(argv[lead] ?? '') && lead + 1 < argv.length) lead += 2;
+	const [name, ...tail] = argv.slice(lead);
+	const rest = [...argv.slice(0, lead), ...tail];
 	try {
 		if (name === '--version' || name === 'version') {
 			await rt.stdout(`ha-router ${VERSION}\n`);

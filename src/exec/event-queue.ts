@@ -50,16 +50,13 @@ async function readJson<T>(rt: Runtime, path: string): Promise<T | null> {
 
 export type SubmitOutcome = 'handled' | 'queued' | 'stale';
 
+export type Handler = (q: QueuedEvent, superseded: () => Promise<boolean>) => Promise<void>;
+
 /**
  * Offers an event. If no transition is running, this process becomes the runner and handles
  * events until none is waiting; otherwise the running process picks the event up.
  */
-export async function submitEvent(
-	rt: Runtime,
-	files: QueueFiles,
-	mine: QueuedEvent,
-	handle: (q: QueuedEvent, superseded: () => Promise<boolean>) => Promise<void>,
-): Promise<SubmitOutcome> {
+export async function submitEvent(rt: Runtime, files: QueueFiles, mine: QueuedEvent, handle: Handler): Promise<SubmitOutcome> {
 	const accepted = await withLock(rt, files.queueLock, async () => {
 		const latest = await rt.readFile(files.latest);
 		if (latest && decodeUtf8(latest) >= mine.key) return false;
@@ -68,11 +65,18 @@ export async function submitEvent(
 		return true;
 	});
 	if (!accepted) return 'stale';
+	return (await drainEvents(rt, files, handle)) ? 'handled' : 'queued';
+}
 
+/**
+ * Runs waiting events while this process can be the runner; false if another process is
+ * (it will run them). Whoever releases the runner lock must call this again.
+ */
+export async function drainEvents(rt: Runtime, files: QueueFiles, handle: Handler): Promise<boolean> {
 	let handledAny = false;
 	for (;;) {
 		const release = await tryLock(rt, files.runnerLock);
-		if (!release) return handledAny ? 'handled' : 'queued';
+		if (!release) return handledAny;
 		try {
 			for (;;) {
 				const next = await withLock(rt, files.queueLock, async () => {
@@ -92,6 +96,11 @@ export async function submitEvent(
 			await release();
 		}
 		// An event may have arrived between our last look and the release: it is ours to run.
-		if (!(await rt.stat(files.pending))) return handledAny ? 'handled' : 'queued';
+		if (!(await rt.stat(files.pending))) return handledAny;
 	}
+}
+
+/** Runs fn while no transition can start (apply uses it); events arriving meanwhile wait. */
+export async function whileNoTransition<T>(rt: Runtime, files: QueueFiles, fn: () => Promise<T>, timeoutMs = 60_000): Promise<T> {
+	return withLock(rt, files.runnerLock, fn, timeoutMs);
 }

@@ -1,0 +1,151 @@
+// `ha-router apply`: render every file from the Model and change the router transactionally.
+import type { Runtime } from '../runtime/runtime.ts';
+import { ExitError } from '../errors.ts';
+import { loadConfig } from '../config/load-config.ts';
+import { formatIssue, issueJson } from '../config/issues.ts';
+import { parseUciDelta } from '../config/uci-delta.ts';
+import type { Paths } from '../model/paths.ts';
+import type { Issue, Model } from '../model/types.ts';
+import { unifiedDiff } from '../apply/diff.ts';
+import { renderTargets } from '../apply/targets.ts';
+import { ApplyFailed, applyChanges, diffTargets, type ApplyResult } from '../apply/transaction.ts';
+import { systemApply } from '../apply/system-apply.ts';
+import { drainEvents, queueFiles, whileNoTransition } from '../exec/event-queue.ts';
+import { loadNftTable } from '../exec/system-effects.ts';
+import type { Platform } from '../system/platform.ts';
+import { run } from '../system/run.ts';
+import { decodeUtf8 } from '../util/utf8.ts';
+import { parseArgs } from './args.ts';
+import type { Command } from './command.ts';
+import { NODE_OPTIONS, nodePaths } from './context.ts';
+import { openPlatform, transitionHandler } from './node.ts';
+
+const USAGE = `Usage: ha-router apply [--dry-run] [--json] [--boot] [--root DIR] [--config DIR]
+
+Renders keepalived.conf, conntrackd.conf, our nftables table and the edits of
+/etc/config/network (plus keepalived and firewall glue on OpenWrt) from /etc/config/ha-router,
+and changes only what differs: identical files are not written and nothing is reloaded.
+Files are checked (keepalived -t, nft -c) before any is written, written atomically, and on
+any failure every file is restored and reloaded again.
+  --dry-run  print a unified diff per file; change nothing
+  --json     one JSON object: {ok, changed, reloaded, issues}
+  --boot     once at boot: also load our nftables table and stop role services
+  --root     write under this staging root (tests, the demo)
+  --config   directory holding the UCI files (default <root>/etc/config)
+Exit: 0 applied or nothing to do, 1 invalid configuration or a failed step, 2 usage.
+`;
+
+const UCI_EDITED = ['network', 'keepalived', 'firewall'] as const;
+
+async function readText(rt: Runtime, path: string): Promise<string | null> {
+	const raw = await rt.readFile(path);
+	return raw === null ? null : decodeUtf8(raw);
+}
+
+/** libuci replays /tmp/.uci/<pkg> on top of a file written directly: refuse while it has entries. */
+async function pendingUciChanges(rt: Runtime, paths: Paths): Promise<string[]> {
+	const found: string[] = [];
+	for (const pkg of UCI_EDITED) {
+		const delta = await readText(rt, `${paths.root}/tmp/.uci/${pkg}`);
+		if (delta && parseUciDelta(delta).length > 0) found.push(pkg);
+	}
+	return found;
+}
+
+async function conntrackMax(rt: Runtime): Promise<number> {
+	const n = Number((await readText(rt, '/proc/sys/net/netfilter/nf_conntrack_max'))?.trim());
+	return Number.isInteger(n) && n > 0 ? n : 65536;
+}
+
+/** Role services start only on a MASTER transition, never from their own init at boot (files/usr/libexec/ha-router/boot-guard). */
+async function bootGuard(rt: Runtime, model: Model, paths: Paths, platform: Platform, boot: boolean): Promise<string | null> {
+	if (platform.name !== 'openwrt') return null;
+	const guard = `${paths.root}/usr/libexec/ha-router/boot-guard`;
+	const argv = model.node.enabled ? [guard, 'enable', ...(boot ? ['--stop'] : []), ...model.node.services] : [guard, 'disable'];
+	try {
+		await run(rt, argv, { timeoutMs: 30_000 });
+		return null;
+	} catch (e) {
+		return `boot guard: ${(e as Error).message}`;
+	}
+}
+
+export const apply: Command = {
+	name: 'apply',
+	summary: 'render the configuration and change the router transactionally',
+	usage: USAGE,
+	async run(rt, argv) {
+		const args = parseArgs('apply', argv, ['dry-run', 'json', 'boot'], NODE_OPTIONS);
+		if (args.positional.length) throw new ExitError(2, `apply: unexpected argument '${args.positional[0]}'`);
+		const json = args.flags.has('json');
+		const paths = nodePaths(rt, args);
+		const say = async (obj: Record<string, unknown>, text: string) => (json ? rt.stdout(`${JSON.stringify(obj)}\n`) : text ? rt.stdout(text) : undefined);
+		const fail = async (message: string, issues: readonly Issue[] = []) => {
+			await say({ ok: false, error: message, issues: issues.map(issueJson) }, '');
+			if (!json) await rt.stderr(`${message}\n`);
+			await rt.syslog('err', `apply: ${message.split('\n')[0]}`);
+			return 1;
+		};
+
+		const loaded = await loadConfig(rt, paths.configDir);
+		const warnings = loaded.issues.filter((i) => i.severity === 'warning');
+		if (!json) for (const w of warnings) await rt.stderr(`${formatIssue(w)}\n`);
+		if (!loaded.model) {
+			return fail(loaded.issues.filter((i) => i.severity === 'error').map(formatIssue).join('\n'), loaded.issues);
+		}
+		const model = loaded.model;
+		const pending = await pendingUciChanges(rt, paths);
+		if (pending.length) {
+			return fail(`uncommitted uci changes in ${pending.map((p) => `${paths.root}/tmp/.uci/${p}`).join(', ')}: commit or revert them first (uci commit ${pending[0]} / uci revert ${pending[0]})`);
+		}
+
+		const platform = await openPlatform(rt, model, paths);
+		try {
+			let changes;
+			try {
+				const targets = renderTargets(model, paths, {
+					platform: platform.name,
+					conntrackMax: await conntrackMax(rt),
+					uci: { network: loaded.texts.network, keepalived: await readText(rt, `${paths.configDir}/keepalived`), firewall: await readText(rt, `${paths.configDir}/firewall`) },
+				});
+				changes = await diffTargets(rt, targets);
+			} catch (e) {
+				return fail(`apply: ${(e as Error).message}`);
+			}
+
+			if (args.flags.has('dry-run')) {
+				const diffs = changes.map((c) => ({ path: c.path, diff: unifiedDiff(c.before, c.after, c.path, c.path) || `mode ${c.mode.toString(8)}\n` }));
+				await say({ ok: true, dryRun: true, changed: diffs.map((d) => d.path), diffs }, diffs.length ? diffs.map((d) => d.diff).join('') : 'no change\n');
+				return 0;
+			}
+
+			await rt.makeDir(paths.runDir);
+			const files = queueFiles(paths.runDir);
+			let result: ApplyResult;
+			try {
+				result = await whileNoTransition(rt, files, async () => {
+					const r = await applyChanges(rt, changes, systemApply(rt, model, paths, platform), `${paths.root}/etc/ha-router/previous`);
+					// After a reboot no table is loaded although every file is unchanged.
+					if (args.flags.has('boot') && !r.reloaded.includes('nft')) await loadNftTable(rt, model, paths);
+					return r;
+				});
+			} catch (e) {
+				if (!(e instanceof ApplyFailed)) throw e;
+				const restore = !e.wrote ? '\nnothing was changed' : e.restoreErrors.length ? `\nrestoring failed too: ${e.restoreErrors.join('; ')}` : '\nevery file was restored';
+				return fail(`apply failed at ${e.message}${restore}`);
+			} finally {
+				// A state change that arrived meanwhile waited for us: run it now, with the new Model.
+				await drainEvents(rt, files, transitionHandler(rt, model, paths, platform));
+			}
+			const guard = await bootGuard(rt, model, paths, platform, args.flags.has('boot'));
+			if (guard && !json) await rt.stderr(`warning: ${guard}\n`);
+			const changed = result.changes.map((c) => c.path);
+			if (changed.length) await rt.syslog('notice', `applied: ${changed.join(', ')}; reloaded ${result.reloaded.join(', ') || 'nothing'}`);
+			const text = changed.length ? `${changed.map((p) => `updated ${p}\n`).join('')}reloaded: ${result.reloaded.join(', ') || 'nothing'}\n` : 'no change\n';
+			await say({ ok: true, changed, reloaded: result.reloaded, issues: warnings.map(issueJson), ...(guard ? { warning: guard } : {}) }, text);
+			return 0;
+		} finally {
+			platform.close();
+		}
+	},
+};

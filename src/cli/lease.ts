@@ -1,0 +1,74 @@
+// `ha-router lease`: the shared WAN got, renewed or lost its lease (netifd hotplug on OpenWrt,
+// our udhcpc script on linux). Remember the lease for the next takeover and move the SNAT
+// address to it in one nft transaction.
+import type { Runtime } from '../runtime/runtime.ts';
+import { UsageError } from '../errors.ts';
+import type { Cidr } from '../model/types.ts';
+import { readKnownLease, writeKnownLease } from '../exec/lease-store.ts';
+import { loadNftTable } from '../exec/system-effects.ts';
+import type { KnownLease } from '../system/platform.ts';
+import { parseArgs } from './args.ts';
+import type { Command } from './command.ts';
+import { NODE_OPTIONS, nodePaths } from './context.ts';
+import { loadNode, openPlatform } from './node.ts';
+
+const USAGE = `Usage: ha-router lease ifup|ifupdate|ifdown INTERFACE [--root DIR] [--config DIR]
+
+Called by /etc/hotplug.d/iface/30-ha-router (OpenWrt) or ha-router's udhcpc script (linux)
+when the shared WAN interface changes. Records the lease in /var/run/ha-router/lease.json and
+points the SNAT rule of table inet ha_router at the new address. ifdown keeps the address:
+the next takeover asks for it again.
+Exit: 0 done (or not our WAN interface), 1 failed, 2 usage.
+`;
+
+/** The lease from udhcpc's environment (ip, mask as a prefix length, router, lease), if present. */
+function fromUdhcpc(rt: Runtime, now: number): KnownLease | null {
+	const ip = rt.env('ip');
+	if (!ip || !/^\d{1,3}(\.\d{1,3}){3}$/.test(ip)) return null;
+	const mask = Number(rt.env('mask'));
+	const address: Cidr = { address: ip, prefix: Number.isInteger(mask) && mask >= 0 && mask <= 32 ? mask : 32, family: 4 };
+	const gateway = (rt.env('router') ?? '').split(' ').find(Boolean) ?? null;
+	const leaseTime = Number(rt.env('lease'));
+	return { address, gateway, since: now, leaseTime: Number.isInteger(leaseTime) && leaseTime > 0 ? leaseTime : null };
+}
+
+export const lease: Command = {
+	name: 'lease',
+	summary: 'record a WAN lease change and move the SNAT address to it',
+	usage: USAGE,
+	async run(rt, argv) {
+		const args = parseArgs('lease', argv, [], NODE_OPTIONS);
+		const [action, iface] = args.positional;
+		if (!action || !['ifup', 'ifupdate', 'ifdown'].includes(action) || !iface || args.positional.length > 2) {
+			throw new UsageError('lease: expected ifup|ifupdate|ifdown INTERFACE');
+		}
+		const paths = nodePaths(rt, args);
+		const model = await loadNode(rt, paths);
+		if (!model.wan || model.wan.interface !== iface) return 0;
+		const before = await readKnownLease(rt, paths);
+		if (action === 'ifdown') {
+			await rt.syslog('info', `WAN ${iface} down; keeping ${before ? before.address.address : 'no'} lease for the next takeover`);
+			return 0;
+		}
+		let now = fromUdhcpc(rt, rt.wallClock());
+		if (!now) {
+			const platform = await openPlatform(rt, model, paths);
+			try {
+				const st = await platform.wanStatus(model.wan);
+				if (st.address) now = { address: st.address, gateway: st.gateway, since: rt.wallClock(), leaseTime: null };
+			} finally {
+				platform.close();
+			}
+		}
+		if (!now) {
+			await rt.syslog('warning', `WAN ${iface} ${action} without an address`);
+			return 1;
+		}
+		await writeKnownLease(rt, paths, now);
+		if (before?.address.address !== now.address.address || before?.address.prefix !== now.address.prefix) {
+			await loadNftTable(rt, model, paths);
+			await rt.syslog('notice', `WAN lease ${now.address.address}/${now.address.prefix} via ${now.gateway ?? '-'}: SNAT now translates to it`);
+		}
+		return 0;
+	},
+};

@@ -1,0 +1,67 @@
+// Effects on a real node: the platform for WAN and services, conntrackd's client commands,
+// our nft table and iproute2 for the VIP local routes.
+import { ConntrackdBusyError, conntrackd } from '../system/conntrackd.ts';
+import { fixVipLocalRoute, restoreVipLocalRoute } from '../system/iproute.ts';
+import { nftApply } from '../system/nft.ts';
+import type { Platform } from '../system/platform.ts';
+import type { Paths } from '../model/paths.ts';
+import type { Model } from '../model/types.ts';
+import { renderNft } from '../render/nft.ts';
+import type { Runtime } from '../runtime/runtime.ts';
+import type { ConntrackdOp, Effects } from './effects.ts';
+import { readKnownLease } from './lease-store.ts';
+
+const FLUSH_TRIES = 20;
+const FLUSH_WAIT_MS = 50;
+
+/** Loads our table with the SNAT address of the known lease, in one nft transaction. */
+export async function loadNftTable(rt: Runtime, model: Model, paths: Paths): Promise<void> {
+	const lease = await readKnownLease(rt, paths);
+	await nftApply(rt, renderNft(model, { wanAddress: lease?.address.address ?? null }));
+}
+
+export function systemEffects(rt: Runtime, model: Model, paths: Paths, platform: Platform): Effects {
+	const ctd = conntrackd(rt, paths.conntrackdConf);
+	const wan = () => {
+		if (!model.wan) throw new Error('no shared WAN configured');
+		return model.wan;
+	};
+	return {
+		platform,
+		async conntrackd(op: ConntrackdOp) {
+			switch (op) {
+				case 'commit':
+					return ctd.commit();
+				case 'flush':
+					// A flush during a commit is refused (or silently ignored): wait for the commit.
+					for (let i = 1; ; i++) {
+						try {
+							return await ctd.flush();
+						} catch (e) {
+							if (!(e instanceof ConntrackdBusyError) || i >= FLUSH_TRIES) throw e;
+							await rt.sleep(FLUSH_WAIT_MS);
+						}
+					}
+				case 'resync':
+					return ctd.resyncKernel();
+				case 'bulk':
+					return ctd.bulkSend();
+				case 'shorten':
+					return ctd.resetTimers();
+				case 'request':
+					return ctd.requestResync();
+			}
+		},
+		async wanUp() {
+			const known = await readKnownLease(rt, paths);
+			const w = wan();
+			// A configured address is asked for when no lease was seen yet.
+			const ask = known ?? (w.requestAddress ? { address: { address: w.requestAddress, prefix: 32, family: 4 as const }, gateway: null, since: 0, leaseTime: null } : null);
+			await platform.wanUp(w, ask);
+		},
+		snatUpdate: () => loadNftTable(rt, model, paths),
+		wanDown: () => platform.wanDown(wan()),
+		vipRouteSource: (address, device, source) => fixVipLocalRoute(rt, address, device, source),
+		vipRouteRestore: (address, device) => restoreVipLocalRoute(rt, address, device),
+	};
+}
