@@ -2,7 +2,9 @@
 // its links; a LAN-link fault cuts the LAN link while the daemons still run. These are different scenarios.
 import { ipn, killPid, run, sleep } from './exec.ts';
 import { initd } from './stack.ts';
-import type { RouterNode } from './testbed.ts';
+import { readdirSync, rmSync } from 'node:fs';
+import path from 'node:path';
+import { WAN_DEV, type RouterNode } from './testbed.ts';
 
 function links(node: RouterNode): string[] {
 	const r = ipn(node.ns, ['-o', 'link', 'show'], false);
@@ -28,9 +30,24 @@ export async function crash(node: RouterNode, spare: number[] = []): Promise<voi
 	for (const l of links(node)) ipn(node.ns, ['link', 'set', l, 'down'], false);
 }
 
-/** The node's links (WAN port, LAN port, sync link) up again, as after a power-on; no daemons yet. */
+/** The node's links (WAN port, LAN port, sync link) up again; no daemons yet. */
 export function linksUp(node: RouterNode): void {
 	for (const l of [node.ports.wan, node.ports.lan, node.ports.sync]) ipn(node.ns, ['link', 'set', l, 'up'], false);
+}
+
+/** A crashed node powered on again: what a reboot clears is cleared (tmpfs /var/run and /var/lock, the WAN
+ * macvlan, the VIP, the conntrack table, the nftables ruleset), then the links come up. No daemons yet. */
+export function powerOn(node: RouterNode): void {
+	for (const d of ['var/run', 'var/lock']) {
+		const dir = path.join(node.root, d);
+		for (const f of readdirSync(dir)) rmSync(path.join(dir, f), { recursive: true, force: true });
+	}
+	ipn(node.ns, ['link', 'del', WAN_DEV], false);
+	ipn(node.ns, ['addr', 'flush', 'dev', node.ports.lan], false);
+	ipn(node.ns, ['addr', 'add', `${node.lanAddr}/24`, 'dev', node.ports.lan], false);
+	run('ip', ['netns', 'exec', node.ns, 'conntrack', '-F'], { check: false });
+	run('ip', ['netns', 'exec', node.ns, 'nft', 'flush', 'ruleset'], { check: false });
+	linksUp(node);
 }
 
 /** The master's LAN link fails; its daemons keep running. */

@@ -1,6 +1,6 @@
 // Failover scenarios: each builds a fresh testbed, boots a pair with a Stack, runs the traffic meter across one
 // fault and reports what happened. Nothing here asserts: the tests and the benchmark decide what to check.
-import { crash, cutVrrp, healVrrp, lanLinkDown, linksUp, stopKeepalived } from './faults.ts';
+import { crash, cutVrrp, healVrrp, lanLinkDown, powerOn, stopKeepalived } from './faults.ts';
 import { ipn, sleep, waitFor } from './exec.ts';
 import type { Stack } from './stack.ts';
 import { createTestbed, hasVip, nsProcesses, wanAddr, type RouterNode, type Testbed } from './testbed.ts';
@@ -171,9 +171,9 @@ export async function runScenario(stack: Stack, scenario: Scenario, opts: Scenar
 			await waitFor(`${other.name} master`, () => hasVip(other), 20_000, 20);
 			await waitFor(`${other.name} WAN`, () => wanAddr(other), 20_000, 20);
 			await sleep(2_000);
-			linksUp(m);
+			powerOn(m);
 			[m, other] = [other, m];
-			log(`after crash: master ${m.name}; ${other.name} links up, not booted`);
+			log(`after crash: master ${m.name}; ${other.name} powered on, not booted`);
 		}
 
 		meter = await startMeter(bed, { streams, intervalMs: opts.intervalMs });
