@@ -5,6 +5,8 @@
 # mtime SOURCE_DATE_EPOCH (default: the last commit's time), gzip -n. The package metadata
 # (DEPENDS, description, conffiles, maintainer scripts) is read from openwrt/ha-router/Makefile,
 # so the feed package and this one cannot drift apart.
+# It also writes the release tarball the feed Makefile builds from (PKG_SOURCE):
+# ha-router-<version>.tar.gz with ha-router-<version>/{dist/ha-router.js,files/,package.json}.
 #
 #   sh scripts/build-ipk.sh <version> [output-dir]      (make ipk passes package.json's version)
 set -eu
@@ -149,4 +151,21 @@ mkdir -p "$out_dir"
 ipk="$out_dir/${pkg}_${version}_all.ipk"
 (cd "$outer" && tar_c -cf - ./debian-binary ./data.tar.gz ./control.tar.gz) | gzip -n >"$tmp/ipk"
 mv "$tmp/ipk" "$ipk"
-echo "build-ipk: $ipk ($(wc -c <"$ipk" | tr -d ' ') bytes, Installed-Size $installed_size)"
+# Release tarball: what $(PKG_BUILD_DIR) holds for the feed Makefile's install section.
+src="$tmp/src/$pkg-$version"
+mkdir -p "$src/dist"
+cp "$bundle" "$src/dist/ha-router.js"
+cp package.json "$src/package.json"
+if [ -d files ]; then
+	cp -R files "$src/files"
+fi
+find "$tmp/src" -type d -exec chmod 0755 {} +
+find "$tmp/src" -type f | while IFS= read -r f; do
+	if [ -x "$f" ]; then chmod 0755 "$f"; else chmod 0644 "$f"; fi
+done
+chmod 0755 "$src/dist/ha-router.js"
+tarball="$out_dir/$pkg-$version.tar.gz"
+(cd "$tmp/src" && tar_c -cf - "$pkg-$version") | gzip -n >"$tmp/tarball"
+mv "$tmp/tarball" "$tarball"
+
+echo "build-ipk: $ipk ($(wc -c <"$ipk" | tr -d ' ') bytes, Installed-Size $installed_size), $tarball"

@@ -135,9 +135,11 @@ describe('control.tar.gz', () => {
 });
 
 describe('reproducible build', () => {
-	it('gives identical bytes for two builds of the same inputs', () => {
+	it('gives identical bytes for two builds of the same inputs (ipk and release tarball)', () => {
 		const again = buildIpk();
 		expect(readFileSync(again).equals(readFileSync(ipk))).toBe(true);
+		const tarball = (p: string) => readFileSync(path.join(path.dirname(p), `ha-router-${VERSION}.tar.gz`));
+		expect(tarball(again).equals(tarball(ipk))).toBe(true);
 	});
 	it('takes every timestamp from SOURCE_DATE_EPOCH', () => {
 		const other = openIpk(buildIpk({ epoch: EPOCH + 86_400 }));

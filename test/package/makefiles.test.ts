@@ -3,7 +3,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { buildIpk, FILES, isExecutable, makeBlock, makeVar, openIpk, ROOT, treeFiles, VERSION } from './support.ts';
+import { buildIpk, FILES, isExecutable, makeBlock, makeVar, openIpk, readTar, ROOT, treeFiles, VERSION } from './support.ts';
 
 const mk = readFileSync(path.join(ROOT, 'openwrt/ha-router/Makefile'), 'utf8');
 const tjsMk = readFileSync(path.join(ROOT, 'openwrt/txiki.js/Makefile'), 'utf8');
@@ -36,8 +36,11 @@ function installSection(text: string, pkg: string) {
 
 describe('openwrt/ha-router/Makefile', () => {
 	let control: ReturnType<typeof openIpk>;
+	let tarball: string;
 	beforeAll(() => {
-		control = openIpk(buildIpk());
+		const ipk = buildIpk();
+		control = openIpk(ipk);
+		tarball = path.join(path.dirname(ipk), `ha-router-${VERSION}.tar.gz`);
 	});
 
 	it('names the package and version of package.json', () => {
@@ -87,6 +90,21 @@ describe('openwrt/ha-router/Makefile', () => {
 			const want = f.dst.startsWith('/etc/config/') ? 'INSTALL_CONF' : isExecutable(path.join(ROOT, f.src)) ? 'INSTALL_BIN' : 'INSTALL_DATA';
 			expect({ dst: f.dst, macro: f.macro }).toEqual({ dst: f.dst, macro: want });
 		}
+	});
+
+	it('builds from the release tarball build-ipk.sh writes, which holds every install source', () => {
+		expect(makeVar(mk, 'PKG_SOURCE')).toBe('$(PKG_NAME)-$(PKG_VERSION).tar.gz');
+		const entries = readTar(readFileSync(tarball));
+		const top = `ha-router-${VERSION}/`;
+		for (const e of entries) expect(e.name.startsWith(top)).toBe(true);
+		const names = new Map(entries.map((e) => [e.name.slice(top.length), e]));
+		const { files } = installSection(mk, 'ha-router');
+		for (const f of files) {
+			const e = names.get(f.src);
+			expect({ src: f.src, inTarball: e?.type === '0' }).toEqual({ src: f.src, inTarball: true });
+			if (f.src.startsWith('files/')) expect(e!.data.equals(readFileSync(path.join(ROOT, f.src)))).toBe(true);
+		}
+		expect(names.get('dist/ha-router.js')?.mode).toBe(0o755);
 	});
 
 	it('creates every directory before installing into it', () => {
