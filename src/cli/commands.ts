@@ -3,6 +3,8 @@ import { check } from './check.ts';
 import { firewall } from './firewall.ts';
 import { lease } from './lease.ts';
 import { notify } from './notify.ts';
+import { status } from './status.ts';
+import { teardown } from './teardown.ts';
 import type { Command } from './command.ts';
 
 /** Every command, in the order `--help` lists them. */
@@ -12,4 +14,6 @@ export const COMMANDS: readonly Command[] = [
 	notify,
 	lease,
 	firewall,
+	status,
+	teardown,
 ];

@@ -1,0 +1,137 @@
+// `ha-router status`: what this node is doing now, gathered read-only. Every probe may fail on
+// its own; a failed probe becomes a warning, never an error exit.
+import type { Runtime } from '../runtime/runtime.ts';
+import { ExitError } from '../errors.ts';
+import type { Paths } from '../model/paths.ts';
+import type { Model } from '../model/types.ts';
+import { readKnownLease } from '../exec/lease-store.ts';
+import { readNodeState } from '../exec/run-transition.ts';
+import { conntrackd } from '../system/conntrackd.ts';
+import { ipJson } from '../system/iproute.ts';
+import { nftListTable } from '../system/nft.ts';
+import type { Platform } from '../system/platform.ts';
+import { parseArgs } from './args.ts';
+import type { Command } from './command.ts';
+import { NODE_OPTIONS, nodePaths } from './context.ts';
+import { loadNode, openPlatform } from './node.ts';
+
+const PROBE_MS = 3000;
+
+async function probe<T>(what: string, warnings: string[], p: Promise<T>): Promise<T | null> {
+	let timer: ReturnType<typeof setTimeout> | undefined;
+	try {
+		return await Promise.race([p, new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error('no answer')), PROBE_MS)))]);
+	} catch (e) {
+		warnings.push(`${what}: ${(e as Error).message}`);
+		return null;
+	} finally {
+		clearTimeout(timer);
+	}
+}
+
+function age(ms: number): string {
+	const s = Math.max(0, Math.round(ms / 1000));
+	if (s < 120) return `${s}s`;
+	if (s < 7200) return `${Math.floor(s / 60)}m${s % 60}s`;
+	return `${Math.floor(s / 3600)}h${Math.floor((s % 3600) / 60)}m`;
+}
+
+export async function gatherStatus(rt: Runtime, model: Model, paths: Paths, platform: Platform) {
+	const warnings: string[] = [];
+	const now = rt.wallClock();
+	const state = await readNodeState(rt, paths.stateFile);
+	const lease = await readKnownLease(rt, paths);
+	const role = state?.role ?? null;
+
+	const peers = await Promise.all(
+		model.groups.flatMap((g) =>
+			g.unicastPeers.map(async (address) => {
+				const n = await probe(`neighbour ${address}`, warnings, ipJson<{ state?: string[] }>(rt, ['neigh', 'show', address, 'dev', g.device]));
+				return { group: g.name, address, neighbour: n?.[0]?.state?.join(',') ?? 'unknown' };
+			}),
+		),
+	);
+	const wan = model.wan ? await probe('wan', warnings, platform.wanStatus(model.wan)) : null;
+	const table = await probe('nft', warnings, nftListTable(rt, 'inet', 'ha_router'));
+	const snat = table === null ? null : (/snat ip6? to ([0-9a-f.:]+)/.exec(table)?.[1] ?? null);
+	const services: Record<string, boolean | null> = {};
+	for (const s of model.node.services) services[s] = await probe(`service ${s}`, warnings, platform.serviceRunning(s));
+	const caches = model.sync ? await probe('conntrackd', warnings, conntrackd(rt, paths.conntrackdConf).cacheCounts()) : null;
+
+	if (role === 'MASTER' && model.wan && wan && !wan.up) warnings.push('MASTER but the shared WAN is down');
+	if (role !== null && role !== 'MASTER' && wan?.up) warnings.push(`${role} but the shared WAN is up: two nodes may use the shared MAC`);
+	for (const [s, running] of Object.entries(services)) {
+		if (role === 'MASTER' && running === false) warnings.push(`MASTER but ${s} is not running`);
+		if (role !== null && role !== 'MASTER' && running === true) warnings.push(`${role} but ${s} is running`);
+	}
+	if (role === 'MASTER' && model.wan && lease && table !== null && snat !== lease.address.address) warnings.push(`SNAT address ${snat ?? 'none'} is not the lease ${lease.address.address}`);
+	if (table === null && model.node.enabled) warnings.push('table inet ha_router is not loaded');
+	for (const p of peers) if (p.neighbour.includes('FAILED')) warnings.push(`peer ${p.address} does not answer ARP/ND`);
+	const failed = state?.transition.steps.filter((s) => s.status !== 'ok') ?? [];
+	if (failed.length) warnings.push(`last transition: ${failed.map((s) => `${s.kind}${s.target ? `(${s.target})` : ''} ${s.status}${s.error ? `: ${s.error}` : ''}`).join('; ')}`);
+
+	return {
+		node: { name: model.node.name, enabled: model.node.enabled, priority: model.node.priority, platform: platform.name, transport: platform.transport },
+		role,
+		since: state ? state.since : null,
+		vrrp: model.groups.map((g) => ({ name: g.name, device: g.device, vrid: g.vrid, version: g.version, advertIntMs: g.advertIntMs, vips: g.vips.map((v) => `${v.address}/${v.prefix}`) })),
+		peers,
+		wan: model.wan ? { interface: model.wan.interface, device: model.wan.device, up: wan?.up ?? null, address: wan?.address ? `${wan.address.address}/${wan.address.prefix}` : null, gateway: wan?.gateway ?? null, uptime: wan?.uptime ?? null } : null,
+		lease: lease ? { address: `${lease.address.address}/${lease.address.prefix}`, gateway: lease.gateway, ageSeconds: Math.round((now - lease.since) / 1000), leaseTime: lease.leaseTime } : null,
+		snat,
+		services,
+		conntrackd: caches,
+		lastTransition: state ? { state: state.role, started: state.transition.started, ms: state.transition.ms, ok: state.transition.ok, steps: state.transition.steps } : null,
+		warnings,
+	};
+}
+
+export type Status = Awaited<ReturnType<typeof gatherStatus>>;
+
+export function formatStatus(s: Status, now: number): string {
+	const rows: [string, string][] = [
+		['node', `${s.node.name} priority ${s.node.priority}${s.node.enabled ? '' : ' (disabled)'}, ${s.node.platform} via ${s.node.transport}`],
+		['role', s.role ? `${s.role} since ${new Date(s.since!).toISOString().replace('T', ' ').slice(0, 19)} (${age(now - s.since!)})` : 'none yet (no state change seen)'],
+	];
+	for (const g of s.vrrp) rows.push([`vrrp ${g.name}`, `vrid ${g.vrid} v${g.version} ${g.advertIntMs / 1000}s on ${g.device}, VIPs ${g.vips.join(' ')}`]);
+	for (const p of s.peers) rows.push(['peer', `${p.address} (${p.group}) ${p.neighbour}`]);
+	if (s.wan) rows.push(['wan', `${s.wan.interface} on ${s.wan.device} ${s.wan.up ? `up ${s.wan.address ?? 'no address'} via ${s.wan.gateway ?? '-'}` : s.wan.up === false ? 'down' : 'unknown'}`]);
+	if (s.lease) rows.push(['lease', `${s.lease.address} via ${s.lease.gateway ?? '-'}, seen ${age(s.lease.ageSeconds * 1000)} ago`]);
+	rows.push(['snat', s.snat ?? 'none']);
+	const svc = Object.entries(s.services).map(([n, r]) => `${n} ${r === null ? 'unknown' : r ? 'running' : 'stopped'}`);
+	if (svc.length) rows.push(['services', svc.join(', ')]);
+	if (s.conntrackd) rows.push(['conntrackd', `internal ${s.conntrackd.internal ?? '-'}, external ${s.conntrackd.external ?? '-'}`]);
+	if (s.lastTransition) {
+		const t = s.lastTransition;
+		const steps = t.steps.map((x) => `${x.kind}${x.target ? `(${x.target})` : ''} ${x.status === 'ok' ? `${x.ms}ms` : x.status}`).join(', ');
+		rows.push(['last', `${t.state} in ${t.ms} ms${t.ok ? '' : ' WITH ERRORS'}${steps ? `: ${steps}` : ''}`]);
+	}
+	for (const w of s.warnings) rows.push(['warning', w]);
+	const width = Math.max(...rows.map((r) => r[0].length));
+	return rows.map(([k, v]) => `${k.padEnd(width)}  ${v}\n`).join('');
+}
+
+export const status: Command = {
+	name: 'status',
+	summary: "this node's role, WAN, SNAT, services, sync caches and last transition",
+	usage: `Usage: ha-router status [--json] [--root DIR] [--config DIR]
+
+Read-only. --json prints one object with stable keys: node, role, since, vrrp, peers, wan,
+lease, snat, services, conntrackd, lastTransition, warnings.
+Exit: 0 (also when services are down: that is status, not failure), 1 invalid configuration, 2 usage.
+`,
+	async run(rt, argv) {
+		const args = parseArgs('status', argv, ['json'], NODE_OPTIONS);
+		if (args.positional.length) throw new ExitError(2, `status: unexpected argument '${args.positional[0]}'`);
+		const paths = nodePaths(rt, args);
+		const model = await loadNode(rt, paths);
+		const platform = await openPlatform(rt, model, paths);
+		try {
+			const s = await gatherStatus(rt, model, paths, platform);
+			await rt.stdout(args.flags.has('json') ? `${JSON.stringify(s)}\n` : formatStatus(s, rt.wallClock()));
+			return 0;
+		} finally {
+			platform.close();
+		}
+	},
+};
