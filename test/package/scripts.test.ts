@@ -23,7 +23,6 @@ function fakeCli(dir: string): string {
 }
 
 function call(method: string, env: Record<string, string>) {
-	env = { BOOT_GUARD: '/bin/true', ...env };
 	return run([...ASH, plugin, 'call', method], { input: '{}', env: { PATH: process.env.PATH, ...env } });
 }
 
@@ -56,13 +55,13 @@ describe('shell scripts', () => {
 		const dir = tempDir('init');
 		const log = path.join(dir, 'log');
 		writeFileSync(log, '');
-		for (const name of ['ha-router', 'boot-guard']) {
+		for (const name of ['ha-router']) {
 			writeFileSync(path.join(dir, name), `#!/bin/sh\necho "${name} $*" >> "$LOG"\n[ "$1" = apply ] && exit ${applyCode}\nexit 0\n`);
 			chmodSync(path.join(dir, name), 0o755);
 		}
 		const script = [
 			'. "$1"',
-			`HA_ROUTER="$2/ha-router"; BOOT_GUARD="$2/boot-guard"`,
+			`HA_ROUTER="$2/ha-router"`,
 			'start() { start_service "$@"; }',
 			`${fn}`,
 		].join('\n');
@@ -70,14 +69,12 @@ describe('shell scripts', () => {
 		return { code: r.code, calls: readFileSync(log, 'utf8') };
 	}
 
-	it('boot runs apply --boot, then lets the boot guard follow the config and stop role services', () => {
-		expect(initCall('boot')).toEqual({ code: 0, calls: 'ha-router apply --boot\nboot-guard sync --stop\n' });
+	it('boot runs apply --boot; start (opkg, by hand) and reload (config change) a plain apply', () => {
+		expect(initCall('boot')).toEqual({ code: 0, calls: 'ha-router apply --boot\n' });
+		expect(initCall('start')).toEqual({ code: 0, calls: 'ha-router apply\n' });
+		expect(initCall('reload_service')).toEqual({ code: 0, calls: 'ha-router apply\n' });
 	});
-	it('start (opkg, by hand) and reload (config change) run a plain apply and a guard sync', () => {
-		expect(initCall('start')).toEqual({ code: 0, calls: 'ha-router apply\nboot-guard sync\n' });
-		expect(initCall('reload_service')).toEqual({ code: 0, calls: 'ha-router apply\nboot-guard sync\n' });
-	});
-	it('leaves the boot guard alone when apply fails', () => {
+	it("passes apply's failure on to procd", () => {
 		expect(initCall('boot', 1)).toEqual({ code: 1, calls: 'ha-router apply --boot\n' });
 		expect(initCall('reload_service', 1)).toEqual({ code: 1, calls: 'ha-router apply\n' });
 	});
@@ -102,18 +99,6 @@ describe('rpcd plugin', () => {
 		expect(r.code).toBe(0);
 		expect(JSON.parse(r.stdout)).toEqual({ role: 'MASTER', n: 1 });
 		expect(readFileSync(log, 'utf8')).toBe(`${argv}\n`);
-	});
-
-	it('call apply lets the boot guard follow the config only when apply succeeded', () => {
-		for (const [code, want] of [['0', 'apply --json\nguard sync\n'], ['1', 'apply --json\n']]) {
-			const dir = tempDir('rpcd');
-			const log = path.join(dir, 'log');
-			writeFileSync(path.join(dir, 'guard'), '#!/bin/sh\necho "guard $*" >> "$LOG"\n');
-			chmodSync(path.join(dir, 'guard'), 0o755);
-			const r = call('apply', { HA_ROUTER: fakeCli(dir), BOOT_GUARD: path.join(dir, 'guard'), LOG: log, OUT: '{"ok":true}', CODE: code });
-			expect(JSON.parse(r.stdout)).toEqual({ ok: true });
-			expect(readFileSync(log, 'utf8')).toBe(want);
-		}
 	});
 
 	it('wraps a CLI that fails without JSON into one object with its exit code and output', () => {
