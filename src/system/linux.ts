@@ -65,13 +65,18 @@ export function linuxPlatform(rt: Runtime, opts: LinuxOptions): Platform {
 		for (let i = 0; i < 50 && (await udhcpcPid(wan)) === null; i++) await rt.sleep(10);
 	}
 
-	async function stopUdhcpc(wan: SharedWan): Promise<void> {
+	/** As udhcpcPid, but right after a lease udhcpc forks and rewrites the pid file: give it a moment. */
+	async function settledPid(wan: SharedWan): Promise<number | null> {
 		let pid = await udhcpcPid(wan);
-		// Right after a lease udhcpc forks and rewrites the pid file: give it a moment.
 		for (let i = 0; i < 10 && pid === null && (await rt.stat(pidFile(wan))); i++) {
 			await rt.sleep(20);
 			pid = await udhcpcPid(wan);
 		}
+		return pid;
+	}
+
+	async function stopUdhcpc(wan: SharedWan): Promise<void> {
+		const pid = await settledPid(wan);
 		if (pid !== null) {
 			// SIGTERM without -R: udhcpc exits without a DHCPRELEASE.
 			await run(rt, ['kill', '-TERM', String(pid)], { okCodes: [0, 1] });
@@ -97,7 +102,7 @@ export function linuxPlatform(rt: Runtime, opts: LinuxOptions): Platform {
 				if (known.gateway) await ip(rt, ['-4', 'route', 'replace', 'default', 'via', known.gateway, 'dev', wan.device]);
 			}
 			await rt.writeFileAtomic(sinceFile(wan), `${rt.wallClock()}\n`, 0o644);
-			if ((await udhcpcPid(wan)) === null) await startUdhcpc(wan, known);
+			if ((await settledPid(wan)) === null) await startUdhcpc(wan, known);
 		},
 
 		async wanDown(wan) {
