@@ -59,9 +59,19 @@ const ROWS: Row[] = [
 	['notes', (r) => r.notes.join('; ').replace(/\|/g, '/') || ''],
 ];
 
-function table(scenario: Scenario, cols: { stack: string; result?: ScenarioResult; error?: string }[]): string {
+interface Col {
+	stack: string;
+	result?: ScenarioResult;
+	error?: string;
+}
+
+function table(scenario: Scenario, cols: Col[]): string {
 	const head = `| ${SCENARIO_TEXT[scenario]} | ${cols.map((c) => c.stack).join(' | ')} |\n|---|${cols.map(() => '---').join('|')}|\n`;
-	const body = ROWS.map(([name, f]) => `| ${name} | ${cols.map((c) => (c.result ? f(c.result) : c.error ? `error: ${c.error.slice(0, 80).replace(/\|/g, '/')}` : 'n/a')).join(' | ')} |`).join('\n');
+	const cell = (c: Col, f: Row[1], first: boolean): string => {
+		if (c.result) return f(c.result);
+		return first ? (c.error ?? 'n/a').replace(/\s+/g, ' ').replace(/\|/g, '/').slice(0, 300) : '–';
+	};
+	const body = ROWS.map(([name, f], i) => `| ${name} | ${cols.map((c) => cell(c, f, i === 0)).join(' | ')} |`).join('\n');
 	return `### ${scenario}\n\n${head}${body}\n`;
 }
 
@@ -74,10 +84,10 @@ async function main(): Promise<void> {
 	const stacks = STACKS.filter((s) => wanted.includes(s.name));
 	const log = (s: string): void => void process.stderr.write(`${new Date().toISOString()} ${s}\n`);
 	const started = new Date();
-	const results: Record<string, { stack: string; result?: ScenarioResult; error?: string }[]> = {};
+	const results: Record<string, Col[]> = {};
 	const sections: string[] = [];
 	for (const scenario of scenarios) {
-		const cols: { stack: string; result?: ScenarioResult; error?: string }[] = [];
+		const cols: Col[] = [];
 		for (const stack of stacks) {
 			const why = stack.unavailable();
 			if (why) {

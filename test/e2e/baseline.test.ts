@@ -42,8 +42,10 @@ describe.skipIf(!isRoot)('seed-style baseline pair (keepalived advert 1 s, connt
 		const tcp = r.traffic!.tcp;
 		expect(tcp.streams).toBe(STREAMS);
 		expect(tcp.bytesMismatched).toBe(0);
-		// The baseline's known behaviour: the sessions die (reset by the new master).
-		expect(tcp.survived).toBe(0);
+		// The baseline's known behaviour: sessions die, reset by the new master. How many is a race (the old master's
+		// flush, replicated by conntrackd, against the new master's commit): all 50 in most runs here, 141 of 200 in
+		// one long run. What is pinned is that masquerade loses sessions in this scenario.
+		expect(tcp.survived).toBeLessThan(STREAMS);
 		expect(tcp.reset).toBeGreaterThan(0);
 	}, 120_000);
 

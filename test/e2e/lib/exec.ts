@@ -72,3 +72,23 @@ export function pidAlive(pid: number): boolean {
 }
 
 export { sleep };
+
+/** Like nsRun, without blocking the event loop (so several nodes can run at once). Never throws on exit codes. */
+export function nsRunAsync(ns: string, cmd: string, args: readonly string[], opts: { timeoutMs?: number; env?: NodeJS.ProcessEnv } = {}): Promise<RunResult> {
+	return new Promise((resolve) => {
+		const p = spawn('ip', ['netns', 'exec', ns, cmd, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: opts.env ?? process.env });
+		let stdout = '';
+		let stderr = '';
+		p.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+		p.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+		const t = setTimeout(() => p.kill('SIGKILL'), opts.timeoutMs ?? 30_000);
+		p.on('error', (e) => {
+			clearTimeout(t);
+			resolve({ code: -1, stdout, stderr: `${stderr}${String(e)}` });
+		});
+		p.on('close', (code) => {
+			clearTimeout(t);
+			resolve({ code, stdout, stderr });
+		});
+	});
+}

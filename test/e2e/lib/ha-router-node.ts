@@ -11,7 +11,7 @@ import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { pathsFor } from '../../../src/model/paths.ts';
 import { BUNDLE, TJS } from '../../support/tjs.ts';
-import { nsRun } from './exec.ts';
+import { nsRun, nsRunAsync, type RunResult } from './exec.ts';
 import { initdOk, type Stack } from './stack.ts';
 import type { RouterNode, Testbed } from './testbed.ts';
 import { writeUciFiles, type NodeRole } from './uci-files.ts';
@@ -34,12 +34,8 @@ export function haRouterUnavailable(): string | undefined {
 }
 
 /** Runs ha-router inside the node's namespace, as keepalived and the init scripts would on the router. */
-export function haRouter(node: RouterNode, args: readonly string[], timeoutMs = 30_000) {
-	return nsRun(node.ns, TJS, ['run', BUNDLE, ...args], {
-		check: false,
-		timeoutMs,
-		env: { ...process.env, HA_ROUTER_SELF: SELF },
-	});
+export function haRouter(node: RouterNode, args: readonly string[], timeoutMs = 30_000): Promise<RunResult> {
+	return nsRunAsync(node.ns, TJS, ['run', BUNDLE, ...args], { timeoutMs, env: { ...process.env, HA_ROUTER_SELF: SELF } });
 }
 
 export const haRouterStack: Stack = {
@@ -54,8 +50,9 @@ export const haRouterStack: Stack = {
 	async boot(_bed: Testbed, node: RouterNode) {
 		const p = pathsFor(node.root);
 		// TODO(issue 7): the CLI contract is not final. Adjust the argv here when `apply` lands
-		// (expected: `ha-router apply --config <root>/etc/config --root <root>`, exit 0 on success).
-		const r = haRouter(node, ['apply', '--config', p.configDir, '--root', node.root]);
+		// (now: `ha-router apply --boot --config <root>/etc/config --root <root>`: renders, loads our nft table, starts
+		// conntrackd and keepalived through <root>/etc/init.d; exit 0 on success).
+		const r = await haRouter(node, ['apply', '--boot', '--config', p.configDir, '--root', node.root]);
 		if (r.code !== 0) throw new Error(`${node.name}: ha-router apply exited ${r.code}: ${r.stderr.trim() || r.stdout.trim()}`);
 		// TODO(issue 7): drop this if apply loads the table itself (it should; then this is a no-op check).
 		if (existsSync(p.nftRuleset) && nsRun(node.ns, 'nft', ['list', 'table', 'inet', 'ha_router'], { check: false }).code !== 0) {
@@ -66,14 +63,14 @@ export const haRouterStack: Stack = {
 	},
 	async switchAway(_bed: Testbed, node: RouterNode) {
 		// TODO(issue 7): the planned-switchover command is not final; `ha-router switchover` is the expected name.
-		const r = haRouter(node, ['switchover', '--root', node.root]);
+		const r = await haRouter(node, ['switchover', '--root', node.root]);
 		if (r.code !== 0) throw new Error(`${node.name}: ha-router switchover exited ${r.code}: ${r.stderr.trim()}`);
 	},
 };
 
 /** `ha-router status` of a node, parsed if it prints JSON (for reports). */
-export function haRouterStatus(node: RouterNode): unknown {
-	const r = haRouter(node, ['status', '--root', node.root], 10_000);
+export async function haRouterStatus(node: RouterNode): Promise<unknown> {
+	const r = await haRouter(node, ['status', '--root', node.root], 10_000);
 	try {
 		return JSON.parse(r.stdout) as unknown;
 	} catch {

@@ -58,7 +58,7 @@ export function haRouterUci(node: RouterNode, role: NodeRole): string {
 	option enabled '1'
 	option name '${node.name}'
 	option priority '${role.priority}'
-	option state '${role.state}'
+	option state '${role.state.toLowerCase()}'
 	option nopreempt '${role.nopreempt ? 1 : 0}'
 ${services}
 config vrrp 'lan'
