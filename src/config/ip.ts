@@ -8,18 +8,14 @@ export interface Ip {
 	readonly bytes: readonly number[];
 }
 
+const IPV4 = /^(0|[1-9]\d{0,2})\.(0|[1-9]\d{0,2})\.(0|[1-9]\d{0,2})\.(0|[1-9]\d{0,2})$/;
+
 export function parseIpv4(s: string): Ip | null {
-	const parts = s.split('.');
-	if (parts.length !== 4) return null;
-	const bytes: number[] = [];
-	for (const p of parts) {
-		// inet_pton rejects empty parts, signs and leading zeros.
-		if (!/^(0|[1-9]\d{0,2})$/.test(p)) return null;
-		const n = Number(p);
-		if (n > 255) return null;
-		bytes.push(n);
-	}
-	return { family: 4, bytes };
+	// inet_pton rejects empty parts, signs and leading zeros.
+	const m = IPV4.exec(s);
+	if (!m) return null;
+	const bytes = [Number(m[1]), Number(m[2]), Number(m[3]), Number(m[4])];
+	return bytes.every((b) => b <= 255) ? { family: 4, bytes } : null;
 }
 
 export function parseIpv6(s: string): Ip | null {

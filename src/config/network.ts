@@ -30,11 +30,11 @@ export function readNetwork(pkg: UciPackage): Map<string, NetInterface> {
 		if (proto === 'static') {
 			const mask = get('netmask')[0];
 			const maskPrefix = mask === undefined ? 32 : netmaskPrefix(mask);
-			for (const item of get('ipaddr').flatMap((v) => v.split(/\s+/)).filter(Boolean)) {
+			for (const item of words(get('ipaddr'))) {
 				const c = item.includes('/') ? parseCidr(item) : parseIpv4(item) && maskPrefix !== null ? parseCidr(`${item}/${maskPrefix}`) : null;
 				if (c && c.family === 4) ipv4.push(c);
 			}
-			for (const item of get('ip6addr').flatMap((v) => v.split(/\s+/)).filter(Boolean)) {
+			for (const item of words(get('ip6addr'))) {
 				const c = parseCidr(item, 'host');
 				if (c && c.family === 6) ipv6.push(c);
 			}
@@ -53,6 +53,11 @@ function deviceOf(name: string, sections: Map<string, UciSection>, depth: number
 	// '@wan' makes an alias interface on top of another one's device.
 	if (device?.startsWith('@')) return deviceOf(device.slice(1), sections, depth + 1);
 	if (device) return device;
-	const ifname = findOption(s, 'ifname')?.values.flatMap((v) => v.split(/\s+/)).filter(Boolean)[0];
+	const ifname = words(findOption(s, 'ifname')?.values ?? [])[0];
 	return ifname?.startsWith('@') ? deviceOf(ifname.slice(1), sections, depth + 1) : (ifname ?? null);
+}
+
+/** Items of an option or list; legacy configs put several in one value, separated by blanks. */
+function words(values: readonly string[]): string[] {
+	return values.flatMap((v) => (/\s/.test(v) ? v.split(/\s+/).filter(Boolean) : v ? [v] : []));
 }

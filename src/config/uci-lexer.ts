@@ -21,6 +21,17 @@ export function isSpace(c: number): boolean {
 	return c === SP || (c >= TAB && c <= CR);
 }
 
+/** A character that continues a bare word as itself. */
+function isPlain(c: number): boolean {
+	return c > SP ? c !== SQ && c !== DQ && c !== HASH && c !== SEMI && c !== BSL : c !== SP && (c < TAB || c > CR);
+}
+
+/** Where the next `ch` is before `end`, or `end` (indexOf is native; QuickJS loops and regexes are not). */
+function find(text: string, ch: string, from: number, end: number): number {
+	const i = text.indexOf(ch, from);
+	return i < 0 || i > end ? end : i;
+}
+
 export class UciLexer {
 	/** Read position. */
 	pos = 0;
@@ -111,12 +122,7 @@ export class UciLexer {
 				if (!this.appendLine() || this.cur() === 0) this.fail("EOF with unterminated '", start);
 				continue;
 			}
-			let j = this.pos + 1;
-			while (j < this.end) {
-				const d = this.text.charCodeAt(j);
-				if (d === SQ) break;
-				j++;
-			}
+			const j = find(this.text, "'", this.pos, this.end);
 			out += this.text.slice(this.pos, j);
 			this.pos = j;
 		}
@@ -138,9 +144,14 @@ export class UciLexer {
 			}
 			if (c === BSL) {
 				if (!this.backslash()) continue;
+				out += this.text[this.pos];
+				this.pos++;
+				continue;
 			}
-			out += this.text[this.pos];
-			this.pos++;
+			// Copy up to the next quote or backslash at once: per-character concatenation is slow on QuickJS.
+			const j = Math.min(find(this.text, '"', this.pos, this.end), find(this.text, '\\', this.pos, this.end));
+			out += this.text.slice(this.pos, j);
+			this.pos = j;
 		}
 	}
 
@@ -178,8 +189,10 @@ export class UciLexer {
 				out += this.text[this.pos];
 				this.pos++;
 			} else {
-				out += this.text[this.pos];
-				this.pos++;
+				let j = this.pos + 1;
+				while (j < this.end && isPlain(this.text.charCodeAt(j))) j++;
+				out += this.text.slice(this.pos, j);
+				this.pos = j;
 			}
 		} while (this.pos < this.end && !isSpace(this.text.charCodeAt(this.pos)));
 		if (this.pos > this.wordStart) this.wordEnd = this.pos;

