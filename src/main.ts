@@ -3,4 +3,6 @@ import { tjsRuntime } from './runtime/tjs.ts';
 import { COMMANDS } from './cli/commands.ts';
 import { dispatch } from './cli/dispatch.ts';
 
-tjsRuntime.exit(await dispatch(tjsRuntime, tjsRuntime.args, COMMANDS));
+const code = await dispatch(tjsRuntime, tjsRuntime.args, COMMANDS);
+await tjsRuntime.flushLogs();
+tjsRuntime.exit(code);

@@ -63,7 +63,8 @@ async function bootGuard(rt: Runtime, model: Model, paths: Paths, platform: Plat
 	const guard = `${paths.root}/usr/libexec/ha-router/boot-guard`;
 	const argv = model.node.enabled ? [guard, 'enable', ...(boot ? ['--stop'] : []), ...model.node.services] : [guard, 'disable'];
 	try {
-		await run(rt, argv, { timeoutMs: 30_000 });
+		// Under a staging root the guard must edit that root's init scripts, not the live ones.
+		await run(rt, argv, { timeoutMs: 30_000, ...(paths.root ? { env: { IPKG_INSTROOT: paths.root } } : {}) });
 		return null;
 	} catch (e) {
 		return `boot guard: ${(e as Error).message}`;

@@ -45,7 +45,8 @@ Exit: 0 done or nothing to undo, 1 failed, 2 usage.
 		const [family, table] = NFT_TABLE.split(' ') as [string, string];
 		await run(rt, ['nft', 'delete', 'table', family, table], { okCodes: [0, 1] }).catch((e: Error) => problems.push(e.message));
 		const guard = `${paths.root}/usr/libexec/ha-router/boot-guard`;
-		if (await rt.stat(guard)) await run(rt, [guard, 'disable'], { timeoutMs: 30_000 }).catch((e: Error) => problems.push(e.message));
+		const env = paths.root ? { env: { IPKG_INSTROOT: paths.root } } : {};
+		if (await rt.stat(guard)) await run(rt, [guard, 'disable'], { timeoutMs: 30_000, ...env }).catch((e: Error) => problems.push(e.message));
 		await rt.syslog('notice', 'teardown: removed keepalived and fw4 glue and table inet ha_router');
 		if (problems.length) throw new ExitError(1, `teardown: ${problems.join('; ')}`);
 		return 0;

@@ -78,7 +78,11 @@ export interface Runtime {
 	stdout(text: string): Promise<void>;
 	stderr(text: string): Promise<void>;
 	readStdin(): Promise<string>;
-	/** One line to syslog under the tag `ha-router`. Never throws. */
+	/**
+	 * One line to syslog under the tag `ha-router`. Never throws. Without /dev/log the lines
+	 * wait for flushLogs(), so a transition does not pay for a `logger` process per line.
+	 */
 	syslog(level: LogLevel, message: string): Promise<void>;
+	flushLogs(): Promise<void>;
 	exit(code: number): never;
 }

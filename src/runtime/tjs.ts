@@ -78,6 +78,7 @@ function dirOf(path: string): string {
 }
 
 let devLog: { send(msg: Uint8Array): void } | null | undefined;
+const logQueue: [LogLevel, string][] = [];
 
 async function openDevLog(): Promise<typeof devLog> {
 	try {
@@ -239,19 +240,29 @@ export const tjsRuntime: Runtime = {
 
 	async syslog(level, message) {
 		if (devLog === undefined) devLog = await openDevLog();
-		const line = `<${DAEMON | SYSLOG_PRIORITY[level]}>ha-router[${tjs.pid}]: ${message}`;
 		try {
 			if (devLog) {
-				devLog.send(encodeUtf8(line));
+				devLog.send(encodeUtf8(`<${DAEMON | SYSLOG_PRIORITY[level]}>ha-router[${tjs.pid}]: ${message}`));
 				return;
 			}
 		} catch {
 			devLog = null;
 		}
-		try {
-			await tjsRuntime.spawn(['logger', '-t', 'ha-router', '-p', `daemon.${level}`, message], { timeoutMs: 2000 });
-		} catch {
-			// No syslog at all: logging must never break a transition.
+		logQueue.push([level, message.replace(/\n/g, ' ')]);
+	},
+
+	async flushLogs() {
+		// One `logger` per run of lines with the same level; it logs each stdin line.
+		while (logQueue.length) {
+			const level = logQueue[0]![0];
+			let n = 0;
+			while (n < logQueue.length && logQueue[n]![0] === level) n++;
+			const lines = logQueue.splice(0, n).map((l) => `${l[1]}\n`).join('');
+			try {
+				await tjsRuntime.spawn(['logger', '-t', `ha-router[${tjs.pid}]`, '-p', `daemon.${level}`], { input: lines, timeoutMs: 2000 });
+			} catch {
+				// No syslog at all: logging must never break a transition.
+			}
 		}
 	},
 

@@ -41,7 +41,10 @@ try {
 } catch (e) {
 	out.connectMissing = (e as { code?: string }).code;
 }
-await rt.syslog('info', 'probe');
+await rt.syslog('info', 'probe one');
+await rt.syslog('info', 'probe\ntwo');
+await rt.syslog('err', 'probe three');
+await rt.flushLogs();
 out.env = rt.env('HA_PROBE_ENV') ?? null;
 
 await rt.stdout(JSON.stringify(out));

@@ -1,5 +1,5 @@
 // The Runtime seam (src/runtime/tjs.ts) on the real tjs 24.12 binary: files, spawn, sockets.
-import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -21,7 +21,11 @@ beforeAll(async () => {
 	// spawnSync would block the echo server in this process: run tjs asynchronously.
 	const { spawn } = await import('node:child_process');
 	const { TJS } = await import('../support/tjs.ts');
-	const child = spawn(TJS, ['run', probe, files, sock], { env: { ...process.env, HA_PROBE_ENV: 'set' } });
+	// A logger that records its arguments and stdin, first in PATH (there is no /dev/log here).
+	const bin = path.join(dir, 'bin');
+	(await import('node:fs')).mkdirSync(bin);
+	(await import('node:fs')).writeFileSync(path.join(bin, 'logger'), `#!/bin/sh\n{ echo "ARGS $*"; cat; } >> ${dir}/logger.out\n`, { mode: 0o755 });
+	const child = spawn(TJS, ['run', probe, files, sock], { env: { ...process.env, HA_PROBE_ENV: 'set', PATH: `${bin}:${process.env.PATH}` } });
 	let stdout = '';
 	let stderr = '';
 	child.stdout.on('data', (d) => (stdout += d));
@@ -63,6 +67,10 @@ describe('runtime seam on tjs', () => {
 		expect(result.echo).toBe('ping');
 		expect(result.readAfterClose).toBeNull();
 		expect(result.connectMissing).toBe('ENOENT');
+	});
+	it.skipIf(existsSync('/dev/log'))('batches syslog lines into one logger call per level run, each line on its own', () => {
+		const out = readFileSync(path.join(dir, 'logger.out'), 'utf8');
+		expect(out).toMatch(/^ARGS -t ha-router\[\d+\] -p daemon\.info\nprobe one\nprobe two\nARGS -t ha-router\[\d+\] -p daemon\.err\nprobe three\n$/);
 	});
 	it('reads named environment variables', () => {
 		expect(result.env).toBe('set');

@@ -160,6 +160,7 @@ export function nodeRuntime(opts: NodeRuntimeOptions = {}): CapturingRuntime {
 		syslog: async (level, msg) => {
 			rt.logs.push(`${level}: ${msg}`);
 		},
+		flushLogs: async () => {},
 		exit: (code) => {
 			throw new Error(`exit(${code}) called in a unit test`);
 		},
