@@ -44,7 +44,7 @@ function editCase(seed: number): void {
 	expect(exportUci(parseUci(canon, 'f'), { packageName: 'p' })).toBe(canon);
 }
 
-const GARBAGE = ['config', 'c', 'option', 'o', 'list', 'l', 'package', 'p', ' ', ' ', '\t', '\n', '\n', '\r\n', "'", '"', '\\', '#', ';', 'a', 'name', 'my-type', '-', '=', 'é', '\\\n', "''", '""', '0', '@', '[', ']', 'cfg'];
+const GARBAGE: readonly string[] = ['config', 'c', 'option', 'o', 'list', 'l', 'package', 'p', ' ', ' ', '\t', '\n', '\n', '\r\n', "'", '"', '\\', '#', ';', 'a', 'name', 'my-type', '-', '=', 'é', '\\\n', "''", '""', '0', '@', '[', ']', 'cfg'];
 
 function garbage(r: Rng): string {
 	let s = '';

@@ -32,7 +32,7 @@ export interface DataSection {
 }
 
 const TYPES = ['interface', 'rule', 'zone', 't', 'my-type', 'device', 'x.y'];
-const NAME_CHARS = 'abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_';
+const NAME_CHARS = [...'abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_'];
 const VALUE_PARTS = ['a', 'b', 'lan', '192.168.1.1', '/24', ' ', '  ', "'", '"', '\\', '#', ';', '$', '\t', '\n', 'é', 'ü', '日本', '-', '=', '@', '%', ':', 'x y', '\\n', "it's"];
 
 export function randName(r: Rng): string {

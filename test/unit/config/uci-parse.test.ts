@@ -115,6 +115,10 @@ describe('sections', () => {
 		expect(findSection(pkg, '@zone[3]')).toBeUndefined();
 		expect(findSection(pkg, 'nope')).toBeUndefined();
 	});
+	it('exports anonymous sections with their generated names on request, as uci -X does', () => {
+		expect(exportUci(parseUci('config defaults\n\toption a 1\n', 'f'), { names: true })).toBe("\nconfig defaults 'cfg01e63d'\n\toption a '1'\n\n");
+		expect(exportUci(parseUci('', 'f'), { packageName: 'empty' })).toBe('package empty\n\n');
+	});
 	it('keeps the line of every section and option', () => {
 		const s = pkg.sections[3]!;
 		expect([s.line, s.options[0]!.line]).toEqual([7, 8]);
