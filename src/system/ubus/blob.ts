@@ -62,6 +62,21 @@ export class BlobWriter {
 		this.view.setUint32(this.len, v >>> 0);
 		this.len += 4;
 	}
+	/** UTF-8 of `s`; ASCII is copied straight in (encodeUtf8 allocates, which is slow on tjs). */
+	text(s: string): void {
+		this.ensure(s.length);
+		const start = this.len;
+		for (let i = 0; i < s.length; i++) {
+			const c = s.charCodeAt(i);
+			if (c > 0x7f) {
+				this.len = start;
+				this.bytes(encodeUtf8(s));
+				return;
+			}
+			this.buf[start + i] = c;
+		}
+		this.len = start + s.length;
+	}
 	bytes(b: Uint8Array): void {
 		this.ensure(b.length);
 		this.buf.set(b, this.len);
@@ -96,7 +111,7 @@ export class BlobWriter {
 	}
 	attrString(id: number, s: string): void {
 		const a = this.open(id, false);
-		this.bytes(encodeUtf8(s));
+		this.text(s);
 		this.u8(0);
 		this.close(a);
 	}
@@ -105,10 +120,12 @@ export class BlobWriter {
 	blobmsg(name: string, value: BlobValue): void {
 		const type = typeOf(value);
 		const a = this.open(type, true);
-		const nameBytes = encodeUtf8(name);
-		if (nameBytes.length > 0xffff) throw new BlobError('blobmsg name longer than 65535 bytes');
-		this.u16(nameBytes.length);
-		this.bytes(nameBytes);
+		const lenAt = this.len;
+		this.u16(0);
+		this.text(name);
+		const nameLen = this.len - lenAt - 2;
+		if (nameLen > 0xffff) throw new BlobError('blobmsg name longer than 65535 bytes');
+		this.view.setUint16(lenAt, nameLen);
 		this.u8(0);
 		this.pad();
 		this.value(type, value);
@@ -136,7 +153,7 @@ export class BlobWriter {
 				this.members(value as BlobTable | BlobValue[]);
 				return;
 			case BlobmsgType.STRING:
-				this.bytes(encodeUtf8(value as string));
+				this.text(value as string);
 				this.u8(0);
 				return;
 			case BlobmsgType.INT8:
@@ -223,63 +240,94 @@ export function splitAttrs(view: DataView, start: number, end: number): RawAttr[
 }
 
 const INT_LEN: Record<number, number> = { 4: 8, 5: 4, 6: 2, 7: 1, 8: 8 };
+const NON_ASCII = /[\x80-\xff]/;
+const CHUNK = 8192;
 
-function decodeOne(view: DataView, bytes: Uint8Array, a: RawAttr, depth: number): [string, BlobValue] {
-	let name = '';
-	let off = a.start;
-	if (a.extended) {
-		if (a.end - off < 2) throw new BlobError('truncated blobmsg name header');
-		const nameLen = view.getUint16(off);
-		const dataStart = a.start + pad4(2 + nameLen + 1);
-		if (dataStart > a.end || bytes[off + 2 + nameLen] !== 0) throw new BlobError('blobmsg name overruns its attribute');
-		name = decodeUtf8(bytes, off + 2, off + 2 + nameLen);
-		off = dataStart;
+/**
+ * Reads blobmsg from one buffer. Strings are cut from a binary string of the whole buffer made
+ * once: on tjs a per-string decode costs ~10 us, a slice almost nothing. Only non-ASCII pieces
+ * go through decodeUtf8.
+ */
+export class BlobReader {
+	readonly view: DataView;
+	private bin: string | null = null;
+	private ascii = false;
+
+	constructor(readonly bytes: Uint8Array) {
+		this.view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 	}
-	const len = a.end - off;
-	const want = INT_LEN[a.id];
-	if (want !== undefined && len !== want) throw new BlobError(`blobmsg type ${a.id} with ${len} value bytes`);
-	switch (a.id) {
-		case BlobmsgType.UNSPEC:
-			return [name, null];
-		case BlobmsgType.ARRAY:
-		case BlobmsgType.TABLE:
-			if (depth > 64) throw new BlobError('blobmsg nested too deeply');
-			return [name, decodeBlobmsgList(view, bytes, off, a.end, a.id === BlobmsgType.ARRAY, depth + 1)];
-		case BlobmsgType.STRING:
-			if (len < 1 || bytes[a.end - 1] !== 0) throw new BlobError('blobmsg string without its NUL');
-			return [name, decodeUtf8(bytes, off, a.end - 1)];
-		case BlobmsgType.INT64: {
-			const v = view.getBigInt64(off);
-			return [name, v >= BigInt(Number.MIN_SAFE_INTEGER) && v <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(v) : v];
+
+	str(start: number, end: number): string {
+		if (this.bin === null) {
+			let bin = '';
+			for (let i = 0; i < this.bytes.length; i += CHUNK) {
+				bin += String.fromCharCode.apply(null, this.bytes.subarray(i, Math.min(this.bytes.length, i + CHUNK)) as unknown as number[]);
+			}
+			this.bin = bin;
+			this.ascii = !NON_ASCII.test(bin);
 		}
-		case BlobmsgType.INT32:
-			return [name, view.getInt32(off)];
-		case BlobmsgType.INT16:
-			return [name, view.getInt16(off)];
-		case BlobmsgType.INT8:
-			return [name, view.getUint8(off) !== 0];
-		case BlobmsgType.DOUBLE:
-			return [name, view.getFloat64(off)];
-		default:
-			throw new BlobError(`unknown blobmsg type ${a.id}`);
+		const piece = this.bin.slice(start, end);
+		return this.ascii || !NON_ASCII.test(piece) ? piece : decodeUtf8(this.bytes, start, end);
 	}
-}
 
-/** Decodes blobmsg attributes between start and end as a table or an array. */
-export function decodeBlobmsgList(view: DataView, bytes: Uint8Array, start: number, end: number, asArray: boolean, depth = 0): BlobValue[] | BlobTable {
-	const attrs = splitAttrs(view, start, end);
-	if (asArray) return attrs.map((a) => decodeOne(view, bytes, a, depth)[1]);
-	const table: BlobTable = {};
-	for (const a of attrs) {
-		const [k, v] = decodeOne(view, bytes, a, depth);
-		// A key named __proto__ stays a plain key, never a prototype.
-		Object.defineProperty(table, k, { value: v, enumerable: true, writable: true, configurable: true });
+	private one(a: RawAttr, depth: number): [string, BlobValue] {
+		const { view, bytes } = this;
+		let name = '';
+		let off = a.start;
+		if (a.extended) {
+			if (a.end - off < 2) throw new BlobError('truncated blobmsg name header');
+			const nameLen = view.getUint16(off);
+			const dataStart = a.start + pad4(2 + nameLen + 1);
+			if (dataStart > a.end || bytes[off + 2 + nameLen] !== 0) throw new BlobError('blobmsg name overruns its attribute');
+			name = nameLen === 0 ? '' : this.str(off + 2, off + 2 + nameLen);
+			off = dataStart;
+		}
+		const len = a.end - off;
+		const want = INT_LEN[a.id];
+		if (want !== undefined && len !== want) throw new BlobError(`blobmsg type ${a.id} with ${len} value bytes`);
+		switch (a.id) {
+			case BlobmsgType.UNSPEC:
+				return [name, null];
+			case BlobmsgType.ARRAY:
+			case BlobmsgType.TABLE:
+				if (depth > 64) throw new BlobError('blobmsg nested too deeply');
+				return [name, this.list(off, a.end, a.id === BlobmsgType.ARRAY, depth + 1)];
+			case BlobmsgType.STRING:
+				if (len < 1 || bytes[a.end - 1] !== 0) throw new BlobError('blobmsg string without its NUL');
+				return [name, this.str(off, a.end - 1)];
+			case BlobmsgType.INT64: {
+				const v = view.getBigInt64(off);
+				return [name, v >= BigInt(Number.MIN_SAFE_INTEGER) && v <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(v) : v];
+			}
+			case BlobmsgType.INT32:
+				return [name, view.getInt32(off)];
+			case BlobmsgType.INT16:
+				return [name, view.getInt16(off)];
+			case BlobmsgType.INT8:
+				return [name, view.getUint8(off) !== 0];
+			case BlobmsgType.DOUBLE:
+				return [name, view.getFloat64(off)];
+			default:
+				throw new BlobError(`unknown blobmsg type ${a.id}`);
+		}
 	}
-	return table;
+
+	/** Blobmsg attributes between start and end, as a table or an array. */
+	list(start: number, end: number, asArray: boolean, depth = 0): BlobValue[] | BlobTable {
+		const attrs = splitAttrs(this.view, start, end);
+		if (asArray) return attrs.map((a) => this.one(a, depth)[1]);
+		const table: BlobTable = {};
+		for (const a of attrs) {
+			const [k, v] = this.one(a, depth);
+			// A key named __proto__ stays a plain key, never a prototype (defineProperty is slow on tjs: only there).
+			if (k === '__proto__') Object.defineProperty(table, k, { value: v, enumerable: true, writable: true, configurable: true });
+			else table[k] = v;
+		}
+		return table;
+	}
 }
 
 /** Decodes a blobmsg table payload (no container header) from standalone bytes. */
 export function decodeBlobmsgTable(bytes: Uint8Array): BlobTable {
-	const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-	return decodeBlobmsgList(view, new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength), 0, bytes.length, false) as BlobTable;
+	return new BlobReader(bytes).list(0, bytes.length, false) as BlobTable;
 }

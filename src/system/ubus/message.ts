@@ -1,8 +1,7 @@
 // The ubus message: an 8-byte header (version 0, type, seq u16, peer u32, all big-endian) and one
 // top-level blob (id 0) holding UBUS_ATTR_* attributes. Facts: reference/runtime-protocols.md 2.2-2.6.
 
-import { BlobError, BlobWriter, decodeBlobmsgList, splitAttrs, type BlobTable } from './blob.ts';
-import { decodeUtf8 } from '../../util/utf8.ts';
+import { BlobError, BlobReader, BlobWriter, splitAttrs, type BlobTable } from './blob.ts';
 
 export const MsgType = { HELLO: 0, STATUS: 1, DATA: 2, PING: 3, LOOKUP: 4, INVOKE: 5 } as const;
 export const Attr = { STATUS: 1, OBJPATH: 2, OBJID: 3, METHOD: 4, OBJTYPE: 5, SIGNATURE: 6, DATA: 7 } as const;
@@ -91,7 +90,8 @@ export function frameLength(view: DataView, off: number, avail: number): number 
 
 /** Parses one complete frame; attributes failing their type check count as absent, as in libubus. */
 export function decodeMessage(bytes: Uint8Array): InMessage {
-	const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+	const reader = new BlobReader(bytes);
+	const view = reader.view;
 	let status: number | undefined;
 	let objId: number | undefined;
 	let objPath: string | undefined;
@@ -103,7 +103,7 @@ export function decodeMessage(bytes: Uint8Array): InMessage {
 			if (a.id === Attr.STATUS) status = view.getUint32(a.start);
 			else objId = view.getUint32(a.start);
 		} else if (a.id === Attr.OBJPATH && len > 0 && bytes[a.end - 1] === 0) {
-			objPath = decodeUtf8(bytes, a.start, a.end - 1);
+			objPath = reader.str(a.start, a.end - 1);
 		} else if (a.id === Attr.DATA) {
 			data = [a.start, a.end];
 		}
@@ -115,6 +115,6 @@ export function decodeMessage(bytes: Uint8Array): InMessage {
 		status,
 		objId,
 		objPath,
-		data: () => (data ? (decodeBlobmsgList(view, bytes, data[0], data[1], false) as BlobTable) : undefined),
+		data: () => (data ? (reader.list(data[0], data[1], false) as BlobTable) : undefined),
 	};
 }
