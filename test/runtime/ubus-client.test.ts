@@ -4,6 +4,7 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import type { BlobTable } from '../../src/system/ubus/blob.ts';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { bundleForTjs, TJS } from '../support/tjs.ts';
 import { dataAttr, frame, objIdAttr, statusAttr, UbusTestServer } from '../support/ubus-server.ts';
@@ -19,7 +20,7 @@ beforeAll(async () => {
 	let id = 0;
 	id = server.add('rt.echo', {
 		echo: (a) => ({ data: [a] }),
-		two: () => ({ data: [{ a: 1 }, { b: 2 }] }),
+		two: () => ({ data: [{ a: 1 }, { b: 2 }] as BlobTable[] }),
 		fail: () => ({ status: 6 }),
 		slow: (a) => ({ data: [a], delayMs: Number(a.ms) }),
 		silent: () => ({ silent: true }),

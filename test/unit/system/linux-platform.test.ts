@@ -123,7 +123,9 @@ describe('linux platform: the shared WAN', () => {
 	});
 
 	it('is idempotent: a second wanUp starts no second udhcpc', async () => {
-		const count = () => spawnSync('ip', ['netns', 'exec', RTR, 'pgrep', '-c', '-r', 'S,R,D', 'udhcpc'], { encoding: 'utf8' }).stdout.trim();
+		// Other suites run udhcpc on this host too (pids are not per network namespace): match our pid file.
+		const pidFile = path.join(dir, 'root/var/run/ha-router/udhcpc-hawan.pid');
+		const count = () => spawnSync('pgrep', ['-c', '-r', 'S,R,D', '-f', `udhcpc .*-p ${pidFile}`], { encoding: 'utf8' }).stdout.trim();
 		// Once udhcpc has daemonized after its lease: one process, named in the pid file.
 		const [pid] = await until('udhcpc in the background', () => [pidOf(), count()] as const, ([p, c]) => alive(p) && c === '1');
 		await platform.wanUp(wan, null);

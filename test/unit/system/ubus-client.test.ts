@@ -3,6 +3,7 @@
 import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import type { BlobTable } from '../../../src/system/ubus/blob.ts';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { connectUbus, UbusError, type Ubus } from '../../../src/system/ubus/index.ts';
 import { openUbusSocket } from '../../../src/system/ubus/socket-client.ts';
@@ -36,7 +37,7 @@ beforeAll(async () => {
 	server = new UbusTestServer(sock);
 	server.add('rt.echo', {
 		echo: (args) => ({ data: [args] }),
-		two: () => ({ data: [{ a: 1 }, { b: 2 }] }),
+		two: () => ({ data: [{ a: 1 }, { b: 2 }] as BlobTable[] }),
 		fail: () => ({ status: 6 }),
 		slow: (args) => ({ data: [args], delayMs: Number(args.ms ?? 300) }),
 		silent: () => ({ silent: true }),
