@@ -8,18 +8,46 @@ export interface Ip {
 	readonly bytes: readonly number[];
 }
 
-const IPV4 = /^(0|[1-9]\d{0,2})\.(0|[1-9]\d{0,2})\.(0|[1-9]\d{0,2})\.(0|[1-9]\d{0,2})$/;
-
 export function parseIpv4(s: string): Ip | null {
 	// inet_pton rejects empty parts, signs and leading zeros.
-	const m = IPV4.exec(s);
-	if (!m) return null;
-	const bytes = [Number(m[1]), Number(m[2]), Number(m[3]), Number(m[4])];
-	return bytes.every((b) => b <= 255) ? { family: 4, bytes } : null;
+	const parts = s.split('.');
+	if (parts.length !== 4) return null;
+	const bytes: number[] = [];
+	for (const p of parts) {
+		const n = smallNumber(p);
+		if (n < 0 || n > 255) return null;
+		bytes.push(n);
+	}
+	return { family: 4, bytes };
+}
+
+/** 1..4 hex digits, without a regex (they are slow on QuickJS). */
+function hexGroup(p: string): number {
+	if (p.length < 1 || p.length > 4) return -1;
+	let n = 0;
+	for (let i = 0; i < p.length; i++) {
+		const c = p.charCodeAt(i);
+		const d = c >= 48 && c <= 57 ? c - 48 : c >= 97 && c <= 102 ? c - 87 : c >= 65 && c <= 70 ? c - 55 : -1;
+		if (d < 0) return -1;
+		n = n * 16 + d;
+	}
+	return n;
+}
+
+/** A decimal number without sign or leading zero, up to 3 digits; -1 otherwise. */
+function smallNumber(p: string): number {
+	if (p.length < 1 || p.length > 3 || (p.length > 1 && p.charCodeAt(0) === 48)) return -1;
+	let n = 0;
+	for (let i = 0; i < p.length; i++) {
+		const c = p.charCodeAt(i);
+		if (c < 48 || c > 57) return -1;
+		n = n * 10 + c - 48;
+	}
+	return n;
 }
 
 export function parseIpv6(s: string): Ip | null {
-	if (!/^[0-9A-Fa-f:.]+$/.test(s) || s.length > 45) return null;
+	if (s.length > 45 || s.length < 2) return null;
 	const halves = s.split('::');
 	if (halves.length > 2) return null;
 	const groups = (h: string): number[] | null => {
@@ -32,10 +60,10 @@ export function parseIpv6(s: string): Ip | null {
 				const v4 = parseIpv4(p);
 				if (!v4) return null;
 				out.push((v4.bytes[0]! << 8) | v4.bytes[1]!, (v4.bytes[2]! << 8) | v4.bytes[3]!);
-			} else if (/^[0-9A-Fa-f]{1,4}$/.test(p)) {
-				out.push(parseInt(p, 16));
 			} else {
-				return null;
+				const g = hexGroup(p);
+				if (g < 0) return null;
+				out.push(g);
 			}
 		}
 		return out;
@@ -91,9 +119,8 @@ export function parseCidr(s: string, defaultPrefix: 'host' | null = null): Cidr 
 	const max = ip.family === 4 ? 32 : 128;
 	let prefix = max;
 	if (slash >= 0) {
-		const p = s.slice(slash + 1);
-		if (!/^(0|[1-9]\d{0,2})$/.test(p) || Number(p) > max) return null;
-		prefix = Number(p);
+		prefix = smallNumber(s.slice(slash + 1));
+		if (prefix < 0 || prefix > max) return null;
 	} else if (defaultPrefix === null) {
 		return null;
 	}

@@ -59,5 +59,10 @@ function deviceOf(name: string, sections: Map<string, UciSection>, depth: number
 
 /** Items of an option or list; legacy configs put several in one value, separated by blanks. */
 function words(values: readonly string[]): string[] {
-	return values.flatMap((v) => (/\s/.test(v) ? v.split(/\s+/).filter(Boolean) : v ? [v] : []));
+	const out: string[] = [];
+	for (const v of values) {
+		if (v.includes(' ') || v.includes('\t')) out.push(...v.split(/\s+/).filter(Boolean));
+		else if (v) out.push(v);
+	}
+	return out;
 }

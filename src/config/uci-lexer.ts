@@ -21,9 +21,18 @@ export function isSpace(c: number): boolean {
 	return c === SP || (c >= TAB && c <= CR);
 }
 
+// Character classes as tables: a lookup is much cheaper than a call on QuickJS.
+const SPACE = new Uint8Array(128);
+const PLAIN = new Uint8Array(128).fill(1);
+for (const c of [SP, TAB, NL, 11, 12, CR]) {
+	SPACE[c] = 1;
+	PLAIN[c] = 0;
+}
+for (const c of [SQ, DQ, HASH, SEMI, BSL, 0]) PLAIN[c] = 0;
+
 /** A character that continues a bare word as itself. */
 function isPlain(c: number): boolean {
-	return c > SP ? c !== SQ && c !== DQ && c !== HASH && c !== SEMI && c !== BSL : c !== SP && (c < TAB || c > CR);
+	return c >= 128 || PLAIN[c] === 1;
 }
 
 /** Where the next `ch` is before `end`, or `end` (indexOf is native; QuickJS loops and regexes are not). */
@@ -93,7 +102,15 @@ export class UciLexer {
 	}
 
 	skipSpace(): void {
-		while (this.pos < this.end && isSpace(this.text.charCodeAt(this.pos))) this.pos++;
+		const text = this.text;
+		const end = this.end;
+		let p = this.pos;
+		while (p < end) {
+			const c = text.charCodeAt(p);
+			if (c >= 128 || SPACE[c] === 0) break;
+			p++;
+		}
+		this.pos = p;
 	}
 
 	/** After a backslash: true if the next character is escaped, false if it was a line end (joined). */
@@ -160,6 +177,8 @@ export class UciLexer {
 	 * (which ends the line) and `;`.
 	 */
 	private word(): string {
+		const fast = this.plainWord();
+		if (fast !== null) return fast;
 		let out = '';
 		// libuci copies characters down in place; while nothing was dropped a `;` gets overwritten
 		// by the terminating NUL, which silently ends the line.
@@ -202,6 +221,40 @@ export class UciLexer {
 
 	private wordStart = 0;
 
+	/**
+	 * The common cases without the general loop: a bare word or one single-quoted part, ending at a
+	 * blank or the end of the buffer. null when the word needs the full rules.
+	 */
+	private plainWord(): string | null {
+		const text = this.text;
+		const end = this.end;
+		const p = this.pos;
+		let stop: number;
+		let value: string;
+		if (text.charCodeAt(p) === SQ) {
+			const q = text.indexOf("'", p + 1);
+			if (q < 0 || q >= end) return null;
+			stop = q + 1;
+			value = text.slice(p + 1, q);
+		} else {
+			stop = p;
+			while (stop < end) {
+				const c = text.charCodeAt(stop);
+				if (c < 128 && PLAIN[c] === 0) break;
+				stop++;
+			}
+			if (stop === p) return null;
+			value = text.slice(p, stop);
+		}
+		if (stop < end) {
+			const c = text.charCodeAt(stop);
+			if (c >= 128 || SPACE[c] === 0) return null;
+		}
+		this.wordEnd = stop;
+		this.pos = stop < end ? stop + 1 : stop;
+		return value;
+	}
+
 	/** libuci's next_arg: the next word, or '' (a lone `;` counts as an empty word). */
 	arg(required: boolean, what: 'none' | 'name' | 'package' = 'none'): string {
 		this.skipSpace();
@@ -226,6 +279,7 @@ export class UciLexer {
 	/** libuci's assert_eol in strict mode. */
 	eol(): void {
 		this.skipSpace();
+		if (this.pos >= this.end) return;
 		const at = this.pos;
 		const saved = this.wordEnd;
 		if (this.arg(false) !== '') {

@@ -5,16 +5,24 @@ import { UciLexer, validType } from './uci-lexer.ts';
 import { anonymousName, assignIds } from './uci-names.ts';
 import type { UciCommand, UciOption, UciPackage, UciSection, UciStatement } from './uci-types.ts';
 
-const COMMANDS: Record<string, UciCommand> = {
-	p: 'package',
-	package: 'package',
-	c: 'config',
-	config: 'config',
-	o: 'option',
-	option: 'option',
-	l: 'list',
-	list: 'list',
-};
+function commandOf(word: string): UciCommand | null {
+	switch (word) {
+		case 'option':
+		case 'o':
+			return 'option';
+		case 'list':
+		case 'l':
+			return 'list';
+		case 'config':
+		case 'c':
+			return 'config';
+		case 'package':
+		case 'p':
+			return 'package';
+		default:
+			return null;
+	}
+}
 
 export function parseUci(text: string, file: string): UciPackage {
 	const lx: UciLexer = new UciLexer(text, file);
@@ -46,7 +54,7 @@ export function parseUci(text: string, file: string): UciPackage {
 		for (;;) {
 			const kw = lx.keyword();
 			if (!kw || kw.word.charCodeAt(0) === 35) break;
-			const command = Object.hasOwn(COMMANDS, kw.word) ? COMMANDS[kw.word]! : null;
+			const command = commandOf(kw.word);
 			if (!command) lx.fail('invalid command', kw.start);
 			if ((command === 'option' || command === 'list') && !current) lx.fail('option/list command found before the first section', kw.start);
 			// strtok cut the keyword with a NUL; libuci steps over it and fails if the line ended there.
@@ -96,7 +104,8 @@ export function parseUci(text: string, file: string): UciPackage {
 
 /** libuci's uci_set / uci_add_list on a section while loading. */
 function addValue(sec: UciSection, list: boolean, name: string, value: string, index: number, line: number): void {
-	const at = sec.options.findIndex((o) => o.name === name);
+	let at = sec.options.length - 1;
+	while (at >= 0 && sec.options[at]!.name !== name) at--;
 	const old = at < 0 ? undefined : sec.options[at]!;
 	if (!list) {
 		// An empty value sets nothing, even over an existing option (no LOOKUP_COMPLETE while parsing).
