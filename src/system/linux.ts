@@ -2,14 +2,14 @@
 // and plain Debian routers. Every path comes from Paths, so two nodes on one host never share
 // a pid file. Notes on the choices: docs/system.md.
 
-import { SystemError } from '../errors.ts';
 import type { Paths } from '../model/paths.ts';
 import type { Cidr, SharedWan } from '../model/types.ts';
 import type { Runtime } from '../runtime/runtime.ts';
 import { addresses, defaultRoute, ip, linkExists } from './iproute.ts';
 import type { KnownLease, Platform, ServiceAction, WanStatus } from './platform.ts';
 import { run } from './run.ts';
-import { findProgram } from './ubus/connect.ts';
+import { findProgram } from './find-program.ts';
+import { checkServiceName } from './service-name.ts';
 import { decodeUtf8 } from '../util/utf8.ts';
 
 export interface LinuxOptions {
@@ -22,11 +22,6 @@ export interface LinuxOptions {
 	/** `hotplug-call`, run only if it exists. */
 	readonly hotplugCall?: string;
 	readonly serviceTimeoutMs?: number;
-}
-
-export function checkServiceName(name: string): void {
-	// As rpcd's rc does: a name, never a path.
-	if (name === '' || name.includes('/') || name === '.' || name === '..') throw new SystemError('service', `invalid service name '${name}'`);
 }
 
 export function linuxPlatform(rt: Runtime, opts: LinuxOptions): Platform {

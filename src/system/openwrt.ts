@@ -4,11 +4,11 @@
 import type { SharedWan } from '../model/types.ts';
 import type { Runtime } from '../runtime/runtime.ts';
 import { ip, linkExists } from './iproute.ts';
-import { checkServiceName } from './linux.ts';
+import { checkServiceName } from './service-name.ts';
 import type { KnownLease, Platform, ServiceAction, WanStatus } from './platform.ts';
 import { run } from './run.ts';
 import type { BlobTable } from './ubus/blob.ts';
-import { findProgram } from './ubus/connect.ts';
+import { findProgram } from './find-program.ts';
 import type { Ubus } from './ubus/ubus.ts';
 import { uciOverUbus, type UciOverUbus } from './uci-ubus.ts';
 

@@ -1,10 +1,14 @@
 // Picks the ubus transport: the socket (new path, then the pre-20.xx one), else the `ubus` program.
 
 import type { Runtime } from '../../runtime/runtime.ts';
+import { findProgram } from '../find-program.ts';
 import { ubusCli } from './cli-client.ts';
 import { openUbusSocket } from './socket-client.ts';
 import { UbusError } from './ubus-error.ts';
 import type { Ubus } from './ubus.ts';
+
+// Kept here too: src/apply imports it from this module.
+export { findProgram };
 
 export const UBUS_SOCKETS = ['/var/run/ubus/ubus.sock', '/var/run/ubus.sock'] as const;
 
@@ -15,17 +19,6 @@ export interface UbusOptions {
 	readonly transport?: 'auto' | 'socket' | 'cli';
 	/** The ubus program for the fallback; looked up in PATH. */
 	readonly program?: string;
-}
-
-/** Finds an executable in PATH (or an absolute path), as execvp would. */
-export async function findProgram(rt: Runtime, name: string): Promise<string | null> {
-	const dirs = name.includes('/') ? [''] : (rt.env('PATH') ?? '/usr/sbin:/usr/bin:/sbin:/bin').split(':');
-	for (const d of dirs) {
-		const p = d ? `${d}/${name}` : name;
-		const st = await rt.stat(p).catch(() => null);
-		if (st?.isFile && (st.mode & 0o111) !== 0) return p;
-	}
-	return null;
 }
 
 export async function connectUbus(rt: Runtime, path?: string, opts: UbusOptions = {}): Promise<Ubus> {
