@@ -29,8 +29,11 @@ export function renderNetworkEdits(model: Model): UciChange {
 		{ op: 'delete', section: iface, option: 'ifname' },
 		{ op: 'set', section: iface, option: 'proto', value: wan.proto },
 		{ op: 'set', section: iface, option: 'auto', value: '0' },
+		// netifd's dhcp.sh runs udhcpc with -R (release on exit) unless norelease is set: a node
+		// leaving MASTER must never release the lease the pair shares.
+		{ op: 'set', section: iface, option: 'norelease', value: '1' },
 	];
-	// udhcpc -r: ask for the known address so the lease comes back without a discovery.
-	if (wan.requestAddress !== null) edits.push({ op: 'set', section: iface, option: 'reqaddress', value: wan.requestAddress });
+	// dhcp.sh passes `ipaddr` to udhcpc as -r: the known address is asked for by name.
+	if (wan.requestAddress !== null) edits.push({ op: 'set', section: iface, option: 'ipaddr', value: wan.requestAddress });
 	return { package: 'network', edits };
 }
