@@ -55,6 +55,7 @@ export class UciLexer {
 	wordEnd = 0;
 	/** A `;` was met since the flag was last cleared. */
 	semicolon = false;
+	private wordStart = 0;
 
 	constructor(
 		readonly text: string,
@@ -218,8 +219,6 @@ export class UciLexer {
 		if (next && this.cur() !== 0) this.pos++;
 		return out;
 	}
-
-	private wordStart = 0;
 
 	/**
 	 * The common cases without the general loop: a bare word or one single-quoted part, ending at a
