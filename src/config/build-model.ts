@@ -16,8 +16,10 @@ import type { VipSpec } from './values.ts';
 export interface ConfigFile {
 	/** Path used in messages, e.g. /etc/config/ha-router. */
 	readonly path: string;
-	/** null when the file does not exist. */
+	/** null when the file does not exist (or could not be read: see `error`). */
 	readonly text: string | null;
+	/** Why an existing file could not be read, e.g. permission denied. */
+	readonly error?: string;
 }
 
 export interface ConfigFiles {
@@ -70,7 +72,8 @@ function done(model: Model | null, issues: Issue[], haRouter: UciPackage | null,
 
 function parseFile(f: ConfigFile, report: (i: Issue) => void): UciPackage | null {
 	if (f.text === null) {
-		report(makeIssue('error', 'FILE_MISSING', { file: f.path, line: 0, section: '' }, 'file does not exist'));
+		if (f.error !== undefined) report(makeIssue('error', 'FILE_UNREADABLE', { file: f.path, line: 0, section: '' }, `cannot read the file: ${f.error}`));
+		else report(makeIssue('error', 'FILE_MISSING', { file: f.path, line: 0, section: '' }, 'file does not exist'));
 		return null;
 	}
 	try {

@@ -3,7 +3,7 @@
 
 import type { Runtime } from '../runtime/runtime.ts';
 import { decodeUtf8 } from '../util/utf8.ts';
-import { type BuildResult, buildModel } from './build-model.ts';
+import { type BuildResult, type ConfigFile, buildModel } from './build-model.ts';
 
 export interface LoadedConfig extends BuildResult {
 	readonly paths: { readonly haRouter: string; readonly network: string };
@@ -14,11 +14,17 @@ export interface LoadedConfig extends BuildResult {
 export async function loadConfig(rt: Runtime, configDir: string): Promise<LoadedConfig> {
 	const dir = configDir.replace(/\/+$/, '') || '/';
 	const paths = { haRouter: `${dir}/ha-router`, network: `${dir}/network` };
-	const read = async (p: string) => {
-		const bytes = await rt.readFile(p);
-		return bytes === null ? null : decodeUtf8(bytes);
+	const read = async (path: string): Promise<ConfigFile> => {
+		try {
+			const bytes = await rt.readFile(path);
+			return { path, text: bytes === null ? null : decodeUtf8(bytes) };
+		} catch (e) {
+			// A directory or an unreadable file is a problem to report, not a crash.
+			return { path, text: null, error: e instanceof Error ? e.message : String(e) };
+		}
 	};
-	const texts = { haRouter: await read(paths.haRouter), network: await read(paths.network) };
-	const result = buildModel({ haRouter: { path: paths.haRouter, text: texts.haRouter }, network: { path: paths.network, text: texts.network } });
-	return { ...result, paths, texts };
+	const haRouter = await read(paths.haRouter);
+	const network = await read(paths.network);
+	const result = buildModel({ haRouter, network });
+	return { ...result, paths, texts: { haRouter: haRouter.text, network: network.text } };
 }

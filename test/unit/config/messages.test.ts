@@ -114,3 +114,18 @@ describe('check --json', () => {
 		await expect(check.run(nodeRuntime(), ['--frob'])).rejects.toMatchObject({ code: 2 });
 	});
 });
+
+describe('loadConfig', () => {
+	it('reports a config path that cannot be read as an issue, not a crash', async () => {
+		const { mkdir } = await import('node:fs/promises');
+		const { loadConfig } = await import('../../../src/config/load-config.ts');
+		const dir = await tempDir();
+		await mkdir(path.join(dir, 'ha-router'));
+		await writeFile(path.join(dir, 'network'), NETWORK);
+		const r = await loadConfig(nodeRuntime(), `${dir}/`);
+		expect(r.model).toBeNull();
+		expect(r.issues.map((i) => `${i.at.file} ${i.code}`)).toEqual([`${dir}/ha-router FILE_UNREADABLE`]);
+		expect(r.texts).toEqual({ haRouter: null, network: NETWORK });
+		expect(r.network?.sections.length).toBeGreaterThan(3);
+	});
+});
