@@ -57,10 +57,11 @@ function applyOne(text: string, file: string, edit: UciEdit): string {
 			if (old.type !== edit.type) fail(`section '${edit.name}' exists with type '${old.type}' (line ${old.line})`);
 			return text;
 		}
+		const eol = lineBreak(text, text.length);
 		let head = text;
-		if (head !== '' && !head.endsWith('\n')) head += '\n';
-		if (head !== '' && !blankLineBefore(head, head.length)) head += '\n';
-		return `${head}config ${edit.type} ${quoteUci(edit.name)}\n`;
+		if (head !== '' && !head.endsWith('\n')) head += eol;
+		if (head !== '' && !blankLineBefore(head, head.length)) head += eol;
+		return `${head}config ${edit.type} ${quoteUci(edit.name)}${eol}`;
 	}
 
 	const sec = findSection(pkg, edit.section);
@@ -94,8 +95,9 @@ function applyOne(text: string, file: string, edit: UciEdit): string {
 		ops.push({ from: anchor.start, to: anchor.end, insert: lines[0]! });
 		if (lines.length > 1) {
 			const at = lineEnd(text, anchor.end);
-			const nl = text.charCodeAt(at - 1) === 10 ? '' : '\n';
-			ops.push({ from: at, to: at, insert: nl + lines.slice(1).map((l) => `${indent}${l}\n`).join('') });
+			const eol = lineBreak(text, at);
+			const nl = text.charCodeAt(at - 1) === 10 ? '' : eol;
+			ops.push({ from: at, to: at, insert: nl + lines.slice(1).map((l) => `${indent}${l}${eol}`).join('') });
 		}
 		for (const i of opt.statements) if (i !== opt.anchor) ops.push(removeLines(pkg, pkg.statements[i]!, fail));
 	} else {
@@ -104,14 +106,21 @@ function applyOne(text: string, file: string, edit: UciEdit): string {
 		if (last.shared) fail(`line ${last.endLine} holds several commands separated by ';'`);
 		const indent = last.command === 'config' ? '\t' : indentOf(text, last.start);
 		const at = lineEnd(text, last.end);
-		const nl = text.charCodeAt(at - 1) === 10 ? '' : '\n';
-		ops.push({ from: at, to: at, insert: nl + lines.map((l) => `${indent}${l}\n`).join('') });
+		const eol = lineBreak(text, at);
+		const nl = text.charCodeAt(at - 1) === 10 ? '' : eol;
+		ops.push({ from: at, to: at, insert: nl + lines.map((l) => `${indent}${l}${eol}`).join('') });
 	}
 	return splice(text, ops);
 }
 
 function sameValues(a: readonly string[], b: readonly string[]): boolean {
 	return a.length === b.length && a.every((v, i) => v === b[i]);
+}
+
+/** The line ending of the line that ends at `at` (or of the file's first line): CRLF files stay CRLF. */
+function lineBreak(text: string, at: number): string {
+	const nl = at > 0 && text.charCodeAt(at - 1) === 10 ? at - 1 : text.indexOf('\n');
+	return nl > 0 && text.charCodeAt(nl - 1) === 13 ? '\r\n' : '\n';
 }
 
 function lineStart(text: string, at: number): number {

@@ -82,6 +82,22 @@ describe('applyUciEdits', () => {
 		const text = "config a 'x'\n\toption b 'y'; option c 'z'\n";
 		expect(() => applyUciEdits(text, 'f', [{ op: 'set', section: 'x', option: 'b', value: 'q' }])).toThrow("f: cannot apply set x.b: line 2 holds several commands separated by ';'");
 	});
+	it('writes CRLF line endings into a CRLF file', () => {
+		const crlf = "config a 'x'\r\n\toption b '1'\r\n";
+		const out = applyUciEdits(crlf, 'f', [
+			{ op: 'set', section: 'x', option: 'c', value: '2' },
+			{ op: 'list', section: 'x', option: 'b', values: ['1', '3'] },
+			{ op: 'section', type: 't', name: 'y' },
+		]);
+		expect(out).toBe("config a 'x'\r\n\tlist b '1'\r\n\tlist b '3'\r\n\toption c '2'\r\n\r\nconfig t 'y'\r\n");
+	});
+	it('refuses to delete a section sharing a line with another', () => {
+		const text = "config a 'x'\n\toption b '1'; config a 'y'\n\toption c 'z'\n";
+		expect(() => applyUciEdits(text, 'f', [{ op: 'delete', section: 'x' }])).toThrow("f: cannot apply delete x: line 2 mixes it with another section's commands");
+		expect(() => applyUciEdits(text, 'f', [{ op: 'delete', section: 'y' }])).toThrow("f: cannot apply delete y: line 2 mixes it with another section's commands");
+		// Commands sharing a line within one section go together.
+		expect(applyUciEdits("config a 'x'\nconfig a 'y'; option c 'z'\n", 'f', [{ op: 'delete', section: 'y' }])).toBe("config a 'x'\n");
+	});
 	it('passes a syntax error in the input on', () => {
 		expect(() => applyUciEdits("config a 'x\n", 'f', [{ op: 'delete', section: 'x' }])).toThrow("f:1:10: parse error: EOF with unterminated '");
 	});
