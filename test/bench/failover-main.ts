@@ -56,6 +56,7 @@ const ROWS: Row[] = [
 	['two masters, ms', (r) => ms(r.doubleMasterMs)],
 	['WAN up on (end)', (r) => r.wanHolders.join(', ') || 'none'],
 	['LAN DHCP on (end; most at once)', (r) => `${r.roleHolders.join(', ') || 'none'}; ${r.roleHoldersMax}`],
+	['VIP local route on (end)', (r) => r.vipLocalRoutes.join(', ') || 'none'],
 	['notes', (r) => r.notes.join('; ').replace(/\|/g, '/') || ''],
 ];
 

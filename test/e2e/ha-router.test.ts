@@ -26,12 +26,15 @@ describe.skipIf(skip)(`ha-router pair on the testbed${skip ? ` (skipped: ${haRou
 			expect(tcp.survived).toBe(STREAMS);
 			expect(r.doubleMasterMs).toBe(0);
 			expect(r.roleHolders).toEqual(['r1']);
+			expect(r.vipLocalRoutes).toEqual(['r1']);
 		}, 120_000);
 	}
 
 	it('runs role services on exactly one node when both boot at once', async () => {
 		const r = await runScenario(haRouterStack, 'boot-together', { streams: 10, log: report });
 		report(JSON.stringify({ ...r, traffic: r.traffic && summary(r.traffic) }));
+		// Only the master may answer ARP for the VIP (a stale local route on the backup black-holes the LAN).
+		expect(r.vipLocalRoutes).toEqual(r.masterAfter ? [r.masterAfter] : []);
 		expect(r.notes).toEqual([]);
 		expect(r.roleHolders).toHaveLength(1);
 		expect(r.roleHoldersMax).toBe(1);

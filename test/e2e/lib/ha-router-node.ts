@@ -6,17 +6,15 @@
 //   <root>/etc/ha-router/ruleset.nft       (our nft table)
 // ha-router's linux platform reaches services as `<root>/etc/init.d/<name> start|stop|...`, and keepalived's notify
 // line runs HA_ROUTER_SELF (+ --root/--config) notify ..., so the whole pair runs without touching the host.
-import { existsSync } from 'node:fs';
+import { cpSync, existsSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { pathsFor } from '../../../src/model/paths.ts';
-import { BUNDLE, TJS } from '../../support/tjs.ts';
+import { BUNDLE, ROOT, TJS } from '../../support/tjs.ts';
 import { nsRun, nsRunAsync, type RunResult } from './exec.ts';
 import { initdOk, type Stack } from './stack.ts';
 import type { RouterNode, Testbed } from './testbed.ts';
 import { writeUciFiles, type NodeRole } from './uci-files.ts';
-import { udhcpcScript } from '../baseline/seed.ts';
-import { writeFile } from './testbed.ts';
 
 /** argv that runs ha-router on this machine (HA_ROUTER_SELF: words separated by spaces). */
 export const SELF = `${TJS} run ${BUNDLE}`;
@@ -44,8 +42,9 @@ export const haRouterStack: Stack = {
 	unavailable: haRouterUnavailable,
 	async configure(_bed: Testbed, node: RouterNode, role: NodeRole) {
 		writeUciFiles(node, role);
-		// udhcpc's event script for the linux platform, if it wants one under the root (same as the baseline's).
-		writeFile(path.join(node.root, 'usr/share/udhcpc/default.script'), udhcpcScript(node), 0o755);
+		// "Install the package" into the node's root: the helpers the linux platform runs from
+		// <root>/usr/libexec/ha-router (udhcpc.script, ...). TODO(issue 7): unpack the .ipk's data.tar.gz instead.
+		cpSync(path.join(ROOT, 'files/usr/libexec/ha-router'), path.join(node.root, 'usr/libexec/ha-router'), { recursive: true });
 	},
 	async boot(_bed: Testbed, node: RouterNode) {
 		const p = pathsFor(node.root);

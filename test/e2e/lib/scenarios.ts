@@ -3,7 +3,7 @@
 import { crash, cutVrrp, healVrrp, lanLinkDown, powerOn, stopKeepalived } from './faults.ts';
 import { ipn, sleep, waitFor } from './exec.ts';
 import type { Stack } from './stack.ts';
-import { createTestbed, hasVip, nsProcesses, wanAddr, type RouterNode, type Testbed } from './testbed.ts';
+import { VIP, createTestbed, hasVip, nsProcesses, wanAddr, type RouterNode, type Testbed } from './testbed.ts';
 import { startMeter, type TrafficResult } from './traffic.ts';
 import { defaultRole } from './uci-files.ts';
 import { VipWatch } from './vip-watch.ts';
@@ -64,6 +64,8 @@ export interface ScenarioResult {
 	/** Nodes running the LAN DHCP server (a role service) at the end, and the most seen at once. */
 	roleHolders: string[];
 	roleHoldersMax: number;
+	/** Nodes with a kernel `local` route for the VIP at the end (they answer ARP for it): should be the master only. */
+	vipLocalRoutes: string[];
 	durationMs: number;
 	/** VIP changes relative to the fault (or to the boot), for the record. */
 	vipEvents: { node: string; ms: number; has: boolean }[];
@@ -132,7 +134,7 @@ export async function runScenario(stack: Stack, scenario: Scenario, opts: Scenar
 			await stack.configure(bed, r, role);
 		}
 		watch = new VipWatch(bed);
-		const result: ScenarioResult = { scenario, stack: stack.name, wanHolders: [], doubleMasterMs: 0, roleHolders: [], roleHoldersMax: 0, durationMs: 0, vipEvents: [], notes };
+		const result: ScenarioResult = { scenario, stack: stack.name, wanHolders: [], doubleMasterMs: 0, roleHolders: [], roleHoldersMax: 0, vipLocalRoutes: [], durationMs: 0, vipEvents: [], notes };
 
 		if (scenario === 'boot-together') {
 			const roles = sampleRoles(bed);
@@ -253,11 +255,16 @@ export async function runScenario(stack: Stack, scenario: Scenario, opts: Scenar
 	function finish(r: ScenarioResult): ScenarioResult {
 		r.wanHolders = bed.routers.filter((x) => wanAddr(x) !== undefined && !isDown(x)).map((x) => x.name);
 		r.roleHolders = dnsmasqNodes(bed);
+		r.vipLocalRoutes = bed.routers.filter((x) => linkUp(x, x.ports.lan) && hasVipLocalRoute(x)).map((x) => x.name);
 		r.durationMs = Date.now() - t0;
 		r.vipEvents = (watch?.events ?? []).map((e) => ({ node: e.node, ms: Math.round(e.t - tRef), has: e.has }));
 		log(`${stack.name} ${scenario}: done in ${r.durationMs} ms`);
 		return r;
 	}
+}
+
+function hasVipLocalRoute(node: RouterNode): boolean {
+	return ipn(node.ns, ['-4', 'route', 'show', 'table', 'local', 'type', 'local', VIP], false).stdout.trim() !== '';
 }
 
 function linkUp(node: RouterNode, dev: string): boolean {
