@@ -77,6 +77,39 @@ function dirOf(path: string): string {
 	return i < 0 ? '.' : i === 0 ? '/' : path.slice(0, i);
 }
 
+async function readWhole(path: string): Promise<Uint8Array> {
+	const fh = await tjs.open(path, 'r');
+	try {
+		const chunks: Uint8Array[] = [];
+		let total = 0;
+		// /proc files report size 0: read until EOF, starting with the stat size as a hint.
+		let buf = new Uint8Array(Math.max(4096, (await fh.stat()).size + 1));
+		for (;;) {
+			// Positioned reads (pread): the file offset does not move, so every read says where.
+			const n = await fh.read(buf, total);
+			if (n === null || n === 0) break;
+			chunks.push(buf.subarray(0, n));
+			total += n;
+			if (n < buf.length) {
+				// A short read is not EOF for every file type: ask once more.
+				buf = new Uint8Array(4096);
+				continue;
+			}
+			buf = new Uint8Array(buf.length * 2);
+		}
+		if (chunks.length === 1) return chunks[0]!;
+		const all = new Uint8Array(total);
+		let off = 0;
+		for (const c of chunks) {
+			all.set(c, off);
+			off += c.length;
+		}
+		return all;
+	} finally {
+		await fh.close();
+	}
+}
+
 let devLog: { send(msg: Uint8Array): void } | null | undefined;
 const logQueue: [LogLevel, string][] = [];
 
@@ -102,7 +135,8 @@ export const tjsRuntime: Runtime = {
 	pid: tjs.pid,
 	env: (name) => tjs.env[name],
 
-	readFile: (path) => orNull(tjs.readFile(path)),
+	// Not tjs.readFile: on tjs 24.12 each call grows peak RSS by ~33 MB. One sized read does not.
+	readFile: (path) => orNull(readWhole(path)),
 
 	async writeFileAtomic(path, data, mode) {
 		const fh = await tjs.makeTempFile(`${path}.tmpXXXXXX`);

@@ -13,6 +13,12 @@ out.readBack = back && new TextDecoder().decode(back);
 out.mode = (await rt.stat(file))?.mode;
 out.leftovers = (await rt.readDir(dir!)).filter((n) => n !== 'target.conf');
 out.missing = await rt.readFile(`${dir}/nope`);
+// /proc reports size 0; a large file needs several reads.
+out.procStat = new TextDecoder().decode((await rt.readFile('/proc/self/stat'))!).startsWith(`${rt.pid} (`);
+const big = 'x'.repeat(70_000) + 'end';
+await rt.writeFileAtomic(`${dir}/big`, big, 0o644);
+out.bigOk = new TextDecoder().decode((await rt.readFile(`${dir}/big`))!) === big;
+await rt.remove(`${dir}/big`);
 out.exclusive = [await rt.createExclusive(`${dir}/lock`, 'a', 0o644), await rt.createExclusive(`${dir}/lock`, 'b', 0o644)];
 
 out.spawn = await rt.spawn(['sh', '-c', 'cat; echo err >&2; exit 3'], { input: 'piped' });

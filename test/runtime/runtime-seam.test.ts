@@ -47,6 +47,10 @@ describe('runtime seam on tjs', () => {
 		expect(result.leftovers).toEqual([]);
 		expect(statSync(path.join(dir, 'files/target.conf')).mode & 0o777).toBe(0o640);
 	});
+	it('reads /proc files (size 0) and files larger than one read', () => {
+		expect(result.procStat).toBe(true);
+		expect(result.bigOk).toBe(true);
+	});
 	it('reports a missing file as null and creates lock files exclusively', () => {
 		expect(result.missing).toBeNull();
 		expect(result.exclusive).toEqual([true, false]);
