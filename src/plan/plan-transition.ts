@@ -2,7 +2,8 @@
 //
 // MASTER: synced connections into the kernel first (established sessions need them the moment
 // traffic arrives), then the WAN, the SNAT address, the VIP route sources, the role services,
-// and last the hotplug call so other packages see a finished MASTER.
+// and last the hotplug call so other packages see a finished MASTER. Without conntrackd's
+// external cache the connections are in the kernel already; the cache steps then follow the role.
 // BACKUP/FAULT/STOP: the same in reverse, then conntrackd gets out of the way of the new master.
 
 import type { Model, VrrpState } from '../model/types.ts';
@@ -48,20 +49,22 @@ function hotplug(ev: StateEvent, model: Model): Step {
 }
 
 function masterPlan(model: Model, ev: StateEvent): Step[] {
-	const steps: Step[] = [];
 	const c = (kind: Step['kind'], why: string) => ({ kind, why, timeoutMs: CONNTRACKD_MS, onError: 'continue' }) as Step;
+	const commit: Step[] = [];
+	const housekeeping: Step[] = [];
 	if (model.sync) {
 		if (model.sync.externalCache) {
-			steps.push(c('conntrackd-commit', 'move the connections the peer replicated into the kernel table'));
+			commit.push(c('conntrackd-commit', 'move the connections the peer replicated into the kernel table'));
 		}
-		steps.push(
+		housekeeping.push(
 			c('conntrackd-flush-caches', 'start the new role with empty caches (retried while a commit is still running)'),
 			c('conntrackd-resync-kernel', 'fill the internal cache from the kernel table this node now owns'),
 			c('conntrackd-bulk-send', 'send the whole table to the peer so it can take over again'),
 		);
 	}
+	const role: Step[] = [];
 	if (model.wan) {
-		steps.push(
+		role.push(
 			{ kind: 'wan-up', why: 'bring up the shared-MAC WAN, asking for the known lease', timeoutMs: WAN_MS, onError: 'continue' },
 			{ kind: 'snat-update', why: 'translate new connections to the shared WAN address', timeoutMs: CONNTRACKD_MS, onError: 'continue' },
 		);
@@ -70,7 +73,7 @@ function masterPlan(model: Model, ev: StateEvent): Step[] {
 		for (const g of model.groups) {
 			for (const v of g.vips) {
 				if (v.family !== 4 || v.family !== g.address.family) continue;
-				steps.push({
+				role.push({
 					kind: 'vip-route-source',
 					address: v.address,
 					device: v.device,
@@ -83,10 +86,13 @@ function masterPlan(model: Model, ev: StateEvent): Step[] {
 		}
 	}
 	for (const name of model.node.services) {
-		steps.push({ kind: 'service-start', name, why: 'role service runs on the master only', timeoutMs: SERVICE_MS, onError: 'continue' });
+		role.push({ kind: 'service-start', name, why: 'role service runs on the master only', timeoutMs: SERVICE_MS, onError: 'continue' });
 	}
-	steps.push(hotplug(ev, model));
-	return steps;
+	// With the external cache the replicated connections reach the kernel only by the commit, so
+	// everything waits for it. Without it (the default) they are in the kernel already and the
+	// WAN is what traffic waits for: cache housekeeping goes after the role (docs/decisions.md).
+	const ordered = model.sync?.externalCache ? [...commit, ...housekeeping, ...role] : [...role, ...housekeeping];
+	return [...ordered, hotplug(ev, model)];
 }
 
 function standbyPlan(model: Model, ev: StateEvent): Step[] {

@@ -13,15 +13,15 @@ describe('executePlan', () => {
 		const { fx, calls } = fakeEffects();
 		const res = await executePlan(nodeRuntime(), master, fx);
 		expect(calls).toEqual([
-			'conntrackd flush',
-			'conntrackd resync',
-			'conntrackd bulk',
 			'wanUp',
 			'snatUpdate',
 			'route 192.168.1.1 br-lan src 192.168.1.2',
 			'service dnsmasq start',
 			'service odhcpd start',
 			'service miniupnpd start',
+			'conntrackd flush',
+			'conntrackd resync',
+			'conntrackd bulk',
 			'hotplug keepalived NOTIFY_MASTER',
 		]);
 		expect(res.every((r) => r.status === 'ok' && r.ms >= 0)).toBe(true);
@@ -40,7 +40,7 @@ describe('executePlan', () => {
 	});
 	it('stops after a failed step whose policy is abort', async () => {
 		const steps: Step[] = master.map((s, i) => (i === 1 ? { ...s, onError: 'abort' } : s));
-		const { fx } = fakeEffects(['conntrackd resync']);
+		const { fx } = fakeEffects(['snatUpdate']);
 		const res = await executePlan(nodeRuntime(), steps, fx);
 		expect(res.map((r) => r.status)).toEqual(['ok', 'failed', ...Array(master.length - 2).fill('skipped')]);
 	});
@@ -53,7 +53,7 @@ describe('executePlan', () => {
 		const { fx, calls } = fakeEffects();
 		let n = 0;
 		const res = await executePlan(nodeRuntime(), master, fx, { superseded: async () => ++n > 3 });
-		expect(calls).toEqual(['conntrackd flush', 'conntrackd resync', 'conntrackd bulk']);
+		expect(calls).toEqual(['wanUp', 'snatUpdate', 'route 192.168.1.1 br-lan src 192.168.1.2']);
 		expect(res.slice(3).every((r) => r.status === 'skipped' && r.error === 'superseded by a newer event')).toBe(true);
 	});
 });

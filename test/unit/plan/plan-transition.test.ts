@@ -45,8 +45,23 @@ describe('eventOwner', () => {
 });
 
 describe('planTransition', () => {
-	it('MASTER: conntrack state first, then WAN, SNAT, VIP routes, services in order, hotplug last', () => {
+	it('MASTER (states already in the kernel): WAN, SNAT, VIP routes, services in order, then cache housekeeping, hotplug last', () => {
 		expect(kinds(planTransition(pairModel(), ev('MASTER')))).toEqual([
+			'wan-up',
+			'snat-update',
+			'vip-route-source:192.168.1.1',
+			'service-start:dnsmasq',
+			'service-start:odhcpd',
+			'service-start:miniupnpd',
+			'conntrackd-flush-caches',
+			'conntrackd-resync-kernel',
+			'conntrackd-bulk-send',
+			'hotplug-keepalived',
+		]);
+	});
+	it('MASTER with the external cache commits synced connections before anything else', () => {
+		expect(kinds(planTransition(pairModel({ externalCache: true }), ev('MASTER')))).toEqual([
+			'conntrackd-commit',
 			'conntrackd-flush-caches',
 			'conntrackd-resync-kernel',
 			'conntrackd-bulk-send',
@@ -58,9 +73,6 @@ describe('planTransition', () => {
 			'service-start:miniupnpd',
 			'hotplug-keepalived',
 		]);
-	});
-	it('MASTER with the external cache commits it before anything else', () => {
-		expect(kinds(planTransition(pairModel({ externalCache: true }), ev('MASTER'))).slice(0, 2)).toEqual(['conntrackd-commit', 'conntrackd-flush-caches']);
 	});
 	it('BACKUP: services stop in reverse, routes restored, WAN down, then conntrackd -t and -n', () => {
 		expect(kinds(planTransition(pairModel(), ev('BACKUP')))).toEqual([
