@@ -4,7 +4,7 @@
 //   srv (203.0.113.10) ── isp: br0 198.51.100.1 + dnsmasq, routes 203.0.113.0/24 ── wan0 of each router
 //   router r<i>: wan0 (WAN port; the shared-MAC macvlan 'hawan' sits on it), lan0 192.168.1.(2+i), sync0 10.255.0.x/30
 //   lan: br0 joins every router's lan0 and every client's eth0; clients 192.168.1.(100+j), default via the VIP .1
-import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync, chmodSync, existsSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync, chmodSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { ChildProcess } from 'node:child_process';
@@ -299,6 +299,3 @@ export function existingNamespaces(prefix: string): string[] {
 	return listNetns().filter((n) => n.startsWith(prefix));
 }
 
-export function dirExists(p: string): boolean {
-	return existsSync(p) && readdirSync(p) !== undefined;
-}
