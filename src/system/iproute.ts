@@ -85,13 +85,29 @@ function localRouteArgs(vip: string, dev: string, src: string): string[] {
 	return [`-${familyOf(vip)}`, 'route', 'replace', 'table', 'local', 'local', vip, 'dev', dev, 'proto', 'kernel', 'scope', 'host', 'src', src];
 }
 
-/** Gives the VIP's local route `src <primary>`. Idempotent. */
+async function hasAddress(rt: Runtime, vip: string, dev: string, opts: IpOptions): Promise<boolean> {
+	return (await addresses(rt, dev, opts)).some((a) => a.local === vip);
+}
+
+/**
+ * Gives the VIP's local route `src <primary>`, only while the VIP is on the device: `replace`
+ * would otherwise create a local route for an address this node does not hold. Idempotent.
+ */
 export async function fixVipLocalRoute(rt: Runtime, vip: string, dev: string, primary: string, opts: IpOptions = {}): Promise<void> {
+	if (!(await hasAddress(rt, vip, dev, opts))) return;
 	await ip(rt, localRouteArgs(vip, dev, primary), opts);
 }
 
-/** Puts back the kernel's own form (`src <vip>`), if the VIP is still there. */
+/**
+ * Puts back the kernel's own form (`src <vip>`) while the VIP is on the device. Once keepalived
+ * has removed the VIP, the kernel does not delete a local route whose source we changed: it is
+ * deleted here, or the node keeps answering ARP for the VIP and black-holes the LAN.
+ */
 export async function restoreVipLocalRoute(rt: Runtime, vip: string, dev: string, opts: IpOptions = {}): Promise<void> {
+	if (await hasAddress(rt, vip, dev, opts)) {
+		await ip(rt, localRouteArgs(vip, dev, vip), opts);
+		return;
+	}
 	if (!(await localRoute(rt, vip, opts))) return;
-	await ip(rt, localRouteArgs(vip, dev, vip), opts);
+	await ip(rt, [`-${familyOf(vip)}`, 'route', 'del', 'table', 'local', 'local', vip, 'dev', dev], opts);
 }

@@ -81,10 +81,25 @@ describe('ip: the VIP local route', () => {
 		await restoreVipLocalRoute(rt, '198.51.100.1', 'eth0', o); // VIP gone: nothing to do
 		expect(await addresses(rt, 'eth0', o)).toEqual([{ family: 4, local: '198.51.100.10', prefixlen: 24 }]);
 	});
+	it('deletes the changed local route the kernel leaves behind when the VIP goes away', async () => {
+		const o = { netns: NS };
+		sh('ip', '-n', NS, 'addr', 'add', '198.51.100.2/32', 'dev', 'eth0');
+		await fixVipLocalRoute(rt, '198.51.100.2', 'eth0', '198.51.100.10', o);
+		// keepalived removes the VIP; the route with our source stays, claiming the address.
+		sh('ip', '-n', NS, 'addr', 'del', '198.51.100.2/32', 'dev', 'eth0');
+		expect(await localRoute(rt, '198.51.100.2', o)).toMatchObject({ prefsrc: '198.51.100.10' });
+		await restoreVipLocalRoute(rt, '198.51.100.2', 'eth0', o);
+		expect(await localRoute(rt, '198.51.100.2', o)).toBeNull();
+	});
+	it('creates no local route for a VIP the device does not hold', async () => {
+		const o = { netns: NS };
+		await fixVipLocalRoute(rt, '198.51.100.3', 'eth0', '198.51.100.10', o);
+		expect(await localRoute(rt, '198.51.100.3', o)).toBeNull();
+	});
 	it('reports a failing ip command as a SystemError with its message', async () => {
 		const e = await fixVipLocalRoute(rt, '198.51.100.1', 'nosuchdev', '198.51.100.10', { netns: NS }).catch((x: unknown) => x);
 		expect(e).toBeInstanceOf(SystemError);
-		expect((e as SystemError).message).toMatch(/^ip: .*Cannot find device/);
+		expect((e as SystemError).message).toMatch(/^ip: .*Device "nosuchdev" does not exist/);
 	});
 });
 
