@@ -6,7 +6,7 @@
 // external cache the connections are in the kernel already; the cache steps then follow the role.
 // BACKUP/FAULT/STOP: the same in reverse, then conntrackd gets out of the way of the new master.
 
-import type { Model, VrrpState } from '../model/types.ts';
+import type { Model, Vip, VrrpState } from '../model/types.ts';
 import { SYNC_GROUP_NAME } from '../model/names.ts';
 import type { StateEvent } from './event.ts';
 import type { Step } from './steps.ts';
@@ -48,6 +48,12 @@ function hotplug(ev: StateEvent, model: Model): Step {
 	};
 }
 
+/** IPv4 VIPs of IPv4 groups: their local route gets the node's own address as source. */
+function routedVips(model: Model): { vip: Vip; source: string }[] {
+	if (!model.node.vipRouteFix) return [];
+	return model.groups.flatMap((g) => (g.address.family === 4 ? g.vips.filter((v) => v.family === 4).map((vip) => ({ vip, source: g.address.address })) : []));
+}
+
 function masterPlan(model: Model, ev: StateEvent): Step[] {
 	const c = (kind: Step['kind'], why: string) => ({ kind, why, timeoutMs: CONNTRACKD_MS, onError: 'continue' }) as Step;
 	const commit: Step[] = [];
@@ -69,21 +75,16 @@ function masterPlan(model: Model, ev: StateEvent): Step[] {
 			{ kind: 'snat-update', why: 'translate new connections to the shared WAN address', timeoutMs: CONNTRACKD_MS, onError: 'continue' },
 		);
 	}
-	if (model.node.vipRouteFix) {
-		for (const g of model.groups) {
-			for (const v of g.vips) {
-				if (v.family !== 4 || v.family !== g.address.family) continue;
-				role.push({
-					kind: 'vip-route-source',
-					address: v.address,
-					device: v.device,
-					source: g.address.address,
-					why: "the router's own traffic leaves from its primary address, not the VIP that can move away",
-					timeoutMs: CONNTRACKD_MS,
-					onError: 'continue',
-				});
-			}
-		}
+	for (const { vip, source } of routedVips(model)) {
+		role.push({
+			kind: 'vip-route-source',
+			address: vip.address,
+			device: vip.device,
+			source,
+			why: "the router's own traffic leaves from its primary address, not the VIP that can move away",
+			timeoutMs: CONNTRACKD_MS,
+			onError: 'continue',
+		});
 	}
 	for (const name of model.node.services) {
 		role.push({ kind: 'service-start', name, why: 'role service runs on the master only', timeoutMs: SERVICE_MS, onError: 'continue' });
@@ -100,20 +101,15 @@ function standbyPlan(model: Model, ev: StateEvent): Step[] {
 	for (const name of [...model.node.services].reverse()) {
 		steps.push({ kind: 'service-stop', name, why: 'role service runs on the master only', timeoutMs: SERVICE_MS, onError: 'continue' });
 	}
-	if (model.node.vipRouteFix) {
-		for (const g of model.groups) {
-			for (const v of g.vips) {
-				if (v.family !== 4 || v.family !== g.address.family) continue;
-				steps.push({
-					kind: 'vip-route-restore',
-					address: v.address,
-					device: v.device,
-					why: 'leave no route pointing at an address this node no longer holds',
-					timeoutMs: CONNTRACKD_MS,
-					onError: 'continue',
-				});
-			}
-		}
+	for (const { vip } of routedVips(model)) {
+		steps.push({
+			kind: 'vip-route-restore',
+			address: vip.address,
+			device: vip.device,
+			why: 'leave no route pointing at an address this node no longer holds',
+			timeoutMs: CONNTRACKD_MS,
+			onError: 'continue',
+		});
 	}
 	if (model.wan) {
 		steps.push({ kind: 'wan-down', why: 'only one node may use the shared MAC and lease', timeoutMs: WAN_MS, onError: 'continue' });

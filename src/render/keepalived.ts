@@ -3,11 +3,10 @@
 
 import type { Model, VrrpGroup } from '../model/types.ts';
 import type { Paths } from '../model/paths.ts';
+import { SYNC_GROUP_NAME } from '../model/names.ts';
 import { HEADER, commandLine, sortedUnique } from './text.ts';
 import { kaQuoted, kaWord } from './keepalived-text.ts';
 
-/** The vrrp_sync_group name; notify events for it arrive as `GROUP ha_router <STATE> 0`. */
-export const SYNC_GROUP_NAME = 'ha_router';
 /** The track_file that reads paths.trackFile: its number is added to every instance's priority. */
 export const TRACK_FILE_NAME = 'ha_router_priority';
 

@@ -6,7 +6,8 @@ import { conntrackdHashSizes, renderConntrackd } from '../../../src/render/connt
 import { renderFw4Input } from '../../../src/render/fw4-input.ts';
 import { firewallFiles, renderFirewallUci, renderKeepalivedUci } from '../../../src/render/glue.ts';
 import { kaQuoted, kaWord } from '../../../src/render/keepalived-text.ts';
-import { SYNC_GROUP_NAME, advertInt, renderKeepalived } from '../../../src/render/keepalived.ts';
+import { SYNC_GROUP_NAME } from '../../../src/model/names.ts';
+import { advertInt, renderKeepalived } from '../../../src/render/keepalived.ts';
 import { renderNetworkEdits, uciName } from '../../../src/render/network.ts';
 import { renderNft } from '../../../src/render/nft.ts';
 import { RenderError, commandLine } from '../../../src/render/text.ts';
