@@ -4,6 +4,7 @@
 import type { Runtime } from '../runtime/runtime.ts';
 import { UsageError } from '../errors.ts';
 import type { Cidr } from '../model/types.ts';
+import { publishLeaseBeacon } from '../exec/lease-beacon.ts';
 import { readKnownLease, writeKnownLease } from '../exec/lease-store.ts';
 import { loadNftTable } from '../exec/system-effects.ts';
 import type { KnownLease } from '../system/platform.ts';
@@ -65,6 +66,8 @@ export const lease: Command = {
 			return 1;
 		}
 		await writeKnownLease(rt, paths, now);
+		// The standby learns the lease through conntrackd; its first takeover then needs no DHCP wait.
+		if (model.sync) await publishLeaseBeacon(rt, now).catch((e: Error) => rt.syslog('warning', `lease beacon: ${e.message}`));
 		if (before?.address.address !== now.address.address || before?.address.prefix !== now.address.prefix) {
 			await loadNftTable(rt, model, paths);
 			await rt.syslog('notice', `WAN lease ${now.address.address}/${now.address.prefix} via ${now.gateway ?? '-'}: SNAT now translates to it`);

@@ -9,6 +9,7 @@ import type { Model } from '../model/types.ts';
 import { renderNft } from '../render/nft.ts';
 import type { Runtime } from '../runtime/runtime.ts';
 import type { ConntrackdOp, Effects } from './effects.ts';
+import { readLeaseBeacon } from './lease-beacon.ts';
 import { readKnownLease } from './lease-store.ts';
 
 const FLUSH_TRIES = 20;
@@ -53,7 +54,8 @@ export function systemEffects(rt: Runtime, model: Model, paths: Paths, platform:
 			}
 		},
 		async wanUp() {
-			const known = await readKnownLease(rt, paths);
+			// This node's own last lease, else the one the peer's beacon replicated to us.
+			const known = (await readKnownLease(rt, paths)) ?? (model.sync ? await readLeaseBeacon(rt).catch(() => null) : null);
 			const w = wan();
 			// A configured address is asked for when no lease was seen yet.
 			const ask = known ?? (w.requestAddress ? { address: { address: w.requestAddress, prefix: 32, family: 4 as const }, gateway: null, since: 0, leaseTime: null } : null);
