@@ -52,6 +52,7 @@ const ROWS: Row[] = [
 	['master before → after', (r) => `${r.masterBefore ?? '–'} → ${r.masterAfter ?? '–'}`],
 	['time to MASTER, ms', (r) => ms(r.timeToMasterMs)],
 	['time to WAN address, ms', (r) => ms(r.timeToWanMs)],
+	['streams in the new master\'s conntrack at takeover', (r) => (r.flowsAtTakeover === undefined ? '–' : String(r.flowsAtTakeover))],
 	['WAN address before → after', (r) => `${r.wanBefore ?? '–'} → ${r.wanAfter ?? '–'}`],
 	['two masters, ms', (r) => ms(r.doubleMasterMs)],
 	['WAN up on (end)', (r) => r.wanHolders.join(', ') || 'none'],

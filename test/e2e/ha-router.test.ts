@@ -24,6 +24,7 @@ describe.skipIf(skip)(`ha-router pair on the testbed${skip ? ` (skipped: ${haRou
 			expect(tcp.reset).toBe(0);
 			expect(tcp.bytesMismatched).toBe(0);
 			expect(tcp.survived).toBe(STREAMS);
+			expect(r.flowsAtTakeover).toBe(STREAMS);
 			expect(r.doubleMasterMs).toBe(0);
 			expect(r.roleHolders).toEqual(['r1']);
 			expect(r.vipLocalRoutes).toEqual(['r1']);

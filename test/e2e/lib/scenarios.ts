@@ -1,10 +1,10 @@
 // Failover scenarios: each builds a fresh testbed, boots a pair with a Stack, runs the traffic meter across one
 // fault and reports what happened. Nothing here asserts: the tests and the benchmark decide what to check.
 import { crash, cutVrrp, healVrrp, lanLinkDown, powerOn, stopKeepalived } from './faults.ts';
-import { ipn, sleep, waitFor } from './exec.ts';
+import { ipn, run, sleep, waitFor } from './exec.ts';
 import type { Stack } from './stack.ts';
-import { VIP, createTestbed, hasVip, nsProcesses, wanAddr, type RouterNode, type Testbed } from './testbed.ts';
-import { startMeter, type TrafficResult } from './traffic.ts';
+import { SERVER, VIP, createTestbed, hasVip, nsProcesses, wanAddr, type RouterNode, type Testbed } from './testbed.ts';
+import { TCP_PORT, startMeter, type TrafficResult } from './traffic.ts';
 import { defaultRole } from './uci-files.ts';
 import { VipWatch } from './vip-watch.ts';
 
@@ -64,6 +64,9 @@ export interface ScenarioResult {
 	/** Nodes running the LAN DHCP server (a role service) at the end, and the most seen at once. */
 	roleHolders: string[];
 	roleHoldersMax: number;
+	/** TCP streams of the meter in the new master's conntrack table when its WAN address appeared: the sessions the
+	 * takeover kept (synced and committed), before any retransmission could be picked up afresh. */
+	flowsAtTakeover?: number;
 	/** Nodes with a kernel `local` route for the VIP at the end (they answer ARP for it): should be the master only. */
 	vipLocalRoutes: string[];
 	durationMs: number;
@@ -228,8 +231,13 @@ export async function runScenario(stack: Stack, scenario: Scenario, opts: Scenar
 			});
 			const t = watch.becameMaster(e, tFault);
 			if (t !== undefined) result.timeToMasterMs = Math.round(t - tFault);
-			await waitFor(`${e.name} WAN`, () => wanAddr(e), 20_000, 20).then(
-				() => (result.timeToWanMs = Math.round(Date.now() - tFault)),
+			await waitFor(`${e.name} WAN`, () => wanAddr(e), 20_000, 10).then(
+				() => {
+					result.timeToWanMs = Math.round(Date.now() - tFault);
+					// Before the WAN is up no packet of the streams can be forwarded (so none is picked up afresh):
+					// what is in the table now is what the takeover brought from the peer.
+					result.flowsAtTakeover = meterFlows(e);
+				},
 				() => notes.push(`${e.name} got no WAN address within 20 s`),
 			);
 		} else {
@@ -265,6 +273,12 @@ export async function runScenario(stack: Stack, scenario: Scenario, opts: Scenar
 		log(`${stack.name} ${scenario}: done in ${r.durationMs} ms`);
 		return r;
 	}
+}
+
+/** The meter's TCP streams in a node's kernel conntrack table (server address, echo port). */
+export function meterFlows(node: RouterNode): number {
+	const r = run('ip', ['netns', 'exec', node.ns, 'conntrack', '-L', '-p', 'tcp', '--orig-dst', SERVER, '--dport', String(TCP_PORT)], { check: false });
+	return r.stdout.split('\n').filter((l) => l.includes(`dport=${TCP_PORT}`)).length;
 }
 
 function hasVipLocalRoute(node: RouterNode): boolean {

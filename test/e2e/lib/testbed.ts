@@ -4,7 +4,7 @@
 //   srv (203.0.113.10) ── isp: br0 198.51.100.1 + dnsmasq, routes 203.0.113.0/24 ── wan0 of each router
 //   router r<i>: wan0 (WAN port; the shared-MAC macvlan 'hawan' sits on it), lan0 192.168.1.(2+i), sync0 10.255.0.x/30
 //   lan: br0 joins every router's lan0 and every client's eth0; clients 192.168.1.(100+j), default via the VIP .1
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync, chmodSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { ChildProcess } from 'node:child_process';
@@ -88,16 +88,26 @@ async function deleteNamespace(ns: string): Promise<void> {
 	run('ip', ['netns', 'del', ns], { check: false });
 }
 
-/** Deletes namespaces of earlier runs whose owning process is gone (a killed vitest, a crashed bench). */
-export async function reapStale(): Promise<string[]> {
+function ownerGone(name: string): boolean {
+	const m = PREFIX_RE.exec(name);
+	if (!m?.[1]) return false;
+	const pid = Number.parseInt(m[1], 36);
+	return pid !== process.pid && !pidAlive(pid);
+}
+
+/** Deletes namespaces and temp dirs of earlier runs whose owning process is gone (a killed vitest worker, a
+ * crashed bench). */
+export async function reapStale(tmpParent = process.env.HR_TESTBED_TMP ?? tmpdir()): Promise<string[]> {
 	const reaped: string[] = [];
 	for (const ns of listNetns()) {
-		const m = PREFIX_RE.exec(ns);
-		if (!m?.[1]) continue;
-		const pid = Number.parseInt(m[1], 36);
-		if (pid === process.pid || pidAlive(pid)) continue;
+		if (!ownerGone(ns)) continue;
 		await deleteNamespace(ns);
 		reaped.push(ns);
+	}
+	for (const d of existsSync(tmpParent) ? readdirSync(tmpParent) : []) {
+		if (!ownerGone(d)) continue;
+		rmSync(path.join(tmpParent, d), { recursive: true, force: true });
+		reaped.push(d);
 	}
 	return reaped;
 }
@@ -144,7 +154,7 @@ export async function createTestbed(opts: TestbedOptions = {}): Promise<Testbed>
 	};
 
 	try {
-		await reapStale();
+		await reapStale(parent);
 		// ISP: a bridge, the DHCP server, and the route to the "internet" server.
 		addNs(ns.isp);
 		addNs(ns.srv);

@@ -67,7 +67,7 @@ export interface Meter {
 	kill(): void;
 }
 
-const TCP_PORT = 5001;
+export const TCP_PORT = 5001;
 const UDP_PORT = 5002;
 
 function lines(child: ChildProcess): { next(pred: (l: string) => boolean, timeoutMs: number, what: string): Promise<string> } {
