@@ -1,7 +1,7 @@
 // The long failover benchmark: every scenario, >= 200 TCP streams, one column per stack (baseline, ha-router).
 // Run with `node test/bench/failover.mjs [--streams 200] [--scenarios a,b] [--stacks baseline,ha-router]
 // [--out bench/results.md]`. Prints a markdown table per scenario and writes bench/results.md (+ .json).
-import { execFileSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -19,13 +19,9 @@ function arg(name: string): string | undefined {
 }
 
 function version(cmd: string, args: string[], re: RegExp): string {
-	try {
-		const out = execFileSync(cmd, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout: 5_000 });
-		return re.exec(out)?.[1] ?? '?';
-	} catch (e) {
-		const out = String((e as { stderr?: string }).stderr ?? '');
-		return re.exec(out)?.[1] ?? '?';
-	}
+	// keepalived prints its version on stderr.
+	const r = spawnSync(cmd, args, { encoding: 'utf8', timeout: 5_000 });
+	return re.exec(`${r.stdout ?? ''}${r.stderr ?? ''}`)?.[1] ?? '?';
 }
 
 function machine(): string {
@@ -34,8 +30,8 @@ function machine(): string {
 		`${os.cpus().length} × ${cpu}`,
 		`${Math.round(os.totalmem() / 2 ** 30)} GiB`,
 		`Linux ${os.release()}`,
-		`keepalived ${version('keepalived', ['-v'], /Keepalived v(\S+)/)}`,
-		`conntrackd ${version('conntrackd', ['-v'], /v(\d\S*)/)}`,
+		`keepalived ${version('keepalived', ['-v'], /Keepalived v(\d+(?:\.\d+)*)/)}`,
+		`conntrackd ${version('conntrackd', ['-v'], /v(\d+(?:\.\d+)*)/)}`,
 		`node ${process.version}`,
 	].join(', ');
 }

@@ -4,7 +4,7 @@
 //   srv (203.0.113.10) ── isp: br0 198.51.100.1 + dnsmasq, routes 203.0.113.0/24 ── wan0 of each router
 //   router r<i>: wan0 (WAN port; the shared-MAC macvlan 'hawan' sits on it), lan0 192.168.1.(2+i), sync0 10.255.0.x/30
 //   lan: br0 joins every router's lan0 and every client's eth0; clients 192.168.1.(100+j), default via the VIP .1
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { ChildProcess } from 'node:child_process';
@@ -283,8 +283,13 @@ export function nsProcesses(ns: string): { pid: number; comm: string }[] {
 	const out: { pid: number; comm: string }[] = [];
 	for (const s of r.stdout.split(/\s+/)) {
 		if (!/^\d+$/.test(s)) continue;
-		const comm = run('cat', [`/proc/${s}/comm`], { check: false }).stdout.trim();
-		if (comm) out.push({ pid: Number(s), comm });
+		let comm = '';
+		try {
+			comm = readFileSync(`/proc/${s}/comm`, 'utf8').trim();
+		} catch {
+			continue; // gone meanwhile
+		}
+		out.push({ pid: Number(s), comm });
 	}
 	return out;
 }
