@@ -129,4 +129,11 @@ ${sections.join('\n')}`;
 	log(`wrote ${out}`);
 }
 
-await main();
+// Exit explicitly: a child's stdio or a watcher left open must not keep a finished benchmark alive.
+await main().then(
+	() => process.exit(0),
+	(e: unknown) => {
+		process.stderr.write(`${(e as Error).stack ?? String(e)}\n`);
+		process.exit(1);
+	},
+);

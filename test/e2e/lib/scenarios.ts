@@ -93,8 +93,9 @@ function dnsmasqNodes(bed: Testbed): string[] {
 function sampleRoles(bed: Testbed): { stop(): number } {
 	let max = 0;
 	let on = true;
+	const end = Date.now() + 300_000; // bounded even if nobody calls stop()
 	const tick = async (): Promise<void> => {
-		while (on) {
+		while (on && Date.now() < end) {
 			max = Math.max(max, dnsmasqNodes(bed).length);
 			await sleep(100);
 		}
@@ -132,6 +133,7 @@ export async function runScenario(stack: Stack, scenario: Scenario, opts: Scenar
 	let watch: VipWatch | undefined;
 	let tRef = Date.now();
 	let meter: Awaited<ReturnType<typeof startMeter>> | undefined;
+	let roles: { stop(): number } | undefined;
 	log(`${stack.name} ${scenario}: testbed ${bed.prefix}`);
 	try {
 		const [a, b] = bed.routers as [RouterNode, RouterNode];
@@ -144,7 +146,7 @@ export async function runScenario(stack: Stack, scenario: Scenario, opts: Scenar
 		const result: ScenarioResult = { scenario, stack: stack.name, wanHolders: [], doubleMasterMs: 0, roleHolders: [], roleHoldersMax: 0, vipLocalRoutes: [], durationMs: 0, vipEvents: [], notes };
 
 		if (scenario === 'boot-together') {
-			const roles = sampleRoles(bed);
+			roles = sampleRoles(bed);
 			const bootAt = Date.now();
 			tRef = bootAt;
 			let m: RouterNode | undefined;
@@ -187,7 +189,7 @@ export async function runScenario(stack: Stack, scenario: Scenario, opts: Scenar
 
 		meter = await startMeter(bed, { streams, intervalMs: opts.intervalMs });
 		await sleep(warmupMs);
-		const roles = sampleRoles(bed);
+		roles = sampleRoles(bed);
 		result.masterBefore = m.name;
 		result.wanBefore = wanAddr(m);
 		const tFault = await meter.mark('fault');
@@ -258,6 +260,7 @@ export async function runScenario(stack: Stack, scenario: Scenario, opts: Scenar
 		result.doubleMasterMs = watch.doubleMaster(tFault, Date.now()).ms;
 		return finish(result);
 	} finally {
+		roles?.stop();
 		meter?.kill();
 		watch?.stop();
 		if (!opts.keep) await bed.destroy();
