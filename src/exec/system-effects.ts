@@ -3,7 +3,7 @@
 import { ConntrackdBusyError, conntrackd } from '../system/conntrackd.ts';
 import { fixVipLocalRoute, restoreVipLocalRoute } from '../system/iproute.ts';
 import { nftApply } from '../system/nft.ts';
-import type { Platform } from '../system/platform.ts';
+import type { KnownLease, Platform } from '../system/platform.ts';
 import type { Paths } from '../model/paths.ts';
 import type { Model } from '../model/types.ts';
 import { renderNft } from '../render/nft.ts';
@@ -11,14 +11,27 @@ import type { Runtime } from '../runtime/runtime.ts';
 import type { ConntrackdOp, Effects } from './effects.ts';
 import { readLeaseBeacon } from './lease-beacon.ts';
 import { readKnownLease } from './lease-store.ts';
+import { withLock } from './lock.ts';
 
 const FLUSH_TRIES = 20;
 const FLUSH_WAIT_MS = 50;
 
-/** Loads our table with the SNAT address of the known lease, in one nft transaction. */
+/** This node's own last lease, else the one the peer's beacon replicated to us. */
+export async function bestKnownLease(rt: Runtime, model: Model, paths: Paths): Promise<KnownLease | null> {
+	return (await readKnownLease(rt, paths)) ?? (model.sync ? await readLeaseBeacon(rt).catch(() => null) : null);
+}
+
+/**
+ * Loads our table with the SNAT address of the known lease, in one nft transaction. The hook,
+ * the lease handler and fw4 may load it at the same moment: under a lock, reading the lease
+ * inside it, the last load always carries the newest lease.
+ */
 export async function loadNftTable(rt: Runtime, model: Model, paths: Paths): Promise<void> {
-	const lease = await readKnownLease(rt, paths);
-	await nftApply(rt, renderNft(model, { wanAddress: lease?.address.address ?? null }));
+	await rt.makeDir(paths.runDir);
+	await withLock(rt, `${paths.runDir}/nft.lock`, async () => {
+		const lease = await bestKnownLease(rt, model, paths);
+		await nftApply(rt, renderNft(model, { wanAddress: lease?.address.address ?? null }));
+	});
 }
 
 export function systemEffects(rt: Runtime, model: Model, paths: Paths, platform: Platform): Effects {
@@ -54,8 +67,7 @@ export function systemEffects(rt: Runtime, model: Model, paths: Paths, platform:
 			}
 		},
 		async wanUp() {
-			// This node's own last lease, else the one the peer's beacon replicated to us.
-			const known = (await readKnownLease(rt, paths)) ?? (model.sync ? await readLeaseBeacon(rt).catch(() => null) : null);
+			const known = await bestKnownLease(rt, model, paths);
 			const w = wan();
 			// A configured address is asked for when no lease was seen yet.
 			const ask = known ?? (w.requestAddress ? { address: { address: w.requestAddress, prefix: 32, family: 4 as const }, gateway: null, since: 0, leaseTime: null } : null);
