@@ -44,8 +44,25 @@ function srcnat(model: Model, wanAddress: string | null): string[] {
 	return lines;
 }
 
+/**
+ * Conntrack-INVALID packets on the shared WAN: around a takeover (and while two nodes both
+ * think they are master) a node sees only part of a flow, window tracking calls its packets
+ * invalid, and they escape NAT: inbound they reach the router's own TCP stack, which answers
+ * with a RST that kills the session; outbound they leave with the private source. Dropped, the
+ * sender retransmits and the flow goes on once one node owns it (docs/decisions.md).
+ */
+function invalidOnWan(model: Model, dir: 'iifname' | 'oifname'): string[] {
+	if (!model.wan) return [];
+	return [`${dir} ${nftString(model.wan.device)} ct state invalid counter drop comment "!ha-router: invalid on the shared WAN, never RST or un-NATed"`];
+}
+
+function forward(model: Model): string[] {
+	if (!model.wan) return [];
+	return ['chain forward {', '	type filter hook forward priority filter - 1; policy accept;', ...[...invalidOnWan(model, 'iifname'), ...invalidOnWan(model, 'oifname')].map((r) => `	${r}`), '}'];
+}
+
 function input(model: Model): string[] {
-	const rules = [...admissionRules(model), ...admissionDrops(model)];
+	const rules = [...admissionRules(model), ...admissionDrops(model), ...invalidOnWan(model, 'iifname')];
 	if (rules.length === 0) return [];
 	return [
 		'chain input {',
@@ -59,7 +76,7 @@ function input(model: Model): string[] {
 
 /** The whole ruleset file; byte-identical for the same Model and facts. */
 export function renderNft(model: Model, facts: NftFacts): string {
-	const chains = [srcnat(model, facts.wanAddress), input(model)].filter((c) => c.length > 0);
+	const chains = [srcnat(model, facts.wanAddress), input(model), forward(model)].filter((c) => c.length > 0);
 	const body = chains.map((c) => c.map((l) => `\t${l}`).join('\n')).join('\n\n');
 	return [
 		`# ${HEADER}`,
