@@ -30,6 +30,10 @@ export const notify: Command = {
 		if (typeof ev === 'string') throw new UsageError(`notify: ${ev}`);
 		// The key is taken first: it orders this event among concurrent hooks.
 		const key = await processKey(rt);
+		// keepalived signals its notify scripts when it stops, the very moment the STOP plan must
+		// run to the end (WAN down, services stopped). Every step has its own timeout.
+		rt.ignoreSignal('SIGTERM');
+		rt.ignoreSignal('SIGHUP');
 		const paths = nodePaths(rt, args);
 		const model = await loadNode(rt, paths);
 		const owner = eventOwner(model, ev);

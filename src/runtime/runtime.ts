@@ -84,5 +84,7 @@ export interface Runtime {
 	 */
 	syslog(level: LogLevel, message: string): Promise<void>;
 	flushLogs(): Promise<void>;
+	/** Keep running when this signal arrives (its default would end the process). */
+	ignoreSignal(name: 'SIGTERM' | 'SIGHUP' | 'SIGINT'): void;
 	exit(code: number): never;
 }

@@ -300,6 +300,11 @@ export const tjsRuntime: Runtime = {
 		}
 	},
 
+	ignoreSignal(name) {
+		// A listener replaces the default action (termination).
+		tjs.addSignalListener(name, () => {});
+	},
+
 	exit: (code) => {
 		tjs.exit(code);
 		throw new Error('unreachable: tjs.exit returned');

@@ -44,7 +44,7 @@ config vrrp 'lan'
 		// An init script that records each call and keeps a running flag.
 		writeFileSync(
 			`${root}/etc/init.d/${s}`,
-			`#!/bin/sh\necho "${s} $1" >> "${root}/services.log"\ncase "$1" in\nstart) touch "${root}/${s}.on" ;;\nstop) rm -f "${root}/${s}.on" ;;\nrunning) [ -e "${root}/${s}.on" ] ;;\nesac\n`,
+			`#!/bin/sh\necho "${s} $1" >> "${root}/services.log"\n[ -e "${root}/slow" ] && sleep 1\ncase "$1" in\nstart) touch "${root}/${s}.on" ;;\nstop) rm -f "${root}/${s}.on" ;;\nrunning) [ -e "${root}/${s}.on" ] ;;\nesac\n`,
 		);
 		chmodSync(`${root}/etc/init.d/${s}`, 0o755);
 	}
@@ -72,6 +72,24 @@ describe('notify on tjs', () => {
 		expect((await notify(['INSTANCE', 'VI_other', 'BACKUP', '100'])).code).toBe(0);
 		expect(state()).toMatchObject({ role: 'MASTER', transition: { repeated: true } });
 		expect(services()).toEqual(['svc_a start', 'svc_b start']);
+	});
+	it('finishes its transition when keepalived signals it on the way out', async () => {
+		expect((await notify(['INSTANCE', 'lan', 'STOP', '100'])).code).toBe(0);
+		const before = services().length;
+		writeFileSync(`${root}/slow`, '');
+		try {
+			const p = spawn(TJS, ['run', BUNDLE, '--root', root, 'notify', 'INSTANCE', 'lan', 'MASTER', '100'], { env: { ...process.env, HA_ROUTER_SELF: `${TJS} run ${BUNDLE}` } });
+			const exited = new Promise<number | null>((r) => p.on('close', r));
+			// Signal while the first service is starting (it takes a second).
+			for (let i = 0; i < 300 && services().length === before; i++) await sleep(10);
+			p.kill('SIGTERM');
+			p.kill('SIGHUP');
+			expect(await exited).toBe(0);
+		} finally {
+			rmSync(`${root}/slow`);
+		}
+		expect(state()).toMatchObject({ role: 'MASTER', transition: { ok: true } });
+		expect(services().slice(before)).toEqual(['svc_a start', 'svc_b start']);
 	});
 	it('refuses a malformed event with exit 2', async () => {
 		const r = await notify(['INSTANCE', 'lan', 'MASTR', '100']);

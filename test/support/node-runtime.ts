@@ -161,6 +161,9 @@ export function nodeRuntime(opts: NodeRuntimeOptions = {}): CapturingRuntime {
 			rt.logs.push(`${level}: ${msg}`);
 		},
 		flushLogs: async () => {},
+		ignoreSignal: (name) => {
+			process.on(name, () => {});
+		},
 		exit: (code) => {
 			throw new Error(`exit(${code}) called in a unit test`);
 		},
