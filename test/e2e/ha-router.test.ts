@@ -31,6 +31,28 @@ describe.skipIf(skip)(`ha-router pair on the testbed${skip ? ` (skipped: ${haRou
 		}, 120_000);
 	}
 
+	it('hands over completely when keepalived is stopped on the master', async () => {
+		const r = await runScenario(haRouterStack, 'keepalived-stop', { streams: STREAMS, settleMs: 3_000, log: report });
+		report(JSON.stringify({ ...r, traffic: r.traffic && summary(r.traffic) }));
+		expect(r.notes).toEqual([]);
+		expect(r.masterAfter).toBe('r1');
+		expect(r.traffic!.tcp.reset).toBe(0);
+		expect(r.traffic!.tcp.survived).toBe(STREAMS);
+		// The stopped node's STOP transition ran to its end: WAN and role services only on the new master.
+		expect(r.wanHolders).toEqual(['r1']);
+		expect(r.roleHolders).toEqual(['r1']);
+		expect(r.vipLocalRoutes).toEqual(['r1']);
+	}, 120_000);
+
+	it('resets no session while a VRRP cut makes both nodes master', async () => {
+		const r = await runScenario(haRouterStack, 'vrrp-cut', { streams: STREAMS, settleMs: 3_000, log: report });
+		report(JSON.stringify({ ...r, traffic: r.traffic && summary(r.traffic) }));
+		expect(r.doubleMasterMs).toBeGreaterThan(0);
+		expect(r.traffic!.tcp.reset).toBe(0);
+		expect(r.traffic!.tcp.survived).toBe(STREAMS);
+		expect(r.wanHolders).toHaveLength(1);
+	}, 120_000);
+
 	it('runs role services on exactly one node when both boot at once', async () => {
 		const r = await runScenario(haRouterStack, 'boot-together', { streams: 10, log: report });
 		report(JSON.stringify({ ...r, traffic: r.traffic && summary(r.traffic) }));
