@@ -24,7 +24,7 @@ typecheck: deps
 REPORTS := .cache/reports
 test: build typecheck
 	@rm -rf $(REPORTS); mkdir -p $(REPORTS)
-	@$(VITEST) --dir test --exclude 'test/e2e/**' --reporter=default --reporter=json --outputFile.json=$(REPORTS)/main.json; \
+	@$(VITEST) --dir test --exclude '**/e2e/**' --reporter=default --reporter=json --outputFile.json=$(REPORTS)/main.json; \
 	a=$$?; $(VITEST) --dir test/e2e --no-file-parallelism --reporter=default --reporter=json --outputFile.json=$(REPORTS)/e2e.json; \
 	b=$$?; node scripts/test-summary.mjs $(REPORTS)/main.json $(REPORTS)/e2e.json && [ $$a = 0 ] && [ $$b = 0 ]
 
