@@ -71,6 +71,26 @@ async function bootGuard(rt: Runtime, model: Model, paths: Paths, platform: Plat
 	}
 }
 
+/**
+ * `option enabled '0'`: this node leaves the pair. keepalived and conntrackd stop, our table
+ * goes, role services get their own boot behaviour back; files and /etc/config/network stay
+ * as they are (ha-router teardown removes the glue in other packages).
+ */
+async function disable(rt: Runtime, model: Model, paths: Paths, platform: Platform, boot: boolean, say: (obj: Record<string, unknown>, text: string) => Promise<void>): Promise<number> {
+	const stopped: string[] = [];
+	for (const name of ['keepalived', 'conntrackd']) {
+		if (await platform.serviceRunning(name).catch(() => false)) {
+			await platform.service(name, 'stop');
+			stopped.push(name);
+		}
+	}
+	await run(rt, ['nft', 'delete', 'table', 'inet', 'ha_router'], { okCodes: [0, 1] }).catch(() => undefined);
+	const guard = await bootGuard(rt, model, paths, platform, boot);
+	await rt.syslog('notice', `disabled: stopped ${stopped.join(', ') || 'nothing'}, removed table inet ha_router`);
+	await say({ ok: true, disabled: true, stopped, ...(guard ? { warning: guard } : {}) }, `ha-router is disabled on this node: stopped ${stopped.join(', ') || 'nothing'}; table inet ha_router removed\n`);
+	return 0;
+}
+
 export const apply: Command = {
 	name: 'apply',
 	summary: 'render the configuration and change the router transactionally',
@@ -102,6 +122,7 @@ export const apply: Command = {
 
 		const platform = await openPlatform(rt, model, paths);
 		try {
+			if (!model.node.enabled && !args.flags.has('dry-run')) return await disable(rt, model, paths, platform, args.flags.has('boot'), say);
 			let changes;
 			try {
 				const targets = renderTargets(model, paths, {

@@ -8,7 +8,7 @@ import { haRouter, haRouterStack, haRouterUnavailable } from './lib/ha-router-no
 import { initd, initdOk } from './lib/stack.ts';
 import { addrsOf, createTestbed, ISP_GW, VIP, VIP_CIDR, WAN_DEV, type RouterNode, type Testbed } from './lib/testbed.ts';
 import { defaultRole } from './lib/uci-files.ts';
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 
 const skip = process.getuid?.() !== 0 || haRouterUnavailable() !== undefined;
@@ -79,5 +79,16 @@ describe.skipIf(skip)('the hook on a real node: MASTER, BACKUP, MASTER', () => {
 		expect(snatRule()).toBe(lease.split('/')[0]);
 		expect(vipLocalRoute()).toMatch(new RegExp(`src ${r0.lanAddr}$`));
 		expect(await dnsmasqRunning()).toBe(true);
+	}, 60_000);
+
+	it("enabled '0': apply takes the node out of the pair (conntrackd and keepalived stopped, table gone)", async () => {
+		const file = path.join(r0.root, 'etc/config/ha-router');
+		writeFileSync(file, readFileSync(file, 'utf8').replace("option enabled '1'", "option enabled '0'"));
+		expect((await initd(r0, 'conntrackd', 'running')).code).toBe(0);
+		const r = await haRouter(r0, ['apply', '--config', path.join(r0.root, 'etc/config'), '--root', r0.root]);
+		expect(r.code, r.stderr).toBe(0);
+		expect(r.stdout).toMatch(/^ha-router is disabled on this node: stopped conntrackd; table inet ha_router removed$/m);
+		expect((await initd(r0, 'conntrackd', 'running')).code).not.toBe(0);
+		expect(nsRun(r0.ns, 'nft', ['list', 'table', 'inet', 'ha_router'], { check: false }).code).not.toBe(0);
 	}, 60_000);
 });
