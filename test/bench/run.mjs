@@ -13,9 +13,14 @@ const run = (args) => {
 	return r.stdout.trim();
 };
 
-const sections = [
+// --runtime or --failover runs only that part; any other arguments go to the failover benchmark.
+const only = process.argv.find((a) => a === '--runtime' || a === '--failover');
+const rest = process.argv.slice(2).filter((a) => a !== only);
+
+const sections = only === '--failover' ? [] : [
 	['Hook latency (`notify` on tjs, two role services)', run(['test/bench/hook-latency.mjs', '40'])],
 	['Config parse + validate (2 000-line network file, tjs)', run(['test/bench/config-parse.mjs', '20'])],
+	['apply (typical node of the emulated pair, tjs)', run(['scripts/run-ts.mjs', 'test/bench/apply-time.ts', '10'])],
 	['ubus: 1 000 calls over the socket vs 1 000 spawns (tjs)', run(['test/bench/ubus-bench.mjs', '1000'])],
 ];
 const md = [
@@ -25,7 +30,8 @@ const md = [
 	'',
 	...sections.flatMap(([title, body]) => [`## ${title}`, '', '```', body, '```', '']),
 ].join('\n');
-writeFileSync('bench/runtime.md', md);
-console.log('wrote bench/runtime.md');
-
-run(['test/bench/failover.mjs', ...process.argv.slice(2)]);
+if (sections.length) {
+	writeFileSync('bench/runtime.md', md);
+	console.log('wrote bench/runtime.md');
+}
+if (only !== '--runtime') run(['test/bench/failover.mjs', ...rest]);
