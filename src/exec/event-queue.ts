@@ -7,6 +7,7 @@ import type { Runtime } from '../runtime/runtime.ts';
 import type { StateEvent } from '../plan/event.ts';
 import { decodeUtf8 } from '../util/utf8.ts';
 import { tryLock, withLock } from './lock.ts';
+import { readJson } from './read-json.ts';
 
 export interface QueuedEvent {
 	/** Order key: larger is newer. */
@@ -36,16 +37,6 @@ export async function processKey(rt: Runtime): Promise<string> {
 		start = text.slice(text.lastIndexOf(')') + 2).split(' ')[19] ?? '0';
 	}
 	return `${start.padStart(16, '0')}.${String(rt.pid).padStart(10, '0')}`;
-}
-
-async function readJson<T>(rt: Runtime, path: string): Promise<T | null> {
-	const raw = await rt.readFile(path);
-	if (!raw) return null;
-	try {
-		return JSON.parse(decodeUtf8(raw)) as T;
-	} catch {
-		return null;
-	}
 }
 
 export type SubmitOutcome = 'handled' | 'queued' | 'stale';

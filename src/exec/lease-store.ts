@@ -3,17 +3,11 @@
 import type { Paths } from '../model/paths.ts';
 import type { Runtime } from '../runtime/runtime.ts';
 import type { KnownLease } from '../system/platform.ts';
-import { decodeUtf8 } from '../util/utf8.ts';
+import { readJson } from './read-json.ts';
 
 export async function readKnownLease(rt: Runtime, paths: Paths): Promise<KnownLease | null> {
-	const raw = await rt.readFile(paths.leaseFile);
-	if (!raw) return null;
-	try {
-		const l = JSON.parse(decodeUtf8(raw)) as KnownLease;
-		return typeof l?.address?.address === 'string' && typeof l.address.prefix === 'number' ? l : null;
-	} catch {
-		return null;
-	}
+	const l = await readJson<KnownLease>(rt, paths.leaseFile);
+	return typeof l?.address?.address === 'string' && typeof l.address.prefix === 'number' ? l : null;
 }
 
 export async function writeKnownLease(rt: Runtime, paths: Paths, lease: KnownLease): Promise<void> {

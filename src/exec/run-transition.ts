@@ -3,7 +3,7 @@ import type { Model, VrrpState } from '../model/types.ts';
 import type { Runtime } from '../runtime/runtime.ts';
 import { planTransition } from '../plan/plan-transition.ts';
 import type { StateEvent } from '../plan/event.ts';
-import { decodeUtf8 } from '../util/utf8.ts';
+import { readJson } from './read-json.ts';
 import type { Effects } from './effects.ts';
 import type { QueuedEvent } from './event-queue.ts';
 import { executePlan, type StepResult } from './execute-plan.ts';
@@ -25,14 +25,8 @@ export interface NodeState {
 	};
 }
 
-export async function readNodeState(rt: Runtime, stateFile: string): Promise<NodeState | null> {
-	const raw = await rt.readFile(stateFile);
-	if (!raw) return null;
-	try {
-		return JSON.parse(decodeUtf8(raw)) as NodeState;
-	} catch {
-		return null;
-	}
+export function readNodeState(rt: Runtime, stateFile: string): Promise<NodeState | null> {
+	return readJson<NodeState>(rt, stateFile);
 }
 
 export async function runTransition(
