@@ -1,7 +1,7 @@
 // Failover scenarios: each builds a fresh testbed, boots a pair with a Stack, runs the traffic meter across one
 // fault and reports what happened. Nothing here asserts: the tests and the benchmark decide what to check.
 import { crash, cutVrrp, healVrrp, lanLinkDown, powerOn, stopKeepalived } from './faults.ts';
-import { ipn, run, sleep, waitFor } from './exec.ts';
+import { ipn, nsRun, run, sleep, waitFor } from './exec.ts';
 import type { Stack } from './stack.ts';
 import { SERVER, VIP, createTestbed, hasVip, nsProcesses, wanAddr, type RouterNode, type Testbed } from './testbed.ts';
 import { TCP_PORT, startMeter, type TrafficResult } from './traffic.ts';
@@ -122,6 +122,19 @@ async function bootPair(stack: Stack, bed: Testbed, log: (s: string) => void): P
 	return m;
 }
 
+/** Who holds the VIP and the WAN, the client's ARP entry for the VIP, each router's SNAT rule and local VIP route. */
+function pathReport(bed: Testbed): string {
+	const lines = [`client neighbours: ${nsRun(bed.clients[0]!.ns, 'ip', ['neigh'], { check: false }).stdout.trim().replace(/\n/g, '; ')}`];
+	for (const r of bed.routers) {
+		const lan = nsRun(r.ns, 'ip', ['-br', 'link', 'show', r.ports.lan], { check: false }).stdout.trim();
+		const snat = /snat ip to \S+/.exec(nsRun(r.ns, 'nft', ['list', 'table', 'inet', 'ha_router'], { check: false }).stdout)?.[0] ?? 'no snat rule';
+		const local = nsRun(r.ns, 'ip', ['route', 'show', 'table', 'local', VIP], { check: false }).stdout.trim() || 'no VIP local route';
+		const def = nsRun(r.ns, 'ip', ['route', 'show', 'default'], { check: false }).stdout.trim() || 'no default route';
+		lines.push(`${r.name}: vip ${hasVip(r)} wan ${wanAddr(r) ?? '-'}; ${lan}; ${snat}; ${local}; ${def}`);
+	}
+	return lines.join('\n');
+}
+
 export async function runScenario(stack: Stack, scenario: Scenario, opts: ScenarioOptions = {}): Promise<ScenarioResult> {
 	const log = opts.log ?? (() => {});
 	const t0 = Date.now();
@@ -187,7 +200,10 @@ export async function runScenario(stack: Stack, scenario: Scenario, opts: Scenar
 			log(`after crash: master ${m.name}; ${other.name} powered on, not booted`);
 		}
 
-		meter = await startMeter(bed, { streams, intervalMs: opts.intervalMs });
+		meter = await startMeter(bed, { streams, intervalMs: opts.intervalMs }).catch((e: Error) => {
+			// Say what the network looked like, so a failure here can be explained after the fact.
+			throw new Error(`${e.message}\n${pathReport(bed)}`);
+		});
 		await sleep(warmupMs);
 		roles = sampleRoles(bed);
 		result.masterBefore = m.name;
