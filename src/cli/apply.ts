@@ -12,6 +12,7 @@ import { ApplyFailed, applyChanges, diffTargets, type ApplyResult } from '../app
 import { systemApply } from '../apply/system-apply.ts';
 import { drainEvents, queueFiles, whileNoTransition } from '../exec/event-queue.ts';
 import { loadNftTable } from '../exec/system-effects.ts';
+import { nftDeleteTable } from '../system/nft.ts';
 import type { Platform } from '../system/platform.ts';
 import { run } from '../system/run.ts';
 import { decodeUtf8 } from '../util/utf8.ts';
@@ -97,7 +98,7 @@ async function disable(rt: Runtime, model: Model, paths: Paths, platform: Platfo
 			stopped.push(name);
 		}
 	}
-	await run(rt, ['nft', 'delete', 'table', 'inet', 'ha_router'], { okCodes: [0, 1] }).catch(() => undefined);
+	await nftDeleteTable(rt, 'inet', 'ha_router').catch(() => undefined);
 	const guard = await bootGuard(rt, model, paths, platform, boot);
 	await rt.syslog('notice', `disabled: stopped ${stopped.join(', ') || 'nothing'}, removed table inet ha_router`);
 	await say({ ok: true, disabled: true, stopped, ...(guard ? { warning: guard } : {}) }, `ha-router is disabled on this node: stopped ${stopped.join(', ') || 'nothing'}; table inet ha_router removed\n`);

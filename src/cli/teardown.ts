@@ -5,6 +5,7 @@ import { ExitError } from '../errors.ts';
 import type { UciEdit } from '../model/uci-edit.ts';
 import { FIREWALL_INCLUDE, FIREWALL_INPUT_INCLUDE } from '../render/glue.ts';
 import { NFT_TABLE } from '../render/nft.ts';
+import { nftDeleteTable } from '../system/nft.ts';
 import { run } from '../system/run.ts';
 import { decodeUtf8 } from '../util/utf8.ts';
 import { parseArgs } from './args.ts';
@@ -43,7 +44,7 @@ Exit: 0 done or nothing to undo, 1 failed, 2 usage.
 			if (after !== before) await rt.writeFileAtomic(file, after, (await rt.stat(file))?.mode ?? 0o644);
 		}
 		const [family, table] = NFT_TABLE.split(' ') as [string, string];
-		await run(rt, ['nft', 'delete', 'table', family, table], { okCodes: [0, 1] }).catch((e: Error) => problems.push(e.message));
+		await nftDeleteTable(rt, family, table).catch((e: Error) => problems.push(e.message));
 		const guard = `${paths.root}/usr/libexec/ha-router/boot-guard`;
 		const env = paths.root ? { env: { IPKG_INSTROOT: paths.root } } : {};
 		if (await rt.stat(guard)) await run(rt, [guard, 'disable'], { timeoutMs: 30_000, ...env }).catch((e: Error) => problems.push(e.message));

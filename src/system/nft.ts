@@ -27,3 +27,8 @@ export async function nftListTable(rt: Runtime, family: string, table: string, o
 	if (/No such file or directory/.test(r.stderr)) return null;
 	throw new SystemError('nft', `list table ${family} ${table}: ${firstLine(r.stderr)}`, r.code, r.stderr);
 }
+
+/** Deletes a table; a table that does not exist is fine. */
+export async function nftDeleteTable(rt: Runtime, family: string, table: string, opts: NftOptions = {}): Promise<void> {
+	await run(rt, [opts.program ?? 'nft', 'delete', 'table', family, table], { okCodes: [0, 1], timeoutMs: opts.timeoutMs ?? 15_000 });
+}
