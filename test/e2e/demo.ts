@@ -59,7 +59,7 @@ async function main(): Promise<number> {
 
 		say(`ha-router status on the survivor ${standby.name}:`);
 		const st = await haRouter(standby, ['status', '--root', standby.root]);
-		process.stdout.write(st.stdout.replace(/^/gm, '        '));
+		process.stdout.write(`${st.stdout.trimEnd().replace(/^/gm, '        ')}\n`);
 		const ok = r.tcp.survived === r.tcp.streams && r.tcp.reset === 0;
 		say(ok ? 'every session survived the crash' : 'some sessions did not survive: see above');
 		await nsRunAsync(client.ns, 'true', []);
