@@ -2,7 +2,7 @@
 import type { Paths } from '../model/paths.ts';
 import type { Model } from '../model/types.ts';
 import type { Runtime } from '../runtime/runtime.ts';
-import { findProgram } from '../system/ubus/connect.ts';
+import { findProgram } from '../system/find-program.ts';
 import { nftCheck } from '../system/nft.ts';
 import type { Platform } from '../system/platform.ts';
 import { run } from '../system/run.ts';

@@ -10,6 +10,7 @@ import { conntrackd } from '../system/conntrackd.ts';
 import { ipJson } from '../system/iproute.ts';
 import { nftListTable } from '../system/nft.ts';
 import type { Platform } from '../system/platform.ts';
+import { withTimeout } from '../util/with-timeout.ts';
 import { parseArgs } from './args.ts';
 import type { Command } from './command.ts';
 import { NODE_OPTIONS, nodePaths } from './context.ts';
@@ -18,14 +19,11 @@ import { loadNode, openPlatform } from './node.ts';
 const PROBE_MS = 3000;
 
 async function probe<T>(what: string, warnings: string[], p: Promise<T>): Promise<T | null> {
-	let timer: ReturnType<typeof setTimeout> | undefined;
 	try {
-		return await Promise.race([p, new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error('no answer')), PROBE_MS)))]);
+		return await withTimeout(p, PROBE_MS, 'no answer');
 	} catch (e) {
 		warnings.push(`${what}: ${(e as Error).message}`);
 		return null;
-	} finally {
-		clearTimeout(timer);
 	}
 }
 

@@ -3,6 +3,7 @@
 import type { Runtime } from '../runtime/runtime.ts';
 import type { Step } from '../plan/steps.ts';
 import type { Effects } from './effects.ts';
+import { withTimeout } from '../util/with-timeout.ts';
 
 export interface StepResult {
 	readonly kind: Step['kind'];
@@ -67,14 +68,6 @@ function run(step: Step, fx: Effects): Promise<void> {
 	}
 }
 
-function withTimeout(p: Promise<void>, ms: number): Promise<void> {
-	let timer: ReturnType<typeof setTimeout> | undefined;
-	const limit = new Promise<never>((_, reject) => {
-		timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms`)), ms);
-	});
-	return Promise.race([p, limit]).finally(() => clearTimeout(timer));
-}
-
 export async function executePlan(rt: Runtime, steps: readonly Step[], fx: Effects, opts: ExecuteOptions = {}): Promise<StepResult[]> {
 	const results: StepResult[] = [];
 	let stopped = false;
@@ -88,7 +81,7 @@ export async function executePlan(rt: Runtime, steps: readonly Step[], fx: Effec
 		}
 		const t0 = rt.now();
 		try {
-			await withTimeout(run(step, fx), step.timeoutMs);
+			await withTimeout(run(step, fx), step.timeoutMs, `timed out after ${step.timeoutMs} ms`);
 			results.push({ ...base, status: 'ok', ms: Math.round((rt.now() - t0) * 10) / 10 });
 		} catch (e) {
 			const error = e instanceof Error ? e.message : String(e);

@@ -7,9 +7,6 @@ import { openUbusSocket } from './socket-client.ts';
 import { UbusError } from './ubus-error.ts';
 import type { Ubus } from './ubus.ts';
 
-// Kept here too: src/apply imports it from this module.
-export { findProgram };
-
 export const UBUS_SOCKETS = ['/var/run/ubus/ubus.sock', '/var/run/ubus.sock'] as const;
 
 export interface UbusOptions {
