@@ -102,10 +102,12 @@ export function parseUci(text: string, file: string): UciPackage {
 	return { file, text, sections, statements };
 }
 
-/** libuci's uci_set / uci_add_list on a section while loading. */
+/**
+ * libuci's uci_set / uci_add_list on a section while loading. Since late 2022 (OpenWrt 23.05) a
+ * changed option is re-created where it stands, not at the end (docs/config.md).
+ */
 function addValue(sec: UciSection, list: boolean, name: string, value: string, index: number, line: number): void {
-	let at = sec.options.length - 1;
-	while (at >= 0 && sec.options[at]!.name !== name) at--;
+	const at = sec.options.findIndex((o) => o.name === name);
 	const old = at < 0 ? undefined : sec.options[at]!;
 	if (!list) {
 		// An empty value sets nothing, even over an existing option (no LOOKUP_COMPLETE while parsing).
@@ -119,17 +121,16 @@ function addValue(sec: UciSection, list: boolean, name: string, value: string, i
 		old.statements.push(index);
 		return;
 	}
-	// A new or changed option (or a string turned into a list) is re-created at the end.
-	if (old) sec.options.splice(at, 1);
 	const opt: UciOption = {
 		name,
 		isList: list,
 		values: list && old ? [old.values[0]!, value] : [value],
 		line,
-		anchor: index,
+		anchor: old ? old.anchor : index,
 		statements: old ? [...old.statements, index] : [index],
 	};
-	sec.options.push(opt);
+	if (old) sec.options[at] = opt;
+	else sec.options.push(opt);
 }
 
 function countLinesBetween(text: string, from: number, to: number): number {

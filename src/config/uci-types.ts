@@ -26,9 +26,9 @@ export interface UciOption {
 	readonly isList: boolean;
 	/** One value for an option; the items, in order, for a list. */
 	readonly values: string[];
-	/** Line of the command that gave the option its current place (libuci moves a changed option to the end). */
+	/** Line of the command that set its current value (or, for a list, began it). */
 	readonly line: number;
-	/** Index of that command in UciPackage.statements. */
+	/** Index in UciPackage.statements of the command that holds its place: the first one, as libuci keeps a changed option in place. */
 	readonly anchor: number;
 	/** Every statement that contributed to it, in file order. */
 	readonly statements: number[];

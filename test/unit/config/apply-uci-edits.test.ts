@@ -29,6 +29,12 @@ describe('applyUciEdits', () => {
 		const out = applyUciEdits(NETWORK, 'network', [{ op: 'set', section: 'loopback', option: 'proto', value: 'none' }]);
 		expect(out).toBe(NETWORK.replace(`option proto "static"   # double quotes stay`, `option proto 'none'   # double quotes stay`));
 	});
+	it('rewrites a repeated option where libuci keeps it: at its first command', () => {
+		const text = "config t 's'\n\toption a '1'\n\toption b '2'\n\toption a '3'\n";
+		expect(applyUciEdits(text, 'f', [{ op: 'set', section: 's', option: 'a', value: '4' }])).toBe("config t 's'\n\toption a '4'\n\toption b '2'\n");
+		const list = "config t 's'\n\toption a '1'\n\toption b '2'\n\tlist a '3'\n";
+		expect(applyUciEdits(list, 'f', [{ op: 'list', section: 's', option: 'a', values: ['x', 'y'] }])).toBe("config t 's'\n\tlist a 'x'\n\tlist a 'y'\n\toption b '2'\n");
+	});
 	it('adds an option after the last command of the section', () => {
 		const out = applyUciEdits(NETWORK, 'network', [{ op: 'set', section: 'wan', option: 'auto', value: '0' }]);
 		expect(out).toBe(NETWORK.replace(`option proto 'dhcp'\n`, `option proto 'dhcp'\n\toption auto '0'\n`));

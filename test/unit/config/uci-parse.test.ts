@@ -52,10 +52,18 @@ describe('values (reference 3.8)', () => {
 		expect(one("option empty ''\n\toption a")).toBe(body());
 		expect(one("option a '1'\n\toption a ''")).toBe(body("option a '1'"));
 	});
-	it('moves a changed option to the end and turns option + list into a list', () => {
+	// libuci since late 2022 (OpenWrt 23.05): uci_set and uci_add_list replace a changed option where it stands.
+	it('keeps a changed option in its place and turns option + list into a list there', () => {
 		expect(one('option a 1\n\toption b 2\n\toption a 3\n\tlist b 4')).toBe(body("option a '3'", "list b '2'", "list b '4'"));
+		expect(one('option a 1\n\toption b 2\n\toption a 3')).toBe(body("option a '3'", "option b '2'"));
 		expect(one('option a 1\n\toption b 2\n\toption a 1')).toBe(body("option a '1'", "option b '2'"));
-		expect(one('list a 1\n\tlist a 2\n\toption a 3')).toBe(body("option a '3'"));
+		expect(one('list a 1\n\tlist a 2\n\toption c 5\n\toption a 3')).toBe(body("option a '3'", "option c '5'"));
+		expect(one('option a 1\n\toption b 2\n\tlist a 3')).toBe(body("list a '1'", "list a '3'", "option b '2'"));
+	});
+	it('points an option at the line that set its value, and keeps its place at the first', () => {
+		const pkg = parseUci("config t 's'\n\toption a 1\n\toption b 2\n\toption a 3\n", 'f');
+		const a = pkg.sections[0]!.options[0]!;
+		expect([a.name, a.line, pkg.statements[a.anchor]!.line]).toEqual(['a', 4, 2]);
 	});
 	it('parses CRLF files and unindented lines', () => {
 		expect(exp("config t 's'\r\noption a 'b'\r\n\r\n")).toBe(body("option a 'b'"));
