@@ -10,6 +10,8 @@ export interface OptionSpec {
 	readonly required?: boolean;
 	/** Used when the option is absent; lists take an array. */
 	readonly default?: string | readonly string[];
+	/** Never echoed in an issue: the rpcd plugin shows check's output to read-only LuCI users. */
+	readonly secret?: boolean;
 }
 
 export interface SectionSpec {
@@ -52,7 +54,7 @@ export const SCHEMA: Readonly<Record<string, SectionSpec>> = {
 			{ name: 'advert_int', check: advert, default: '1' },
 			{ name: 'unicast_peer', check: ip, list: true, default: [] },
 			{ name: 'auth_type', check: oneOf(['none', 'pass', 'ah']), default: 'none' },
-			{ name: 'auth_pass', check: text, default: '' },
+			{ name: 'auth_pass', check: text, default: '', secret: true },
 			{ name: 'vip', check: vip, list: true, required: true },
 			{ name: 'track_interface', check: ifname, list: true, default: [] },
 		],

@@ -66,11 +66,13 @@ function readSection(section: UciSection, origin: Origin, specs: readonly Option
 		if (!spec) {
 			const hint = didYouMean(opt.name, specs.map((s) => s.name));
 			const known = specs.map((s) => s.name).join(', ');
-			report(makeIssue('error', 'UNKNOWN_OPTION', at, `unknown option${hint ? `; did you mean '${hint}'?` : `; valid: ${known}`}`, opt.values[0]));
+			// A misspelt secret is still the secret.
+			const shown = specs.find((s) => s.name === hint)?.secret ? undefined : opt.values[0];
+			report(makeIssue('error', 'UNKNOWN_OPTION', at, `unknown option${hint ? `; did you mean '${hint}'?` : `; valid: ${known}`}`, shown));
 			continue;
 		}
 		if (opt.isList && !spec.list) {
-			report(makeIssue('error', 'OPTION_NOT_LIST', at, `takes one value: write 'option ${opt.name}', not 'list ${opt.name}'`, opt.values.join(' ')));
+			report(makeIssue('error', 'OPTION_NOT_LIST', at, `takes one value: write 'option ${opt.name}', not 'list ${opt.name}'`, spec.secret ? undefined : opt.values.join(' ')));
 			continue;
 		}
 		// A single `option` where a list is expected counts as a one-item list, like config_list_foreach.
@@ -80,10 +82,10 @@ function readSection(section: UciSection, origin: Origin, specs: readonly Option
 			const r = spec.check(raw);
 			if (r.ok) {
 				checked.push(r.value);
-				if (r.warning) report(makeIssue('warning', r.warning.code, at, valueMessage(raw, r.warning.why, r.warning.valid), raw));
+				if (r.warning) report(makeIssue('warning', r.warning.code, at, ...said(spec, raw, r.warning.why, r.warning.valid)));
 			} else {
 				ok = false;
-				report(makeIssue('error', r.code, at, valueMessage(raw, r.why, r.valid), raw));
+				report(makeIssue('error', r.code, at, ...said(spec, raw, r.why, r.valid)));
 			}
 		}
 		if (ok) values.set(opt.name, spec.list ? checked : checked[0]);
@@ -109,4 +111,9 @@ function readSection(section: UciSection, origin: Origin, specs: readonly Option
 		at: (option) => origins.get(option) ?? { ...origin, option },
 		raw: (option) => raws.get(option),
 	};
+}
+
+/** An issue's message and value for a bad value; a secret option's value is left out of both. */
+function said(spec: OptionSpec, raw: string, why: string, valid: string): [string, string | undefined] {
+	return spec.secret ? [`${why}; valid: ${valid}`, undefined] : [valueMessage(raw, why, valid), raw];
 }
