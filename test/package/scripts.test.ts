@@ -81,17 +81,16 @@ describe('shell scripts', () => {
 });
 
 describe('rpcd plugin', () => {
-	it('list prints one JSON object of the four methods, each taking no arguments', () => {
+	it('list prints one JSON object of the three methods, each taking no arguments', () => {
 		const r = run([...ASH, plugin, 'list'], { input: '' });
 		expect(r.code).toBe(0);
-		expect(JSON.parse(r.stdout)).toEqual({ status: {}, check: {}, apply: {}, switchover: {} });
+		expect(JSON.parse(r.stdout)).toEqual({ status: {}, check: {}, apply: {} });
 	});
 
 	it.each([
 		['status', 'status --json'],
 		['check', 'check --json'],
 		['apply', 'apply --json'],
-		['switchover', 'switchover --json'],
 	])('call %s runs `ha-router %s` and passes its JSON object through', (method, argv) => {
 		const dir = tempDir('rpcd');
 		const log = path.join(dir, 'log');
@@ -120,12 +119,12 @@ describe('rpcd plugin', () => {
 		expect(JSON.parse(unknown.stdout)).toEqual({ ok: false, error: "unknown method 'frobnicate'" });
 	});
 
-	it('ACL grants exactly the plugin methods: status/check to read, apply/switchover to write, uci ha-router', () => {
+	it('ACL grants exactly the plugin methods: status/check to read, apply and uci ha-router to write', () => {
 		const acl = JSON.parse(readFileSync(path.join(FILES, 'usr/share/rpcd/acl.d/luci-app-ha-router.json'), 'utf8'));
 		expect(Object.keys(acl)).toEqual(['luci-app-ha-router']);
 		const group = acl['luci-app-ha-router'];
-		expect(group.read).toEqual({ ubus: { 'ha-router': ['status', 'check'] }, uci: ['ha-router'] });
-		expect(group.write).toEqual({ ubus: { 'ha-router': ['apply', 'switchover'] }, uci: ['ha-router'] });
+		expect(group.read).toEqual({ ubus: { 'ha-router': ['status', 'check'] } });
+		expect(group.write).toEqual({ ubus: { 'ha-router': ['apply'] }, uci: { 'ha-router': ['read', 'write'] } });
 		const methods = Object.keys(JSON.parse(run([...ASH, plugin, 'list']).stdout)).sort();
 		expect([...group.read.ubus['ha-router'], ...group.write.ubus['ha-router']].sort()).toEqual(methods);
 	});

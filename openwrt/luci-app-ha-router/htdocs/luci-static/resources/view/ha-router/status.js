@@ -10,7 +10,6 @@
 var callStatus = rpc.declare({ object: 'ha-router', method: 'status', expect: { '': {} } });
 var callCheck = rpc.declare({ object: 'ha-router', method: 'check', expect: { '': {} } });
 var callApply = rpc.declare({ object: 'ha-router', method: 'apply', expect: { '': {} } });
-var callSwitchover = rpc.declare({ object: 'ha-router', method: 'switchover', expect: { '': {} } });
 
 function rows(obj, prefix) {
 	var out = [];
@@ -82,13 +81,7 @@ return view.extend({
 			E('div', { 'class': 'cbi-page-actions' }, [
 				E('button', { 'class': 'btn cbi-button', 'click': ui.createHandlerFn(this, runAction, _('Check'), callCheck) }, _('Check configuration')),
 				' ',
-				E('button', { 'class': 'btn cbi-button cbi-button-apply', 'click': ui.createHandlerFn(this, runAction, _('Apply'), callApply) }, _('Apply configuration')),
-				' ',
-				E('button', { 'class': 'btn cbi-button cbi-button-negative', 'click': ui.createHandlerFn(this, function() {
-					if (!confirm(_('Hand the MASTER role over to the peer router?')))
-						return;
-					return runAction(_('Switchover'), callSwitchover);
-				}) }, _('Switch over to peer'))
+				E('button', { 'class': 'btn cbi-button cbi-button-apply', 'click': ui.createHandlerFn(this, runAction, _('Apply'), callApply) }, _('Apply configuration'))
 			])
 		]);
 	},
