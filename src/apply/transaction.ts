@@ -1,6 +1,7 @@
 // Apply as a transaction over already-rendered files: compare with disk, check with the real
 // tools, write atomically, reload what changed; on any failure put every file back and reload
 // again. Identical files mean no write and no reload at all.
+import { brokenLinkError } from '../runtime/broken-link.ts';
 import type { Runtime } from '../runtime/runtime.ts';
 import { decodeUtf8 } from '../util/utf8.ts';
 import { RELOADS, type Reload, type Target } from './targets.ts';
@@ -41,11 +42,18 @@ function dirOf(path: string): string {
 	return path.slice(0, path.lastIndexOf('/')) || '/';
 }
 
-/** Compares the targets with the disk; pure apart from reading. */
+/** A link to nothing cannot be written through (uci commit refuses it too): say so before writing anything. */
+async function refuseDanglingLink(rt: Runtime, path: string): Promise<void> {
+	if (!(await rt.lstat(path))?.isSymlink) return;
+	throw brokenLinkError(path, await rt.readLink(path), 'ENOENT')!;
+}
+
+/** Compares the targets with the disk; pure apart from reading. Text keeps bytes that are not UTF-8. */
 export async function diffTargets(rt: Runtime, targets: readonly Target[]): Promise<FileChange[]> {
 	const changes: FileChange[] = [];
 	for (const t of targets) {
 		const raw = await rt.readFile(t.path);
+		if (raw === null) await refuseDanglingLink(rt, t.path);
 		const before = raw === null ? null : decodeUtf8(raw);
 		const st = raw === null ? null : await rt.stat(t.path);
 		const modeDiffers = t.content !== null && st !== null && st.mode !== t.mode;

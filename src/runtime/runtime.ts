@@ -49,9 +49,13 @@ export interface Runtime {
 	readonly pid: number;
 	env(name: string): string | undefined;
 
-	/** The whole file, or null if it does not exist. Other errors throw. */
+	/** The whole file, or null if it does not exist. Other errors throw (a link loop with a sentence). */
 	readFile(path: string): Promise<Uint8Array | null>;
-	/** Temp file in the same directory, fsync, rename over `path`, fsync the directory. */
+	/**
+	 * Temp file in the same directory, fsync, rename over `path`, fsync the directory. A symbolic
+	 * link is followed and kept: the target is replaced, next to itself; a dangling link or a loop
+	 * throws a sentence.
+	 */
 	writeFileAtomic(path: string, data: string | Uint8Array, mode: number): Promise<void>;
 	/** Create `path` only if it does not exist yet; false if it already did (for lock files). */
 	createExclusive(path: string, data: string, mode: number): Promise<boolean>;

@@ -3,6 +3,7 @@
 
 import type { Conn, FileInfo, LogLevel, Runtime, SpawnOptions, SpawnResult } from './runtime.ts';
 import { decodeUtf8, encodeUtf8 } from '../util/utf8.ts';
+import { brokenLinkError } from './broken-link.ts';
 
 const SYSLOG_PRIORITY: Record<LogLevel, number> = { err: 3, warning: 4, notice: 5, info: 6, debug: 7 };
 const DAEMON = 3 << 3;
@@ -110,6 +111,25 @@ async function readWhole(path: string): Promise<Uint8Array> {
 	}
 }
 
+/** Where a write to `path` lands: the file itself, or the end of its chain of symbolic links. */
+async function writeTarget(path: string): Promise<string> {
+	const st = await orNull(tjs.lstat(path));
+	if (!st?.isSymbolicLink) return path;
+	try {
+		return await tjs.realPath(path);
+	} catch (e) {
+		throw brokenLinkError(path, await tjs.readLink(path).catch(() => null), errCode(e)) ?? e;
+	}
+}
+
+async function readFile(path: string): Promise<Uint8Array | null> {
+	try {
+		return await orNull(readWhole(path));
+	} catch (e) {
+		throw (errCode(e) === 'ELOOP' && brokenLinkError(path, null, 'ELOOP')) || e;
+	}
+}
+
 let devLog: { send(msg: Uint8Array): void } | null | undefined;
 const logQueue: [LogLevel, string][] = [];
 
@@ -136,9 +156,10 @@ export const tjsRuntime: Runtime = {
 	env: (name) => tjs.env[name],
 
 	// Not tjs.readFile: on tjs 24.12 each call grows peak RSS by ~33 MB. One sized read does not.
-	readFile: (path) => orNull(readWhole(path)),
+	readFile,
 
-	async writeFileAtomic(path, data, mode) {
+	async writeFileAtomic(link, data, mode) {
+		const path = await writeTarget(link);
 		const fh = await tjs.makeTempFile(`${path}.tmpXXXXXX`);
 		const tmp = fh.path;
 		try {

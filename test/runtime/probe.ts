@@ -1,6 +1,7 @@
 // Exercises the tjs Runtime seam on the real binary; prints one JSON object of results.
 // Bundled and run by runtime-seam.test.ts.
 import { tjsRuntime as rt } from '../../src/runtime/tjs.ts';
+import { decodeUtf8, encodeUtf8 } from '../../src/util/utf8.ts';
 
 const [dir, sock] = rt.args;
 const out: Record<string, unknown> = {};
@@ -20,6 +21,38 @@ await rt.writeFileAtomic(`${dir}/big`, big, 0o644);
 out.bigOk = new TextDecoder().decode((await rt.readFile(`${dir}/big`))!) === big;
 await rt.remove(`${dir}/big`);
 out.exclusive = [await rt.createExclusive(`${dir}/lock`, 'a', 0o644), await rt.createExclusive(`${dir}/lock`, 'b', 0o644)];
+
+// Symbolic links: written through and kept; a dangling link or a loop is a sentence.
+const links = `${dir}/links`;
+await rt.makeDir(`${links}/real`);
+await rt.writeFileAtomic(`${links}/real/t.conf`, 'old\n', 0o600);
+await rt.symlink('real/t.conf', `${links}/t.conf`);
+await rt.writeFileAtomic(`${links}/t.conf`, 'through\n', 0o644);
+out.link = {
+	isLink: (await rt.lstat(`${links}/t.conf`))?.isSymlink,
+	target: await rt.readLink(`${links}/t.conf`),
+	content: decodeUtf8((await rt.readFile(`${links}/real/t.conf`))!),
+	mode: (await rt.stat(`${links}/real/t.conf`))?.mode,
+	entries: [await rt.readDir(links), await rt.readDir(`${links}/real`)],
+};
+const message = (p: Promise<unknown>) => p.then(() => 'no error', (e: Error) => e.message);
+await rt.symlink('nope/x.conf', `${links}/dangling.conf`);
+await rt.symlink('loop-b', `${links}/loop-a`);
+await rt.symlink('loop-a', `${links}/loop-b`);
+out.brokenLinks = {
+	dangling: await message(rt.writeFileAtomic(`${links}/dangling.conf`, 'x', 0o644)),
+	loopWrite: await message(rt.writeFileAtomic(`${links}/loop-a`, 'x', 0o644)),
+	loopRead: await message(rt.readFile(`${links}/loop-a`)),
+	danglingStill: await rt.readLink(`${links}/dangling.conf`),
+};
+// decodeUtf8 on QuickJS: strict UTF-8 decodes, anything else comes back byte for byte.
+const odd = [0x23, 0xe9, 0x20, 0xc3, 0xa9, 0xed, 0xa0, 0x80, 0xc0, 0xaf, 0xf4, 0x90, 0x80, 0x80, 0xff, 0xe2, 0x82];
+out.utf8 = {
+	valid: decodeUtf8(new Uint8Array([0x63, 0xc3, 0xa9, 0xf0, 0x9f, 0x98, 0x80])),
+	surrogateBytes: decodeUtf8(new Uint8Array([0xed, 0xa0, 0x80])).length,
+	roundTrip: [...encodeUtf8(decodeUtf8(new Uint8Array(odd)))],
+	odd,
+};
 
 out.spawn = await rt.spawn(['sh', '-c', 'cat; echo err >&2; exit 3'], { input: 'piped' });
 out.spawnEnv = (await rt.spawn(['sh', '-c', 'echo "$HA_PROBE"'], { env: { HA_PROBE: 'yes' } })).stdout;

@@ -47,6 +47,23 @@ describe('runtime seam on tjs', () => {
 		expect(result.leftovers).toEqual([]);
 		expect(statSync(path.join(dir, 'files/target.conf')).mode & 0o777).toBe(0o640);
 	});
+	it('writes through a symbolic link to its target, next to the target, and keeps the link', () => {
+		expect(result.link).toEqual({ isLink: true, target: 'real/t.conf', content: 'through\n', mode: 0o644, entries: [['real', 't.conf'], ['t.conf']] });
+	});
+	it('refuses a dangling link and a link loop with a sentence', () => {
+		const links = path.join(dir, 'files/links');
+		expect(result.brokenLinks).toEqual({
+			dangling: `${links}/dangling.conf is a symbolic link to 'nope/x.conf', which does not exist: create that file or replace the link by a file`,
+			loopWrite: `${links}/loop-a is a symbolic link that leads back to itself: point it at a file or replace it by one`,
+			loopRead: `${links}/loop-a is a symbolic link that leads back to itself: point it at a file or replace it by one`,
+			danglingStill: 'nope/x.conf',
+		});
+	});
+	it('decodes strict UTF-8 and keeps every other byte through a decode and encode', () => {
+		expect(result.utf8.valid).toBe('cé😀');
+		expect(result.utf8.surrogateBytes).toBe(3);
+		expect(result.utf8.roundTrip).toEqual(result.utf8.odd);
+	});
 	it('reads /proc files (size 0) and files larger than one read', () => {
 		expect(result.procStat).toBe(true);
 		expect(result.bigOk).toBe(true);

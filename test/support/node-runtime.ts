@@ -3,7 +3,9 @@ import { spawn as nodeSpawn } from 'node:child_process';
 import { promises as fs, constants } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
+import { brokenLinkError } from '../../src/runtime/broken-link.ts';
 import type { Conn, FileInfo, Runtime, SpawnOptions, SpawnResult } from '../../src/runtime/runtime.ts';
+import { encodeUtf8 } from '../../src/util/utf8.ts';
 
 export interface NodeRuntimeOptions {
 	args?: string[];
@@ -32,6 +34,17 @@ async function orNull<T>(p: Promise<T>): Promise<T | null> {
 	}
 }
 
+/** As the tjs runtime: a write follows a symbolic link to its file; a broken link is a sentence. */
+async function writeTarget(p: string): Promise<string> {
+	const st = await orNull(fs.lstat(p));
+	if (!st?.isSymbolicLink()) return p;
+	try {
+		return await fs.realpath(p);
+	} catch (e) {
+		throw brokenLinkError(p, await fs.readlink(p).catch(() => null), (e as NodeJS.ErrnoException).code) ?? e;
+	}
+}
+
 export function nodeRuntime(opts: NodeRuntimeOptions = {}): CapturingRuntime {
 	const rt: CapturingRuntime = {
 		out: '',
@@ -41,14 +54,20 @@ export function nodeRuntime(opts: NodeRuntimeOptions = {}): CapturingRuntime {
 		pid: process.pid,
 		env: (name) => (opts.env && name in opts.env ? opts.env[name] : process.env[name]),
 		readFile: async (p) => {
-			const b = await orNull(fs.readFile(p));
-			return b && new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
+			try {
+				const b = await orNull(fs.readFile(p));
+				return b && new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
+			} catch (e) {
+				throw ((e as NodeJS.ErrnoException).code === 'ELOOP' && brokenLinkError(p, null, 'ELOOP')) || e;
+			}
 		},
-		async writeFileAtomic(p, data, mode) {
+		async writeFileAtomic(link, data, mode) {
+			const p = await writeTarget(link);
 			const tmp = `${p}.tmp${process.pid}${Math.random().toString(36).slice(2, 8)}`;
 			const fh = await fs.open(tmp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, mode);
 			try {
-				await fh.writeFile(data);
+				// encodeUtf8, not Node's encoder: it writes bytes decodeUtf8 kept back as they were.
+				await fh.writeFile(typeof data === 'string' ? encodeUtf8(data) : data);
 				await fh.chmod(mode);
 				await fh.sync();
 			} finally {

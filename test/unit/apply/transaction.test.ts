@@ -1,6 +1,6 @@
 // The apply transaction over real files: identical input changes nothing, and a failure at any
 // write or reload leaves every file byte-identical to before.
-import { existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, lstatSync, mkdirSync, readFileSync, readdirSync, readlinkSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { renderTargets, type Reload } from '../../../src/apply/targets.ts';
@@ -9,6 +9,7 @@ import { buildModel } from '../../../src/config/build-model.ts';
 import { pathsFor, type Paths } from '../../../src/model/paths.ts';
 import type { Model } from '../../../src/model/types.ts';
 import type { Runtime } from '../../../src/runtime/runtime.ts';
+import { decodeUtf8 } from '../../../src/util/utf8.ts';
 import { nodeRuntime, tempDir } from '../../support/node-runtime.ts';
 
 const fixture = (name: string) => readFileSync(path.join(import.meta.dirname, 'fixtures', name), 'utf8');
@@ -23,7 +24,8 @@ function snapshot(): Record<string, string | null> {
 }
 
 function targets(platform: 'openwrt' | 'linux' = 'openwrt') {
-	const read = (p: string) => (existsSync(p) ? readFileSync(p, 'utf8') : null);
+	// As apply reads them: bytes through decodeUtf8, which keeps bytes that are not UTF-8.
+	const read = (p: string) => (existsSync(p) ? decodeUtf8(readFileSync(p)) : null);
 	return renderTargets(model, paths, {
 		platform,
 		conntrackMax: 65536,
@@ -113,6 +115,59 @@ describe('apply transaction', () => {
 		const head = before.slice(0, before.indexOf("config interface 'wan'"));
 		expect(after.startsWith(head)).toBe(true);
 		expect(after).toContain('# my LAN bridge');
+	});
+
+	it('keeps latin-1 and other non-UTF-8 bytes of untouched lines byte for byte', async () => {
+		const network = `${paths.configDir}/network`;
+		const head = Buffer.from("# caf\xe9 \xff\xfe, and UTF-8: caf\xc3\xa9\n\nconfig misc 'm'\n\toption note 'na\xefve \xc3'\n\n", 'latin1');
+		const before = Buffer.concat([head, readFileSync(network)]);
+		writeFileSync(network, before);
+		const rt = nodeRuntime();
+		await applyChanges(rt, await diffTargets(rt, targets('linux')), recorder(), `${root}/etc/ha-router/previous`);
+		const after = readFileSync(network);
+		const untouched = before.indexOf("config interface 'wan'");
+		expect(after.subarray(0, untouched).equals(before.subarray(0, untouched))).toBe(true);
+		expect(readFileSync(`${root}/etc/ha-router/previous${network}`).equals(before)).toBe(true);
+		// Nothing left to change: the bytes compare equal on the next run.
+		expect((await diffTargets(rt, targets('linux'))).map((c) => c.path)).toEqual([]);
+	});
+
+	it('writes through a symlinked network file to its target and keeps the link, as uci commit does', async () => {
+		const network = `${paths.configDir}/network`;
+		mkdirSync(`${root}/data`);
+		writeFileSync(`${root}/data/network`, readFileSync(network));
+		rmSync(network);
+		symlinkSync('../../data/network', network);
+		const rt = nodeRuntime();
+		await applyChanges(rt, await diffTargets(rt, targets('linux')), recorder(), null);
+		expect(lstatSync(network).isSymbolicLink()).toBe(true);
+		expect(readlinkSync(network)).toBe('../../data/network');
+		expect(readFileSync(`${root}/data/network`, 'utf8')).toContain("option type 'macvlan'");
+		expect(statSync(`${root}/data/network`).mode & 0o777).toBe(0o644);
+		expect(readdirSync(`${root}/data`)).toEqual(['network']);
+		expect(readdirSync(paths.configDir).filter((n) => n.includes('.tmp'))).toEqual([]);
+		expect(await diffTargets(rt, targets('linux'))).toEqual([]);
+	});
+
+	it('refuses a dangling symlink and a symlink loop with a sentence, leaving them as they were', async () => {
+		const network = `${paths.configDir}/network`;
+		rmSync(network);
+		symlinkSync('/nonexistent/network', network);
+		const rt = nodeRuntime();
+		// Found while comparing, before anything is written; the seam's write refuses it too.
+		const dangling = await diffTargets(rt, targets('linux')).catch((e) => e);
+		expect(dangling.message).toBe(`${network} is a symbolic link to '/nonexistent/network', which does not exist: create that file or replace the link by a file`);
+		expect((await rt.writeFileAtomic(network, 'x', 0o644).catch((e) => e)).message).toBe(dangling.message);
+		expect(readlinkSync(network)).toBe('/nonexistent/network');
+
+		rmSync(network);
+		symlinkSync('network2', network);
+		symlinkSync('network', `${paths.configDir}/network2`);
+		const loop = await diffTargets(rt, targets('linux')).catch((e) => e);
+		expect(loop.message).toBe(`${network} is a symbolic link that leads back to itself: point it at a file or replace it by one`);
+		const write = await rt.writeFileAtomic(network, 'x', 0o644).catch((e) => e);
+		expect(write.message).toBe(loop.message);
+		expect(readlinkSync(network)).toBe('network2');
 	});
 
 	for (const failing of ['network', 'conntrackd', 'keepalived', 'nft', 'firewall'] as const) {
