@@ -77,6 +77,7 @@ function applyOne(text: string, file: string, edit: UciEdit): string {
 	if (!sec) return fail(`no section '${edit.section}'`);
 	const opt = findOption(sec, edit.option);
 	const values = edit.op === 'set' ? (edit.value === '' ? [] : [edit.value]) : edit.values;
+	if (values.some((v) => v.includes('\0'))) fail('the value holds a NUL byte, which a UCI file cannot store');
 	const isList = edit.op === 'list';
 	if (values.length === 0) {
 		if (!opt) return text;

@@ -3,7 +3,7 @@
 
 import { UciLexer, validType } from './uci-lexer.ts';
 import { anonymousName, assignIds } from './uci-names.ts';
-import type { UciCommand, UciOption, UciPackage, UciSection, UciStatement } from './uci-types.ts';
+import { type UciCommand, type UciOption, type UciPackage, type UciSection, type UciStatement, UciSyntaxError } from './uci-types.ts';
 
 function commandOf(word: string): UciCommand | null {
 	switch (word) {
@@ -24,7 +24,19 @@ function commandOf(word: string): UciCommand | null {
 	}
 }
 
+/**
+ * libuci reads a line with fgets, then measures it with strlen: from a NUL on, the rest of the line
+ * is dropped and the next one joined on. Such a file means something else to uci than it shows.
+ */
+function refuseNul(text: string, file: string): void {
+	const at = text.indexOf('\0');
+	if (at < 0) return;
+	const start = text.lastIndexOf('\n', at) + 1;
+	throw new UciSyntaxError(file, countLinesBetween(text, 0, start) + 1, at - start + 1, 'NUL byte: libuci stops reading the line there; remove it');
+}
+
 export function parseUci(text: string, file: string): UciPackage {
+	refuseNul(text, file);
 	const lx: UciLexer = new UciLexer(text, file);
 	const sections: UciSection[] = [];
 	const statements: UciStatement[] = [];

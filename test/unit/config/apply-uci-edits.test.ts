@@ -79,6 +79,8 @@ describe('applyUciEdits', () => {
 		[{ op: 'set', section: 'wan', option: 'bad-name', value: '1' }, "network: cannot apply set wan.bad-name: option name 'bad-name' must match [A-Za-z0-9_]+"],
 		[{ op: 'section', type: 'bridge', name: 'wan' }, "network: cannot apply section bridge 'wan': section 'wan' exists with type 'interface' (line 15)"],
 		[{ op: 'section', type: 'my type', name: 'x' }, "network: cannot apply section my type 'x': section type 'my type' must match [A-Za-z0-9_-]+"],
+		[{ op: 'set', section: 'wan', option: 'a', value: 'x\0y' }, 'network: cannot apply set wan.a: the value holds a NUL byte, which a UCI file cannot store'],
+		[{ op: 'list', section: 'wan', option: 'a', values: ['ok', '\0'] }, 'network: cannot apply list wan.a: the value holds a NUL byte, which a UCI file cannot store'],
 		[{ op: 'section', type: 'device', name: 'x-1' }, "network: cannot apply section device 'x-1': section name 'x-1' must match [A-Za-z0-9_]+"],
 	] as const)('refuses %j', (edit, message) => {
 		expect(() => applyUciEdits(NETWORK, 'network', [edit])).toThrow(UciEditError);

@@ -98,6 +98,9 @@ describe('syntax errors carry libuci reasons and positions', () => {
 		["config t 'x'\nconfig u 'x'\n", 2, 1, 'section of different type overwrites prior section with same name'],
 		['cfg t\n', 1, 1, 'invalid command'],
 		["package 'a b'\n", 1, 9, 'invalid character in name field'],
+		// libuci reads a line with fgets and then strlen: a NUL silently drops the rest of the line.
+		["config t 's'\n\toption a 'x\0y'\n", 2, 13, 'NUL byte: libuci stops reading the line there; remove it'],
+		["# a\0b\nconfig t 's'\n", 1, 4, 'NUL byte: libuci stops reading the line there; remove it'],
 	])('%j', (text, line, column, reason) => {
 		const e = syntaxError(text);
 		expect({ line: e.line, column: e.column, reason: e.reason }).toEqual({ line, column, reason });
