@@ -252,3 +252,100 @@ describe('boot guard', () => {
 		expect(record(root)).toBeNull();
 	});
 });
+
+// Hostile service names, from UCI, the command line and an edited record. The guard runs in the
+// init.d directory (as `boot-guard sync` run from /etc/init.d would), where a glob would match.
+describe('boot guard with hostile names', () => {
+	const all = {
+		dnsmasq: { start: 19, enabled: true },
+		odhcpd: { start: 35, enabled: true },
+		dropbear: { start: 50, enabled: true },
+		firewall: { start: 19, enabled: true },
+		network: { start: 20, enabled: true },
+	};
+	const enabledLinks = ['S19dnsmasq', 'S19firewall', 'S20network', 'S35odhcpd', 'S50dropbear'];
+
+	/** A fake `uci -q -c <dir> get <key>` printing what the real uci prints for a list: items
+	 *  separated by blanks, an item holding whitespace single-quoted; a fake logger to a file. */
+	function uciList(root: string, services: readonly string[] | null): void {
+		const bin = path.join(root, 'fakebin');
+		const db = path.join(root, 'etc/config/uci.get');
+		mkdirSync(bin, { recursive: true });
+		mkdirSync(db, { recursive: true });
+		writeFileSync(path.join(bin, 'uci'), '#!/bin/sh\n[ "$1 $2 $4" = "-q -c get" ] || exit 9\n[ -f "$3/uci.get/$5" ] || exit 1\ncat "$3/uci.get/$5"\n');
+		writeFileSync(path.join(bin, 'logger'), '#!/bin/sh\nprintf "%s\\n" "$*" >> "$LOGFILE"\n');
+		for (const f of ['uci', 'logger']) chmodSync(path.join(bin, f), 0o755);
+		writeFileSync(path.join(db, 'ha-router.@node[0]'), 'node\n');
+		const shown = (v: string) => (/[ \t\r\n]/.test(v) ? `'${v.replace(/'/g, "'\\''")}'` : v);
+		if (services) writeFileSync(path.join(db, 'ha-router.@node[0].service'), `${services.map(shown).join(' ')}\n`);
+	}
+
+	function hostileGuard(root: string, ...args: string[]) {
+		const r = run([...ASH, path.join(FILES, 'usr/libexec/ha-router/boot-guard'), ...args], {
+			cwd: path.join(root, 'etc/init.d'),
+			env: { PATH: `${path.join(root, 'fakebin')}:${process.env.PATH}`, IPKG_INSTROOT: root, LOGFILE: path.join(root, 'syslog') },
+		});
+		const log = existsSync(path.join(root, 'syslog')) ? readFileSync(path.join(root, 'syslog'), 'utf8') : '';
+		return { ...r, log };
+	}
+
+	const pwned = (root: string) => path.join(root, 'pwned');
+	const hostile = (root: string) => ['*', '.', '..', '../init.d/network', 'a b', `$(touch ${pwned(root)})`, `\`touch ${pwned(root)}\``, 'odhcpd\nfirewall', 'dropbear\n', '-f', '.hidden', 'x'.repeat(65), 'd*'];
+
+	it("sync with `list service '*'` guards nothing and warns (it used to disable every enabled service)", () => {
+		const root = fakeRoot(all);
+		uciList(root, ['*']);
+		const r = hostileGuard(root, 'sync');
+		expect(r.code).toBe(0);
+		expect(links(root)).toEqual(enabledLinks);
+		expect(record(root)).toBeNull();
+		expect(r.log).toBe("-t ha-router boot-guard: skipped an invalid service name in ha-router.@node[0].service: '?'\n");
+	});
+
+	it('sync guards only the valid names of a list full of hostile ones, and runs nothing', () => {
+		const root = fakeRoot(all);
+		uciList(root, [...hostile(root), 'dnsmasq']);
+		const r = hostileGuard(root, 'sync');
+		expect(r.code).toBe(0);
+		expect(links(root)).toEqual(enabledLinks.filter((l) => l !== 'S19dnsmasq'));
+		expect(record(root)).toBe('dnsmasq\n');
+		expect(existsSync(pwned(root))).toBe(false);
+		// One warning line per skipped word, each a single line with the odd characters masked.
+		for (const line of r.log.trimEnd().split('\n')) expect(line).toMatch(/^-t ha-router boot-guard: skipped an invalid service name in ha-router\.@node\[0\]\.service: '[A-Za-z0-9_.+?-]*'$/);
+		expect(r.log).not.toContain('dnsmasq');
+	});
+
+	it.each([['*'], ['..'], ['.'], ['a b'], ['odhcpd\nfirewall'], ['-f'], ['../init.d/network'], [`$(touch /nonexistent/x)`]])('enable %j exits 2 and changes nothing', (name) => {
+		const root = fakeRoot(all);
+		uciList(root, null);
+		const r = hostileGuard(root, 'enable', 'dnsmasq', name);
+		expect(r.code).toBe(2);
+		expect(r.stderr).toMatch(/^boot-guard: invalid service name '[A-Za-z0-9_.+?-]*'\n$/);
+		expect(links(root)).toEqual(enabledLinks);
+		expect(record(root)).toBeNull();
+	});
+
+	it('treats an edited record as data: restores the valid names in it and drops the other lines', () => {
+		const root = fakeRoot({ ...all, network: { start: 20, enabled: false }, dropbear: { start: 50, enabled: false } });
+		uciList(root, null);
+		mkdirSync(path.join(root, 'etc/ha-router'));
+		writeFileSync(path.join(root, 'etc/ha-router/boot-guard'), `*\n..\na b\n$(touch ${pwned(root)})\nnetwork\n-f\n`);
+		const r = hostileGuard(root, 'disable');
+		expect(r.code).toBe(0);
+		expect(links(root)).toEqual(['S19dnsmasq', 'S19firewall', 'S20network', 'S35odhcpd']);
+		expect(record(root)).toBeNull();
+		expect(existsSync(pwned(root))).toBe(false);
+		expect(r.log.trimEnd().split('\n')).toHaveLength(5);
+	});
+
+	it('enable drops hostile record lines too, and keeps guarding what is listed', () => {
+		const root = fakeRoot(all);
+		uciList(root, null);
+		expect(hostileGuard(root, 'enable', 'dnsmasq').code).toBe(0);
+		writeFileSync(path.join(root, 'etc/ha-router/boot-guard'), 'dnsmasq\n*\n../x\n', { flag: 'w' });
+		const r = hostileGuard(root, 'enable', 'dnsmasq');
+		expect(r.code).toBe(0);
+		expect(record(root)).toBe('dnsmasq\n');
+		expect(links(root)).toEqual(enabledLinks.filter((l) => l !== 'S19dnsmasq'));
+	});
+});
