@@ -57,6 +57,7 @@ export function buildModel(files: ConfigFiles): BuildResult {
 		wan,
 		sync,
 		network: netMap,
+		networkSections: network?.sections ?? [],
 		networkFile: files.network.path,
 		error: (code, at, message, value) => report(makeIssue('error', code, at, message, value)),
 		warn: (code, at, message, value) => report(makeIssue('warning', code, at, message, value)),

@@ -11,6 +11,10 @@ export interface NetInterface {
 	readonly name: string;
 	/** L3 device, or null if the section names none. */
 	readonly device: string | null;
+	/** The interface it stacks on ('@wan'), or null. */
+	readonly alias: string | null;
+	/** Ports of its device when that is a bridge (they belong to this interface too). */
+	readonly ports: readonly string[];
 	readonly proto: string;
 	/** Static addresses in the order netifd adds them (the first is the primary). */
 	readonly ipv4: readonly Cidr[];
@@ -21,6 +25,7 @@ export interface NetInterface {
 export function readNetwork(pkg: UciPackage): Map<string, NetInterface> {
 	const sections = new Map<string, UciSection>();
 	for (const s of pkg.sections) if (s.type === 'interface' && !s.anonymous) sections.set(s.name, s);
+	const bridges = bridgePorts(pkg);
 	const out = new Map<string, NetInterface>();
 	for (const [name, s] of sections) {
 		const get = (o: string) => findOption(s, o)?.values ?? [];
@@ -39,7 +44,10 @@ export function readNetwork(pkg: UciPackage): Map<string, NetInterface> {
 				if (c && c.family === 6) ipv6.push(c);
 			}
 		}
-		out.set(name, { name, device: deviceOf(name, sections, 0), proto, ipv4, ipv6, line: s.line });
+		const device = deviceOf(name, sections, 0);
+		const given = findOption(s, 'device')?.values[0] ?? words(get('ifname'))[0];
+		const alias = given?.startsWith('@') ? given.slice(1) : null;
+		out.set(name, { name, device, alias, ports: device ? (bridges.get(device) ?? []) : [], proto, ipv4, ipv6, line: s.line });
 	}
 	return out;
 }
@@ -55,6 +63,22 @@ function deviceOf(name: string, sections: Map<string, UciSection>, depth: number
 	if (device) return device;
 	const ifname = words(findOption(s, 'ifname')?.values ?? [])[0];
 	return ifname?.startsWith('@') ? deviceOf(ifname.slice(1), sections, depth + 1) : (ifname ?? null);
+}
+
+/** Bridge name -> ports: 21.02+ `config device` bridges and legacy `option type 'bridge'` interfaces. */
+function bridgePorts(pkg: UciPackage): Map<string, string[]> {
+	const out = new Map<string, string[]>();
+	for (const s of pkg.sections) {
+		const type = findOption(s, 'type')?.values[0];
+		if (type !== 'bridge') continue;
+		if (s.type === 'device') {
+			const name = findOption(s, 'name')?.values[0];
+			if (name) out.set(name, words(findOption(s, 'ports')?.values ?? []));
+		} else if (s.type === 'interface' && !s.anonymous) {
+			out.set(`br-${s.name}`, words(findOption(s, 'ifname')?.values ?? []).filter((w) => !w.startsWith('@')));
+		}
+	}
+	return out;
 }
 
 /** Items of an option or list; legacy configs put several in one value, separated by blanks. */

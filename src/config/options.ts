@@ -1,7 +1,7 @@
 // The schema of /etc/config/ha-router: one table per section type. Each row names an option, how to
 // check its value, its default and whether it is required or a list. docs/config.md documents it.
 
-import { advert, bool, type Check, cidr4, ifname, int, ip, ipv4, logical, mac, oneOf, text, vip, word } from './values.ts';
+import { advert, bool, type Check, cidr4, ifname, int, ip, ipv4, logical, mac, oneOf, service, text, vip, word } from './values.ts';
 
 export interface OptionSpec {
 	readonly name: string;
@@ -22,7 +22,6 @@ export interface SectionSpec {
 	readonly max: number;
 }
 
-const service = word(/^[A-Za-z0-9_.+-]+$/, 'SERVICE_INVALID', 'is not an init script name', 'a name in /etc/init.d, e.g. dnsmasq');
 // keepalived cuts a word at blanks, '#', '!' and quotes.
 const routerId = word(/^[A-Za-z0-9_.:-]{1,64}$/, 'NAME_INVALID', 'is not a usable router id', "1..64 characters from A-Z a-z 0-9 _ . : -");
 

@@ -5,6 +5,7 @@ import type { Cidr, Family, Issue, Origin } from '../model/types.ts';
 import type { Ip } from './ip.ts';
 import type { NetInterface } from './network.ts';
 import type { ReadSection } from './read-sections.ts';
+import type { UciSection } from './uci-types.ts';
 import type { VipSpec } from './values.ts';
 
 export interface GroupFacts {
@@ -28,6 +29,8 @@ export interface RuleContext {
 	readonly sync: ReadSection | undefined;
 	/** null when /etc/config/network could not be read or parsed (already reported). */
 	readonly network: ReadonlyMap<string, NetInterface> | null;
+	/** Every section of /etc/config/network (none when it could not be read): what apply would edit. */
+	readonly networkSections: readonly UciSection[];
 	readonly networkFile: string;
 	error(code: string, at: Origin, message: string, value?: string): void;
 	warn(code: string, at: Origin, message: string, value?: string): void;

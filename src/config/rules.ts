@@ -3,11 +3,14 @@
 // own check (they are absent from ReadSection.values).
 
 import type { Cidr } from '../model/types.ts';
+import { conntrackdCarriesDevice, deviceSectionName, USABLE_DEVICE, usableDevice } from '../model/value-rules.ts';
 import { didYouMean } from './did-you-mean.ts';
+import { shown } from './issues.ts';
 import { type Ip, formatIp, inSubnet, isMulticast, isUnusable, sameIp, toIp } from './ip.ts';
 import type { NetInterface } from './network.ts';
 import type { ReadSection } from './read-sections.ts';
 import type { GroupFacts, Rule, RuleContext } from './rule-context.ts';
+import { findOption } from './uci-names.ts';
 import type { VipSpec } from './values.ts';
 
 const v = <T>(r: ReadSection | undefined, option: string): T | undefined => r?.values.get(option) as T | undefined;
@@ -23,7 +26,7 @@ function resolveInterface(ctx: RuleContext, r: ReadSection): NetInterface | unde
 	if (!iface) {
 		const hint = didYouMean(name, [...ctx.network.keys()]);
 		const known = [...ctx.network.keys()].join(', ') || 'none';
-		ctx.error('IFACE_UNKNOWN', r.at('interface'), `'${name}' is not an interface in ${ctx.networkFile}; ${hint ? `did you mean '${hint}'?` : `valid: ${known}`}`, name);
+		ctx.error('IFACE_UNKNOWN', r.at('interface'), `'${shown(name)}' is not an interface in ${ctx.networkFile}; ${hint ? `did you mean '${hint}'?` : `valid: ${known}`}`, name);
 		return undefined;
 	}
 	if (iface.device === null) ctx.error('IFACE_NO_DEVICE', r.at('interface'), `interface '${name}' has no device or ifname in ${ctx.networkFile} (line ${iface.line})`, name);
@@ -37,6 +40,19 @@ function vrrpInterfaceResolves(ctx: RuleContext): void {
 			ctx.error('IFACE_NO_ADDRESS', g.read.at('interface'), `interface '${iface.name}' has no static ${fam(g.family)} address in ${ctx.networkFile} (line ${iface.line}, proto '${iface.proto}'); VRRP needs this node's own address`, iface.name);
 		}
 	}
+}
+
+/** The devices of the VRRP and sync interfaces go into keepalived.conf, nft and conntrackd.conf. */
+function interfaceDevicesCarriable(ctx: RuleContext): void {
+	const refuse = (r: ReadSection, i: NetInterface, why: string, valid: string) =>
+		ctx.error('IFACE_DEVICE_INVALID', r.at('interface'), `interface '${i.name}' is on device '${shown(i.device!)}' (${ctx.networkFile} line ${i.line}), which ${why}; valid: ${valid}`, i.name);
+	for (const g of ctx.groups) {
+		if (g.iface?.device && !usableDevice(g.iface.device)) refuse(g.read, g.iface, 'keepalived.conf and nft cannot carry', USABLE_DEVICE);
+	}
+	const sync = ctx.network?.get(v<string>(ctx.sync, 'interface') ?? '');
+	if (!ctx.sync || !sync?.device) return;
+	if (!usableDevice(sync.device)) refuse(ctx.sync, sync, 'nft cannot carry', USABLE_DEVICE);
+	else if (!conntrackdCarriesDevice(sync.device)) refuse(ctx.sync, sync, 'conntrackd.conf cannot read', "a name starting with a letter, then letters, digits, '.', '_' or '-'");
 }
 
 function vipsOneFamily(ctx: RuleContext): void {
@@ -167,8 +183,8 @@ function authMatchesVersion(ctx: RuleContext): void {
 			ctx.error('AUTH_PASS_MISSING', g.read.at('auth_pass'), `auth_type '${type}' needs an auth_pass of 1..8 characters`);
 		} else if (pass !== undefined) {
 			if (pass.length > 8) ctx.error('AUTH_PASS_LENGTH', g.read.at('auth_pass'), `is ${pass.length} characters long; valid: 1..8 characters (keepalived cuts the rest)`);
-			// keepalived.conf treats '#' and '!' as comments and splits words at blanks and quotes.
-			if (/[\s#!"']/.test(pass)) ctx.error('AUTH_PASS_CHARS', g.read.at('auth_pass'), "contains a blank, quote, '#' or '!' that keepalived.conf cannot hold; valid: other printable characters");
+			// keepalived.conf treats '#' and '!' as comments, splits words at blanks and quotes, and has no escapes.
+			if (/[\s#!"'\x00-\x1f\x7f]/.test(pass)) ctx.error('AUTH_PASS_CHARS', g.read.at('auth_pass'), "contains a blank, quote, control character, '#' or '!' that keepalived.conf cannot hold; valid: other printable characters");
 		}
 	}
 }
@@ -180,22 +196,69 @@ function nopreemptNeedsBackupState(ctx: RuleContext): void {
 	if ((v<number>(n, 'preempt_delay') ?? 0) > 0) ctx.warn('PREEMPT_DELAY_IGNORED', n!.at('preempt_delay'), 'has no effect together with nopreempt');
 }
 
-function wanIsNotAVrrpInterface(ctx: RuleContext): void {
-	const wanIface = v<string>(ctx.wan, 'interface');
-	if (wanIface === undefined) return;
-	const g = ctx.groups.find((x) => v<string>(x.read, 'interface') === wanIface);
-	if (g) ctx.error('WAN_IS_VRRP', ctx.wan!.at('interface'), `'${wanIface}' is also the interface of vrrp '${g.name}'; valid: the logical interface ha-router brings up on the MASTER only`, wanIface);
+/** Interfaces the pair needs for itself: a WAN taking one (or its device, or a port) would swallow it. */
+function ownedLinks(ctx: RuleContext): { what: string; iface: NetInterface }[] {
+	const out: { what: string; iface: NetInterface }[] = [];
+	for (const g of ctx.groups) if (g.iface) out.push({ what: `vrrp '${g.name}'`, iface: g.iface });
+	const sync = ctx.network?.get(v<string>(ctx.sync, 'interface') ?? '');
+	if (sync) out.push({ what: `the sync interface '${sync.name}'`, iface: sync });
+	for (const i of ctx.network?.values() ?? []) if (i.name === 'loopback' || i.device === 'lo') out.push({ what: `the loopback interface '${i.name}'`, iface: i });
+	return out;
+}
+
+/** Whether a device is an interface's own device or one of its bridge ports. */
+const onLink = (device: string, i: NetInterface) => i.device === device || i.ports.includes(device);
+
+/** How a device belongs to an interface, for messages. */
+const linkText = (device: string, i: NetInterface) => (i.device === device ? `the device of` : `a port of '${i.device}', the device of`);
+
+function wanOwnsItsInterface(ctx: RuleContext): void {
+	const name = v<string>(ctx.wan, 'interface');
+	if (name === undefined) return;
+	const at = ctx.wan!.at('interface');
+	const valid = 'valid: the logical interface ha-router brings up on the MASTER only';
+	const g = ctx.groups.find((x) => v<string>(x.read, 'interface') === name);
+	if (g) return ctx.error('WAN_IS_VRRP', at, `'${name}' is also the interface of vrrp '${g.name}'; ${valid}`, name);
+	if (v<string>(ctx.sync, 'interface') === name) return ctx.error('WAN_IS_SYNC', at, `'${name}' is the sync interface; ${valid}`, name);
+	const iface = ctx.network?.get(name);
+	if (name === 'loopback' || iface?.device === 'lo') return ctx.error('WAN_IS_LOOPBACK', at, `'${name}' is the loopback interface; ${valid}`, name);
+	const other = ctx.networkSections.find((s) => !s.anonymous && s.name === name && s.type !== 'interface');
+	if (other) return ctx.error('WAN_INTERFACE_SECTION', at, `'${name}' is a '${other.type}' section in ${ctx.networkFile} (line ${other.line}), not an interface; ${valid}`, name);
+	const device = iface?.device;
+	const link = device ? ownedLinks(ctx).find((l) => onLink(device, l.iface)) : undefined;
+	if (device && link) ctx.error('WAN_IFACE_CONFLICT', at, `'${name}' is on '${device}', ${linkText(device, link.iface)} ${link.what}; ${valid}`, name);
 }
 
 function wanDeviceIsNew(ctx: RuleContext): void {
 	const device = v<string>(ctx.wan, 'device');
-	const parent = v<string>(ctx.wan, 'parent');
 	if (device === undefined) return;
-	if (device === parent) ctx.error('WAN_DEVICE_CONFLICT', ctx.wan!.at('device'), `'${device}' is also the parent; valid: a new name for the macvlan, e.g. 'hawan'`, device);
-	const g = ctx.groups.find((x) => x.iface?.device === device);
-	if (g) ctx.error('WAN_DEVICE_CONFLICT', ctx.wan!.at('device'), `'${device}' is the device of vrrp '${g.name}'; valid: a new name for the macvlan, e.g. 'hawan'`, device);
-	const pg = ctx.groups.find((x) => x.iface?.device === parent && parent !== undefined);
-	if (pg) ctx.error('WAN_PARENT_CONFLICT', ctx.wan!.at('parent'), `'${parent}' carries vrrp '${pg.name}'; valid: the physical WAN port`, parent);
+	const at = ctx.wan!.at('device');
+	const valid = "valid: a new name for the macvlan, e.g. 'hawan'";
+	if (device === v<string>(ctx.wan, 'parent')) return ctx.error('WAN_DEVICE_CONFLICT', at, `'${device}' is also the parent; ${valid}`, device);
+	const wanName = v<string>(ctx.wan, 'interface');
+	for (const i of ctx.network?.values() ?? []) {
+		if (i.name === wanName || i.alias === wanName || !onLink(device, i)) continue;
+		return ctx.error('WAN_DEVICE_CONFLICT', at, `'${device}' is already ${linkText(device, i)} interface '${i.name}' (${ctx.networkFile} line ${i.line}); ${valid}`, device);
+	}
+	// apply writes the macvlan as `config device '<name>'`: that name must be free or ours already.
+	const name = deviceSectionName(device);
+	const sec = ctx.networkSections.find((s) => !s.anonymous && s.name === name);
+	if (sec && sec.type !== 'device') return ctx.error('WAN_DEVICE_SECTION', at, `'${device}' would become section '${name}' of ${ctx.networkFile}, which is a '${sec.type}' section (line ${sec.line}); ${valid}`, device);
+	const defined = ctx.networkSections.find((s) => s.type === 'device' && (s === sec ? findOption(s, 'name')?.values[0] !== device : findOption(s, 'name')?.values[0] === device));
+	if (defined) ctx.error('WAN_DEVICE_CONFLICT', at, `'${device}' collides with the device section at ${ctx.networkFile} line ${defined.line}; ${valid}`, device);
+}
+
+function wanParentIsOnlyTheWan(ctx: RuleContext): void {
+	const parent = v<string>(ctx.wan, 'parent');
+	if (parent === undefined) return;
+	const at = ctx.wan!.at('parent');
+	const link = ownedLinks(ctx).find((l) => onLink(parent, l.iface));
+	if (link) return ctx.error('WAN_PARENT_CONFLICT', at, `'${parent}' is ${linkText(parent, link.iface)} ${link.what}; valid: the physical WAN port`, parent);
+	const wanName = v<string>(ctx.wan, 'interface');
+	for (const i of ctx.network?.values() ?? []) {
+		if (i.name === wanName || i.alias === wanName || !onLink(parent, i)) continue;
+		ctx.warn('WAN_PARENT_SHARED', at, `interface '${i.name}' (${ctx.networkFile} line ${i.line}) also sits on '${parent}' and would run on both nodes; move it onto the shared WAN (option device '@${wanName}') or disable it`, parent);
+	}
 }
 
 function wanRequestAddressUsable(ctx: RuleContext): void {
@@ -244,6 +307,7 @@ function syncConfigured(ctx: RuleContext): void {
 
 export const RULES: readonly Rule[] = [
 	vrrpInterfaceResolves,
+	interfaceDevicesCarriable,
 	vipsOneFamily,
 	vipsUsable,
 	vipsInsideInterfaceSubnet,
@@ -257,8 +321,9 @@ export const RULES: readonly Rule[] = [
 	v2IsIpv4Only,
 	authMatchesVersion,
 	nopreemptNeedsBackupState,
-	wanIsNotAVrrpInterface,
+	wanOwnsItsInterface,
 	wanDeviceIsNew,
+	wanParentIsOnlyTheWan,
 	wanRequestAddressUsable,
 	syncInterfaceResolves,
 	syncPeerFitsTransport,

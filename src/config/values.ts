@@ -2,6 +2,7 @@
 // and what would be valid; the caller adds file, line and section.
 
 import type { Cidr } from '../model/types.ts';
+import { USABLE_DEVICE, usableDevice, validIfname, validServiceName } from '../model/value-rules.ts';
 import { type Ip, parseCidr, parseIp, parseIpv4 } from './ip.ts';
 
 export type Checked<T> = { ok: true; value: T; warning?: Problem } | ({ ok: false } & Problem);
@@ -52,12 +53,21 @@ export const cidr4: Check<Cidr> = (raw) => {
 	return c && c.family === 4 ? { ok: true, value: c } : bad('CIDR_INVALID', 'is not an IPv4 prefix', 'a.b.c.d/len with len 0..32');
 };
 
-/** A Linux interface name (dev_valid_name): 1..15 bytes, not . or .., no '/', ':' or blanks. */
-export function validIfname(s: string): boolean {
-	return s.length > 0 && s.length < 16 && s !== '.' && s !== '..' && !/[/:\s]/.test(s) && /^[\x21-\x7e]+$/.test(s);
+/** A device name: a valid Linux interface name that keepalived.conf and nft can also carry. */
+function device(raw: string): Problem | null {
+	if (!validIfname(raw)) return { code: 'IFNAME_INVALID', why: 'is not a valid Linux interface name', valid: USABLE_DEVICE };
+	if (!usableDevice(raw)) return { code: 'IFNAME_INVALID', why: "holds a '\"' or '\\' that keepalived.conf and nft cannot carry", valid: USABLE_DEVICE };
+	return null;
 }
 
-export const ifname: Check<string> = (raw) => (validIfname(raw) ? { ok: true, value: raw } : bad('IFNAME_INVALID', 'is not a valid Linux interface name', "1..15 printable characters without '/', ':' or blanks"));
+export const ifname: Check<string> = (raw) => {
+	const p = device(raw);
+	return p ? { ok: false, ...p } : { ok: true, value: raw };
+};
+
+/** An init script name, by the rule the system seam asserts before it runs one. */
+export const service: Check<string> = (raw) =>
+	validServiceName(raw) ? { ok: true, value: raw } : bad('SERVICE_INVALID', 'is not an init script name', "a file name in /etc/init.d (1..64 characters from A-Z a-z 0-9 _ . + -, not starting with '.' or '-'), e.g. dnsmasq");
 
 /** A logical interface: a UCI section name in /etc/config/network. */
 export const logical: Check<string> = (raw) => (/^[A-Za-z0-9_]+$/.test(raw) ? { ok: true, value: raw } : bad('IFACE_NAME_INVALID', 'is not a logical interface name', 'a section name of /etc/config/network ([A-Za-z0-9_]+)'));
@@ -101,7 +111,8 @@ export const vip: Check<VipSpec> = (raw) => {
 	if (!m || !addr) return bad('VIP_INVALID', 'is not a virtual address', valid);
 	const prefix = m[2] === undefined ? null : Number(m[2]);
 	if (prefix !== null && prefix > (addr.family === 4 ? 32 : 128)) return bad('VIP_INVALID', 'has a prefix length out of range', addr.family === 4 ? '/0../32' : '/0../128');
-	const device = m[3] ?? null;
-	if (device !== null && !validIfname(device)) return bad('IFNAME_INVALID', 'names an invalid device', "1..15 printable characters without '/', ':' or blanks");
-	return { ok: true, value: { ip: addr, prefix, device } };
+	const dev = m[3] ?? null;
+	const p = dev === null ? null : device(dev);
+	if (p) return bad(p.code, `names a device that ${p.why}`, p.valid);
+	return { ok: true, value: { ip: addr, prefix, device: dev } };
 };

@@ -3,6 +3,7 @@
 // them before fw4's zones can reject them: an accept in another base chain is not final).
 
 import type { Model } from '../model/types.ts';
+import { nftCarries } from '../model/value-rules.ts';
 import { RenderError, familyOf, sortedUnique } from './text.ts';
 
 /** IP protocol numbers, not names: nft resolves names through /etc/protocols. */
@@ -10,9 +11,9 @@ export const PROTO_VRRP = 112;
 export const PROTO_AH = 51;
 const VRRP_MCAST = { 4: '224.0.0.18', 6: 'ff02::12' } as const;
 
-/** A device name as an nft string literal. */
+/** A device name as an nft string literal (validation refuses what nft cannot carry; this asserts it). */
 export function nftString(value: string): string {
-	if (/["\\\x00-\x1f\x7f]/.test(value)) throw new RenderError(`nft cannot carry ${JSON.stringify(value)}`);
+	if (!nftCarries(value)) throw new RenderError(`nft cannot carry ${JSON.stringify(value)}`);
 	return `"${value}"`;
 }
 

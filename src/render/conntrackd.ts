@@ -4,7 +4,8 @@
 
 import type { Model, StateSync } from '../model/types.ts';
 import type { Paths } from '../model/paths.ts';
-import { HEADER, familyOf, sortedUnique } from './text.ts';
+import { conntrackdCarriesDevice } from '../model/value-rules.ts';
+import { HEADER, RenderError, familyOf, sortedUnique } from './text.ts';
 
 export interface ConntrackdFacts {
 	/** The kernel's nf_conntrack_max, read by the caller (/proc/sys/net/netfilter/nf_conntrack_max). */
@@ -24,10 +25,16 @@ function yes(on: boolean): string {
 	return on ? 'on' : 'off';
 }
 
+/** Validation refuses a device conntrackd cannot read; this asserts it. */
+function conntrackdDevice(device: string): string {
+	if (!conntrackdCarriesDevice(device)) throw new RenderError(`conntrackd.conf cannot carry the interface ${JSON.stringify(device)}`);
+	return device;
+}
+
 function transport(sync: StateSync): string[] {
 	const local = familyOf(sync.localAddress);
 	const common = [
-		`Interface ${sync.device}`,
+		`Interface ${conntrackdDevice(sync.device)}`,
 		// The kernel defaults (~200 KB) overrun under a connection burst; lost messages mean resends.
 		'SndSocketBuffer 1249280',
 		'RcvSocketBuffer 1249280',

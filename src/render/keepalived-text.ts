@@ -1,6 +1,7 @@
 // keepalived.conf lexical rules (reference: runtime-protocols.md 4.2): `#` and `!` start a comment
 // anywhere outside double quotes, a token cannot contain `"` at all, and there are no escapes.
 
+import { keepalivedCarries } from '../model/value-rules.ts';
 import { RenderError } from './text.ts';
 
 const BARE = /^[A-Za-z0-9_.:@%+=,/-]+$/;
@@ -8,7 +9,8 @@ const BARE = /^[A-Za-z0-9_.:@%+=,/-]+$/;
 /** One keepalived token: bare when plainly safe, else double-quoted (which also protects `#` and `!`). */
 export function kaWord(value: string): string {
 	if (BARE.test(value) && !value.startsWith('@') && !value.startsWith('$')) return value;
-	if (value === '' || /["\x00-\x1f\x7f]/.test(value)) {
+	// Validation refuses such values first; this is an assertion.
+	if (value === '' || !keepalivedCarries(value)) {
 		throw new RenderError(`keepalived.conf cannot carry ${JSON.stringify(value)}: no escape for '"' or control characters`);
 	}
 	return `"${value}"`;
@@ -16,7 +18,7 @@ export function kaWord(value: string): string {
 
 /** Always double-quoted: secrets and script strings, whatever they contain. */
 export function kaQuoted(value: string): string {
-	if (/["\x00-\x1f\x7f]/.test(value)) {
+	if (!keepalivedCarries(value)) {
 		throw new RenderError('keepalived.conf cannot carry a value with \'"\' or control characters');
 	}
 	return `"${value}"`;

@@ -3,17 +3,13 @@
 
 import type { Model } from '../model/types.ts';
 import type { UciChange, UciEdit } from '../model/uci-edit.ts';
-
-/** A UCI section name for a device: UCI names allow only [A-Za-z0-9_]. */
-export function uciName(device: string): string {
-	return device.replace(/[^A-Za-z0-9_]/g, '_');
-}
+import { deviceSectionName } from '../model/value-rules.ts';
 
 export function renderNetworkEdits(model: Model): UciChange {
 	const wan = model.wan;
 	if (wan === null) return { package: 'network', edits: [] };
 	// Named sections, so applying twice finds and rewrites the same ones instead of appending.
-	const dev = uciName(wan.device);
+	const dev = deviceSectionName(wan.device);
 	const iface = wan.interface;
 	const edits: UciEdit[] = [
 		{ op: 'section', type: 'device', name: dev },

@@ -1,7 +1,9 @@
-// Init script names, checked as rpcd's `rc` does: a name, never a path.
+// Init script names, checked with the rule config validation uses: a name, never a path. This is
+// an assertion at the seam; `check` refuses such a name first.
 
 import { SystemError } from '../errors.ts';
+import { validServiceName } from '../model/value-rules.ts';
 
 export function checkServiceName(name: string): void {
-	if (name === '' || name.includes('/') || name === '.' || name === '..') throw new SystemError('service', `invalid service name '${name}'`);
+	if (!validServiceName(name)) throw new SystemError('service', `invalid service name ${JSON.stringify(name)}`);
 }

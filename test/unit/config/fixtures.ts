@@ -52,7 +52,7 @@ config interface 'wan'
 	option proto 'dhcp'
 
 config interface 'wan6'
-	option device 'eth1'
+	option device '@wan'
 	option proto 'dhcpv6'
 
 config interface 'sync'

@@ -65,6 +65,45 @@ describe('issue lines', () => {
 	});
 });
 
+describe('values quoted in messages', () => {
+	const lines = (ha: string, net: string = NETWORK) => build(ha, net).issues.map(formatIssue);
+	it('escapes a newline or control character so each issue stays one line', () => {
+		const ha = applyUciEdits(BASE, HA, [{ op: 'set', section: 'node', option: 'name', value: 'ha\n1\x1b[2J' }]);
+		expect(lines(ha)).toEqual([`${HA}:2: node 'node' option 'name': 'ha\\n1\\x1b[2J' is not a usable router id; valid: 1..64 characters from A-Z a-z 0-9 _ . : - [NAME_INVALID]`]);
+	});
+	it('escapes what comes from /etc/config/network too', () => {
+		const net = NETWORK.replace("option device 'br-lan'", "option device 'br\nlan'");
+		const ha = applyUciEdits(BASE, HA, [{ op: 'set', section: 'sync', option: 'enabled', value: '0' }]);
+		const out = lines(ha, net).filter((l) => !l.includes('warning'));
+		expect(out).toEqual([
+			`${HA}:6: vrrp 'lan' option 'interface': interface 'lan' is on device 'br\\nlan' (${NET} line 17), which keepalived.conf and nft cannot carry; valid: 1..15 printable characters without '/', ':', '"', '\\' or blanks [IFACE_DEVICE_INVALID]`,
+		]);
+	});
+	it('quotes a huge value shortened, in the line and in --json', () => {
+		const huge = 'x'.repeat(5_000_000);
+		const r = build(applyUciEdits(BASE, HA, [{ op: 'set', section: 'node', option: 'priority', value: huge }]));
+		const cut = `${'x'.repeat(60)}…(5000000 bytes)`;
+		expect(r.issues.map(formatIssue)).toEqual([`${HA}:3: node 'node' option 'priority': '${cut}' is not a whole number; valid: 1..254 [NOT_A_NUMBER]`]);
+		expect(r.issues[0]!.value).toBe(cut);
+	});
+	it('counts bytes, not characters, for a shortened UTF-8 value', () => {
+		const r = build(applyUciEdits(BASE, HA, [{ op: 'set', section: 'lan', option: 'interface', value: 'é'.repeat(100) }]));
+		expect(r.issues[0]!.value).toBe(`${'é'.repeat(60)}…(200 bytes)`);
+	});
+	it('never echoes the VRRP password, even a bad one', () => {
+		const ha = applyUciEdits(BASE, HA, [
+			{ op: 'set', section: 'lan', option: 'version', value: '2' },
+			{ op: 'set', section: 'lan', option: 'auth_type', value: 'pass' },
+			{ op: 'set', section: 'lan', option: 'auth_pass', value: 'se\x07cret' },
+		]);
+		const r = build(ha);
+		expect(r.issues.map(formatIssue)).toEqual([
+			`${HA}:12: vrrp 'lan' option 'auth_pass': contains a blank, quote, control character, '#' or '!' that keepalived.conf cannot hold; valid: other printable characters [AUTH_PASS_CHARS]`,
+		]);
+		expect(JSON.stringify(r.issues)).not.toContain('cret');
+	});
+});
+
 describe('did you mean', () => {
 	it('counts a swap of neighbours as one edit', () => {
 		expect(editDistance('vird', 'vrid')).toBe(1);

@@ -12,6 +12,8 @@ describe('readNetwork', () => {
 		expect(n.get('lan')).toEqual({
 			name: 'lan',
 			device: 'br-lan',
+			alias: null,
+			ports: ['lan1', 'lan2'],
 			proto: 'static',
 			ipv4: [{ address: '192.168.1.2', prefix: 24, family: 4 }],
 			ipv6: [{ address: 'fd00:1::2', prefix: 64, family: 6 }],
@@ -25,6 +27,7 @@ describe('readNetwork', () => {
 		const n = net(LEGACY_NETWORK);
 		expect(n.get('lan')).toMatchObject({ device: 'br-lan', ipv4: [{ address: '192.168.1.2', prefix: 24 }] });
 		expect(n.get('wan')?.device).toBe('eth0.2');
+		expect(n.get('lan')?.ports).toEqual(['eth0.1', 'eth0.3']);
 	});
 	it('follows @alias devices and takes several addresses in order', () => {
 		const n = net(`config interface 'wan'
@@ -43,6 +46,8 @@ config interface 'ghost'
 `);
 		expect(n.get('wanalias')).toMatchObject({
 			device: 'eth1',
+			alias: 'wan',
+			ports: [],
 			ipv4: [
 				{ address: '203.0.113.5', prefix: 28 },
 				{ address: '203.0.113.6', prefix: 28 },

@@ -8,7 +8,8 @@ import { firewallFiles, renderFirewallUci, renderKeepalivedUci } from '../../../
 import { kaQuoted, kaWord } from '../../../src/render/keepalived-text.ts';
 import { SYNC_GROUP_NAME } from '../../../src/model/names.ts';
 import { advertInt, renderKeepalived } from '../../../src/render/keepalived.ts';
-import { renderNetworkEdits, uciName } from '../../../src/render/network.ts';
+import { renderNetworkEdits } from '../../../src/render/network.ts';
+import { deviceSectionName } from '../../../src/model/value-rules.ts';
 import { renderNft } from '../../../src/render/nft.ts';
 import { RenderError, commandLine } from '../../../src/render/text.ts';
 import { group, model, node, wan } from './models.ts';
@@ -130,7 +131,7 @@ describe('UCI edits', () => {
 		expect(edits[0]).toEqual({ op: 'section', type: 'device', name: 'ha_wan' });
 		expect(edits).toContainEqual({ op: 'set', section: 'ha_wan', option: 'name', value: 'ha-wan' });
 		expect(edits).toContainEqual({ op: 'set', section: 'wan', option: 'auto', value: '0' });
-		expect(uciName('wan.2')).toBe('wan_2');
+		expect(deviceSectionName('wan.2')).toBe('wan_2');
 		expect(renderNetworkEdits(model({ wan: null }))).toEqual({ package: 'network', edits: [] });
 	});
 
