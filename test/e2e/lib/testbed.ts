@@ -62,9 +62,11 @@ export interface TestbedOptions {
 
 const PREFIX_RE = /^hr7([0-9a-z]+)x[0-9a-z]+-/;
 
-/** A unique prefix: 'hr7' + our pid (base 36) + 'x' + a random tag + '-'. The pid lets reapStale() find orphans. */
+/** A unique prefix: 'hr7' + our pid (base 36) + 'x' + a random decimal tag + '-'. The pid lets reapStale() find
+ * orphans; the tag has no 'x', so the last 'x' ends the pid (a tag with an 'x' made reapStale take a live run's
+ * directory for an orphan). */
 export function newPrefix(): string {
-	return `hr7${process.pid.toString(36)}x${Math.floor(Math.random() * 36 ** 3).toString(36)}-`;
+	return `hr7${process.pid.toString(36)}x${Math.floor(Math.random() * 10_000)}-`;
 }
 
 export function listNetns(): string[] {
