@@ -1,16 +1,14 @@
 // `ha-router lease`: the shared WAN got, renewed or lost its lease (netifd hotplug on OpenWrt,
 // our udhcpc script on linux). Remember the lease for the next takeover and move the SNAT
 // address to it in one nft transaction.
-import type { Runtime } from '../runtime/runtime.ts';
-import { UsageError } from '../errors.ts';
-import type { Cidr } from '../model/types.ts';
+import { ExitError, UsageError } from '../errors.ts';
 import { publishLeaseBeacon } from '../exec/lease-beacon.ts';
 import { readKnownLease, writeKnownLease } from '../exec/lease-store.ts';
 import { loadNftTable } from '../exec/system-effects.ts';
-import type { KnownLease } from '../system/platform.ts';
 import { parseArgs } from './args.ts';
 import type { Command } from './command.ts';
 import { NODE_OPTIONS, nodePaths } from './context.ts';
+import { type LeaseReading, leaseFromStatus, leaseFromUdhcpc } from './lease-input.ts';
 import { loadNode, openPlatform } from './node.ts';
 
 const USAGE = `Usage: ha-router lease ifup|ifupdate|ifdown INTERFACE [--root DIR] [--config DIR]
@@ -21,17 +19,6 @@ points the SNAT rule of table inet ha_router at the new address. ifdown keeps th
 the next takeover asks for it again.
 Exit: 0 done (or not our WAN interface), 1 failed, 2 usage.
 `;
-
-/** The lease from udhcpc's environment (ip, mask as a prefix length, router, lease), if present. */
-function fromUdhcpc(rt: Runtime, now: number): KnownLease | null {
-	const ip = rt.env('ip');
-	if (!ip || !/^\d{1,3}(\.\d{1,3}){3}$/.test(ip)) return null;
-	const mask = Number(rt.env('mask'));
-	const address: Cidr = { address: ip, prefix: Number.isInteger(mask) && mask >= 0 && mask <= 32 ? mask : 32, family: 4 };
-	const gateway = (rt.env('router') ?? '').split(' ').find(Boolean) ?? null;
-	const leaseTime = Number(rt.env('lease'));
-	return { address, gateway, since: now, leaseTime: Number.isInteger(leaseTime) && leaseTime > 0 ? leaseTime : null };
-}
 
 export const lease: Command = {
 	name: 'lease',
@@ -51,16 +38,23 @@ export const lease: Command = {
 			await rt.syslog('info', `WAN ${iface} down; keeping ${before ? before.address.address : 'no'} lease for the next takeover`);
 			return 0;
 		}
-		let now = fromUdhcpc(rt, rt.wallClock());
-		if (!now) {
+		let reading: LeaseReading | null = leaseFromUdhcpc((name) => rt.env(name), rt.wallClock());
+		if (!reading) {
 			const platform = await openPlatform(rt, model, paths);
 			try {
 				const st = await platform.wanStatus(model.wan);
-				if (st.address) now = { address: st.address, gateway: st.gateway, since: rt.wallClock(), leaseTime: null };
+				if (st.address) reading = leaseFromStatus({ address: st.address, gateway: st.gateway }, rt.wallClock());
 			} finally {
 				platform.close();
 			}
 		}
+		// Nothing is stored or loaded from a lease with a bad field.
+		if (Array.isArray(reading)) {
+			const lines = reading.map((p) => `ha-router lease ${action} ${iface}: ${p}; nothing recorded`);
+			for (const l of lines) await rt.syslog('err', l);
+			throw new ExitError(1, lines.join('\n'));
+		}
+		const now = reading;
 		if (!now) {
 			await rt.syslog('warning', `WAN ${iface} ${action} without an address`);
 			return 1;

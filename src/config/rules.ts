@@ -5,7 +5,7 @@
 import type { Cidr } from '../model/types.ts';
 import { conntrackdCarriesDevice, deviceSectionName, USABLE_DEVICE, usableDevice } from '../model/value-rules.ts';
 import { didYouMean } from './did-you-mean.ts';
-import { shown } from './issues.ts';
+import { shown } from '../util/shown.ts';
 import { type Ip, formatIp, inSubnet, isMulticast, isUnusable, sameIp, toIp } from './ip.ts';
 import type { NetInterface } from './network.ts';
 import type { ReadSection } from './read-sections.ts';
