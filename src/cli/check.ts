@@ -1,12 +1,21 @@
 // ha-router check [--json] [--config DIR]: validate /etc/config/ha-router against
 // /etc/config/network and print every problem. Writes nothing.
 
-import { formatIssue, issueJson } from '../config/issues.ts';
-import { loadConfig } from '../config/load-config.ts';
+import { UciEditError, applyUciEdits } from '../config/apply-uci-edits.ts';
+import { formatIssue, issueJson, makeIssue } from '../config/issues.ts';
+import { type LoadedConfig, loadConfig } from '../config/load-config.ts';
 import { UsageError } from '../errors.ts';
+import type { Paths } from '../model/paths.ts';
+import type { Issue, Model } from '../model/types.ts';
+import { renderConntrackd } from '../render/conntrackd.ts';
+import { renderKeepalived } from '../render/keepalived.ts';
+import { renderNetworkEdits } from '../render/network.ts';
+import { renderNft } from '../render/nft.ts';
+import { RenderError } from '../render/text.ts';
 import type { Runtime } from '../runtime/runtime.ts';
 import { parseArgs } from './args.ts';
 import type { Command } from './command.ts';
+import { nodePaths } from './context.ts';
 
 const USAGE = `Usage: ha-router check [--json] [--config DIR] [--root DIR]
 
@@ -27,8 +36,10 @@ export const check: Command = {
 	async run(rt: Runtime, argv: string[]): Promise<number> {
 		const args = parseArgs('check', argv, ['json'], ['config', 'root']);
 		if (args.positional.length > 0) throw new UsageError(`check: unexpected argument '${args.positional[0]}'`);
-		const dir = args.values.get('config') ?? `${args.values.get('root') ?? ''}/etc/config`;
-		const { issues, model } = await loadConfig(rt, dir);
+		const paths = nodePaths(rt, args);
+		const loaded = await loadConfig(rt, paths.configDir);
+		const model = loaded.model;
+		const issues = model ? [...loaded.issues, ...renderRefusals(model, paths, loaded)] : loaded.issues;
 		const errors = issues.filter((i) => i.severity === 'error');
 		const warnings = issues.filter((i) => i.severity === 'warning');
 		const valid = errors.length === 0 && model !== null;
@@ -45,3 +56,26 @@ export const check: Command = {
 		return valid ? 0 : 1;
 	},
 };
+
+/**
+ * Renders what apply would, so a refusal the validation rules missed (a network file line apply
+ * cannot edit, a path keepalived.conf cannot quote) is reported here and not halfway through apply.
+ */
+function renderRefusals(model: Model, paths: Paths, loaded: LoadedConfig): Issue[] {
+	const at = (file: string) => ({ file, line: 0, section: '' });
+	try {
+		renderKeepalived(model, paths);
+		renderConntrackd(model, paths, { conntrackMax: 65536 });
+		renderNft(model, { wanAddress: null });
+	} catch (e) {
+		if (!(e instanceof RenderError)) throw e;
+		return [makeIssue('error', 'RENDER_REFUSED', at(loaded.paths.haRouter), `apply cannot render this configuration: ${e.message}`)];
+	}
+	try {
+		applyUciEdits(loaded.texts.network ?? '', '', renderNetworkEdits(model).edits);
+	} catch (e) {
+		if (!(e instanceof UciEditError)) throw e;
+		return [makeIssue('error', 'NETWORK_EDIT_REFUSED', at(loaded.paths.network), `apply cannot edit this file: ${e.message.replace(/^: /, '')}`)];
+	}
+	return [];
+}

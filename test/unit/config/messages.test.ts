@@ -154,6 +154,27 @@ describe('check --json', () => {
 	});
 });
 
+describe('check renders what apply would', () => {
+	it('refuses a network file apply could not edit, instead of failing during apply', async () => {
+		const dir = await tempDir();
+		await writeFile(path.join(dir, 'ha-router'), BASE);
+		await writeFile(path.join(dir, 'network'), NETWORK.replace("option device 'eth1'\n\toption proto 'dhcp'", "option device 'eth1'; option proto 'dhcp'"));
+		const rt = nodeRuntime();
+		expect(await check.run(rt, ['--config', dir])).toBe(1);
+		expect(rt.out).toBe(`${dir}/network: apply cannot edit this file: cannot apply set wan.device: line 26 holds several commands separated by ';' [NETWORK_EDIT_REFUSED]\n`);
+	});
+	it('refuses a config directory keepalived.conf cannot name in its notify line', async () => {
+		const { mkdir } = await import('node:fs/promises');
+		const dir = path.join(await tempDir(), "it's");
+		await mkdir(dir);
+		await writeFile(path.join(dir, 'ha-router'), BASE);
+		await writeFile(path.join(dir, 'network'), NETWORK);
+		const rt = nodeRuntime();
+		expect(await check.run(rt, ['--config', dir])).toBe(1);
+		expect(rt.out).toBe(`${dir}/ha-router: apply cannot render this configuration: cannot quote argument "${dir}" [RENDER_REFUSED]\n`);
+	});
+});
+
 describe('loadConfig', () => {
 	it('reports a config path that cannot be read as an issue, not a crash', async () => {
 		const { mkdir } = await import('node:fs/promises');
