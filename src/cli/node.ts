@@ -20,8 +20,20 @@ export async function loadNode(rt: Runtime, paths: Paths): Promise<Model> {
 	throw new ExitError(1, errors.join('\n'));
 }
 
+/**
+ * Under a staging root (--root R) the node is R's OpenWrt: its ubus socket, init scripts and
+ * hotplug-call, never the host's (the testbed runs a stand-in userland per node this way).
+ */
 export function openPlatform(rt: Runtime, model: Model, paths: Paths): Promise<Platform> {
-	return createPlatform(rt, { name: model.node.platform, paths });
+	const r = paths.root;
+	if (!r) return createPlatform(rt, { name: model.node.platform, paths });
+	return createPlatform(rt, {
+		name: model.node.platform,
+		paths,
+		ubusSocket: `${r}/var/run/ubus/ubus.sock`,
+		ubus: { transport: 'socket' },
+		openwrt: { initDir: `${r}/etc/init.d`, hotplugCall: `${r}/sbin/hotplug-call` },
+	});
 }
 
 /** The queue handler: run one transition for the Model with the real effects. */
@@ -31,4 +43,9 @@ export function transitionHandler(rt: Runtime, model: Model, paths: Paths, platf
 		const st = await runTransition(rt, model, paths.stateFile, fx, q, superseded);
 		onDone?.(st);
 	};
+}
+
+/** The daemons this node's part in the pair runs on, in start order. */
+export function pairDaemons(model: Model): string[] {
+	return model.sync ? ['conntrackd', 'keepalived'] : ['keepalived'];
 }

@@ -14,7 +14,7 @@ import { withTimeout } from '../util/with-timeout.ts';
 import { parseArgs } from './args.ts';
 import type { Command } from './command.ts';
 import { NODE_OPTIONS, nodePaths } from './context.ts';
-import { loadNode, openPlatform } from './node.ts';
+import { loadNode, openPlatform, pairDaemons } from './node.ts';
 
 const PROBE_MS = 3000;
 
@@ -53,7 +53,17 @@ export async function gatherStatus(rt: Runtime, model: Model, paths: Paths, plat
 	const table = await probe('nft', warnings, nftListTable(rt, 'inet', 'ha_router'));
 	const snat = table === null ? null : (/snat ip6? to ([0-9a-f.:]+)/.exec(table)?.[1] ?? null);
 	const services: Record<string, boolean | null> = {};
-	for (const s of model.node.services) services[s] = await probe(`service ${s}`, warnings, platform.serviceRunning(s));
+	for (const s of model.node.services) {
+		if ((await probe(`service ${s}`, warnings, platform.serviceInstalled(s))) === false) warnings.push(`role service ${s} is not installed: transitions skip it`);
+		else services[s] = await probe(`service ${s}`, warnings, platform.serviceRunning(s));
+	}
+	// The daemons the pair runs on: procd's own view of them (service list).
+	const daemons: Record<string, { running: boolean; pid: number | null } | null> = {};
+	for (const d of pairDaemons(model)) {
+		const inst = await probe(d, warnings, platform.serviceInstances(d));
+		daemons[d] = inst === null ? null : { running: inst.some((i) => i.running), pid: inst.find((i) => i.running)?.pid ?? null };
+		if (model.node.enabled && daemons[d]?.running === false) warnings.push(`${d} is not running: ${d === 'keepalived' ? 'this node takes no part in VRRP' : 'connections are not synchronised'} (ha-router apply starts it)`);
+	}
 	const caches = model.sync ? await probe('conntrackd', warnings, conntrackd(rt, paths.conntrackdConf).cacheCounts()) : null;
 
 	if (role === 'MASTER' && model.wan && wan && !wan.up) warnings.push('MASTER but the shared WAN is down');
@@ -65,7 +75,8 @@ export async function gatherStatus(rt: Runtime, model: Model, paths: Paths, plat
 	if (role === 'MASTER' && model.wan && lease && table !== null && snat !== lease.address.address) warnings.push(`SNAT address ${snat ?? 'none'} is not the lease ${lease.address.address}`);
 	if (table === null && model.node.enabled) warnings.push('table inet ha_router is not loaded');
 	for (const p of peers) if (p.neighbour.includes('FAILED')) warnings.push(`peer ${p.address} does not answer ARP/ND`);
-	const failed = state?.transition.steps.filter((s) => s.status !== 'ok') ?? [];
+	const steps = state?.transition.steps ?? [];
+	const failed = steps.filter((s) => s.status === 'failed' || s.status === 'skipped');
 	if (failed.length) warnings.push(`last transition: ${failed.map((s) => `${s.kind}${s.target ? `(${s.target})` : ''} ${s.status}${s.error ? `: ${s.error}` : ''}`).join('; ')}`);
 
 	return {
@@ -78,6 +89,7 @@ export async function gatherStatus(rt: Runtime, model: Model, paths: Paths, plat
 		lease: lease ? { address: `${lease.address.address}/${lease.address.prefix}`, gateway: lease.gateway, ageSeconds: Math.round((now - lease.since) / 1000), leaseTime: lease.leaseTime } : null,
 		snat,
 		services,
+		daemons,
 		conntrackd: caches,
 		lastTransition: state ? { state: state.role, started: state.transition.started, ms: state.transition.ms, ok: state.transition.ok, steps: state.transition.steps } : null,
 		warnings,
@@ -96,6 +108,8 @@ export function formatStatus(s: Status, now: number): string {
 	if (s.wan) rows.push(['wan', `${s.wan.interface} on ${s.wan.device} ${s.wan.up ? `up ${s.wan.address ?? 'no address'} via ${s.wan.gateway ?? '-'}` : s.wan.up === false ? 'down' : 'unknown'}`]);
 	if (s.lease) rows.push(['lease', `${s.lease.address} via ${s.lease.gateway ?? '-'}, seen ${age(s.lease.ageSeconds * 1000)} ago`]);
 	rows.push(['snat', s.snat ?? 'none']);
+	const dmn = Object.entries(s.daemons).map(([n, d]) => `${n} ${d === null ? 'unknown' : d.running ? `running${d.pid ? ` (pid ${d.pid})` : ''}` : 'stopped'}`);
+	if (dmn.length) rows.push(['daemons', dmn.join(', ')]);
 	const svc = Object.entries(s.services).map(([n, r]) => `${n} ${r === null ? 'unknown' : r ? 'running' : 'stopped'}`);
 	if (svc.length) rows.push(['services', svc.join(', ')]);
 	if (s.conntrackd) rows.push(['conntrackd', `internal ${s.conntrackd.internal ?? '-'}, external ${s.conntrackd.external ?? '-'}`]);
@@ -115,7 +129,7 @@ export const status: Command = {
 	usage: `Usage: ha-router status [--json] [--root DIR] [--config DIR]
 
 Read-only. --json prints one object with stable keys: node, role, since, vrrp, peers, wan,
-lease, snat, services, conntrackd, lastTransition, warnings.
+lease, snat, services, daemons, conntrackd, lastTransition, warnings.
 Exit: 0 (also when services are down: that is status, not failure), 1 invalid configuration, 2 usage.
 `,
 	async run(rt, argv) {

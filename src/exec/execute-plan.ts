@@ -2,6 +2,7 @@
 // 'continue', the rest still run: a transition always ends in a whole role, never half of one.
 import type { Runtime } from '../runtime/runtime.ts';
 import type { Step } from '../plan/steps.ts';
+import { ServiceNotInstalled } from '../system/platform.ts';
 import type { Effects } from './effects.ts';
 import { withTimeout } from '../util/with-timeout.ts';
 
@@ -9,7 +10,8 @@ export interface StepResult {
 	readonly kind: Step['kind'];
 	/** The service, address or hotplug action the step was about. */
 	readonly target?: string;
-	readonly status: 'ok' | 'failed' | 'skipped';
+	/** 'absent': a role service without an init script (a warning, not a failed transition). */
+	readonly status: 'ok' | 'failed' | 'skipped' | 'absent';
 	readonly ms: number;
 	readonly error?: string;
 }
@@ -85,6 +87,10 @@ export async function executePlan(rt: Runtime, steps: readonly Step[], fx: Effec
 			results.push({ ...base, status: 'ok', ms: Math.round((rt.now() - t0) * 10) / 10 });
 		} catch (e) {
 			const error = e instanceof Error ? e.message : String(e);
+			if (e instanceof ServiceNotInstalled) {
+				results.push({ ...base, status: 'absent', ms: Math.round((rt.now() - t0) * 10) / 10, error });
+				continue;
+			}
 			results.push({ ...base, status: 'failed', ms: Math.round((rt.now() - t0) * 10) / 10, error });
 			opts.log?.('err', `step ${step.kind}${t ? ` ${t}` : ''} failed: ${error}`);
 			if (step.onError === 'abort') stopped = true;

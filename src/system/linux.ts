@@ -6,7 +6,7 @@ import type { Paths } from '../model/paths.ts';
 import type { Cidr, SharedWan } from '../model/types.ts';
 import type { Runtime } from '../runtime/runtime.ts';
 import { addresses, defaultRoute, ip, linkExists } from './iproute.ts';
-import type { KnownLease, Platform, ServiceAction, WanStatus } from './platform.ts';
+import { ServiceNotInstalled, type KnownLease, type Platform, type ServiceAction, type WanStatus } from './platform.ts';
 import { run } from './run.ts';
 import { findProgram } from './find-program.ts';
 import { checkServiceName } from './service-name.ts';
@@ -82,7 +82,7 @@ export function linuxPlatform(rt: Runtime, opts: LinuxOptions): Platform {
 		await rt.remove(keepFile(wan));
 	}
 
-	return {
+	const platform: Platform = {
 		name: 'linux',
 		transport: 'iproute2',
 
@@ -122,20 +122,28 @@ export function linuxPlatform(rt: Runtime, opts: LinuxOptions): Platform {
 
 		// No netifd and no procd here: nothing listens for these.
 		async networkReload() {},
-		async configChanged() {},
 
 		async service(name: string, action: ServiceAction) {
 			checkServiceName(name);
+			// Found first: a spawn of a missing program is the one path the runtime handles badly.
+			if (!(await platform.serviceInstalled(name))) throw new ServiceNotInstalled(name);
 			await run(rt, [`${initDir}/${name}`, action], { timeoutMs: opts.serviceTimeoutMs ?? 60_000 });
 		},
 
-		async serviceRunning(name) {
+		async serviceInstalled(name) {
 			checkServiceName(name);
-			const path = `${initDir}/${name}`;
-			if (!(await rt.stat(path))) return false;
+			return (await rt.stat(`${initDir}/${name}`))?.isFile === true;
+		},
+
+		async serviceRunning(name) {
+			if (!(await platform.serviceInstalled(name))) return false;
 			// rc.common's `running` convention: exit 0 when running.
-			const r = await rt.spawn([path, 'running'], { timeoutMs: opts.serviceTimeoutMs ?? 10_000 }).catch(() => null);
+			const r = await rt.spawn([`${initDir}/${name}`, 'running'], { timeoutMs: opts.serviceTimeoutMs ?? 10_000 }).catch(() => null);
 			return r?.code === 0;
+		},
+
+		async serviceInstances(name) {
+			return (await platform.serviceRunning(name)) ? [{ name: 'instance1', running: true, pid: null }] : [];
 		},
 
 		async serviceEnabled(name) {
@@ -144,6 +152,9 @@ export function linuxPlatform(rt: Runtime, opts: LinuxOptions): Platform {
 			return !!st?.isFile && (st.mode & 0o111) !== 0;
 		},
 
+		// No rc.d here: boot order is the host's business.
+		async setServiceEnabled() {},
+
 		async hotplugCall(subsystem, env) {
 			const prog = await findProgram(rt, opts.hotplugCall ?? 'hotplug-call');
 			if (prog) await run(rt, [prog, subsystem], { env: { ...env }, timeoutMs: 30_000 });
@@ -151,4 +162,5 @@ export function linuxPlatform(rt: Runtime, opts: LinuxOptions): Platform {
 
 		close() {},
 	};
+	return platform;
 }

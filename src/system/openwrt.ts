@@ -5,10 +5,11 @@ import type { SharedWan } from '../model/types.ts';
 import type { Runtime } from '../runtime/runtime.ts';
 import { ip, linkExists } from './iproute.ts';
 import { checkServiceName } from './service-name.ts';
-import type { KnownLease, Platform, ServiceAction, WanStatus } from './platform.ts';
+import { ServiceNotInstalled, type KnownLease, type Platform, type ServiceAction, type ServiceInstance, type WanStatus } from './platform.ts';
 import { run } from './run.ts';
 import type { BlobTable } from './ubus/blob.ts';
 import { findProgram } from './find-program.ts';
+import { UbusError } from './ubus/ubus-error.ts';
 import type { Ubus } from './ubus/ubus.ts';
 import { uciOverUbus, type UciOverUbus } from './uci-ubus.ts';
 
@@ -32,7 +33,6 @@ export interface OpenwrtPlatform extends Platform {
 
 interface RcEntry {
 	enabled?: boolean;
-	running?: boolean;
 }
 
 const iface = (wan: SharedWan) => `network.interface.${wan.interface}`;
@@ -51,6 +51,20 @@ export function wanStatusFromNetifd(s: BlobTable): WanStatus {
 		gateway: def ? (def.nexthop as string) : null,
 		uptime: typeof s.uptime === 'number' ? s.uptime : null,
 	};
+}
+
+/**
+ * procd's `service list {name}`: {<name>: {instances: {<id>: {running, pid, ...}}}}, or {<name>: {}}
+ * while it has no instance (a procd init script whose start_service returned early).
+ */
+export function serviceInstances(reply: BlobTable, name: string): ServiceInstance[] {
+	const svc = reply[name];
+	const inst = svc && typeof svc === 'object' && !Array.isArray(svc) ? (svc as BlobTable).instances : null;
+	if (!inst || typeof inst !== 'object' || Array.isArray(inst)) return [];
+	return Object.entries(inst as BlobTable).map(([id, v]) => {
+		const i = (v && typeof v === 'object' && !Array.isArray(v) ? v : {}) as BlobTable;
+		return { name: id, running: i.running === true, pid: typeof i.pid === 'number' ? i.pid : null };
+	});
 }
 
 export function openwrtPlatform(rt: Runtime, ubus: Ubus, opts: OpenwrtOptions = {}): OpenwrtPlatform {
@@ -102,29 +116,41 @@ export function openwrtPlatform(rt: Runtime, ubus: Ubus, opts: OpenwrtOptions = 
 			await ubus.call('network', 'reload', {});
 		},
 
-		async configChanged(pkg) {
-			await ubus.call('service', 'event', { type: 'config.change', data: { package: pkg } });
-		},
 
 		async service(name: string, action: ServiceAction) {
 			checkServiceName(name);
-			// rc's init call completes when the script exits (its exit status is not reported).
-			await ubus.call('rc', 'init', { name, action }, { timeoutMs: 60_000 });
+			// rc's init call completes when the script exits (its exit status is not reported);
+			// it answers NOT_FOUND when there is no /etc/init.d/<name> (contract C-rc-missing).
+			try {
+				await ubus.call('rc', 'init', { name, action }, { timeoutMs: 60_000 });
+			} catch (e) {
+				if (e instanceof UbusError && e.status === 'NOT_FOUND') throw new ServiceNotInstalled(name);
+				throw e;
+			}
+		},
+
+		async serviceInstalled(name) {
+			checkServiceName(name);
+			return (await rt.stat(`${initDir}/${name}`))?.isFile === true;
+		},
+
+		async serviceInstances(name) {
+			checkServiceName(name);
+			return serviceInstances(await ubus.call('service', 'list', { name }), name);
 		},
 
 		async serviceRunning(name) {
-			checkServiceName(name);
-			const e = await rcList(name);
-			if (!e) return false;
-			if (typeof e.running === 'boolean') return e.running;
-			// rc reports `running` only for procd scripts; ask the script itself otherwise.
-			const r = await rt.spawn([`${initDir}/${name}`, 'running'], { timeoutMs: 10_000 }).catch(() => null);
-			return r?.code === 0;
+			return (await platform.serviceInstances(name)).some((i) => i.running);
 		},
 
 		async serviceEnabled(name) {
 			checkServiceName(name);
 			return (await rcList(name))?.enabled === true;
+		},
+
+		async setServiceEnabled(name, enabled) {
+			checkServiceName(name);
+			await ubus.call('rc', 'init', { name, action: enabled ? 'enable' : 'disable' }, { timeoutMs: 30_000 });
 		},
 
 		async hotplugCall(subsystem, env) {

@@ -2,6 +2,7 @@
 // openwrt.ts implements them with ubus (netifd, rpcd rc/uci, procd); linux.ts with iproute2,
 // udhcpc and init scripts. Callers never know which one they got.
 
+import { SystemError } from '../errors.ts';
 import type { Cidr, SharedWan } from '../model/types.ts';
 
 export type PlatformName = 'openwrt' | 'linux';
@@ -28,6 +29,20 @@ export interface KnownLease {
 
 export type ServiceAction = 'start' | 'stop' | 'restart' | 'reload';
 
+/** A service without an init script: a stock image has no miniupnpd, for instance. */
+export class ServiceNotInstalled extends SystemError {
+	constructor(readonly service: string) {
+		super('init', `${service} is not installed (no init script)`);
+	}
+}
+
+/** What the service manager (procd on OpenWrt) knows of a service's processes. */
+export interface ServiceInstance {
+	readonly name: string;
+	readonly running: boolean;
+	readonly pid: number | null;
+}
+
 export interface Platform {
 	readonly name: PlatformName;
 	/** How it reaches the system, for `status`: 'ubus socket', 'ubus cli', 'iproute2'. */
@@ -44,13 +59,17 @@ export interface Platform {
 
 	/** netifd `network reload` (openwrt); nothing to do on linux. */
 	networkReload(): Promise<void>;
-	/** Tell the system a UCI package changed on disk, as `reload_config` does (procd config.change). */
-	configChanged(pkg: string): Promise<void>;
 
+	/** Throws ServiceNotInstalled when the service has no init script. */
 	service(name: string, action: ServiceAction): Promise<void>;
+	serviceInstalled(name: string): Promise<boolean>;
 	serviceRunning(name: string): Promise<boolean>;
+	/** The service's instances as the service manager reports them (empty: none running). */
+	serviceInstances(name: string): Promise<ServiceInstance[]>;
 	/** Whether the init script is enabled at boot. */
 	serviceEnabled(name: string): Promise<boolean>;
+	/** Enables or disables the init script at boot (rc.d links on OpenWrt; nothing on linux). */
+	setServiceEnabled(name: string, enabled: boolean): Promise<void>;
 
 	/** `hotplug-call <subsystem>` with these variables, so other packages' hooks still fire. */
 	hotplugCall(subsystem: string, env: Readonly<Record<string, string>>): Promise<void>;

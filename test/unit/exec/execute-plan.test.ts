@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { executePlan } from '../../../src/exec/execute-plan.ts';
+import { ServiceNotInstalled } from '../../../src/system/platform.ts';
 import { planTransition } from '../../../src/plan/plan-transition.ts';
 import type { Step } from '../../../src/plan/steps.ts';
 import { nodeRuntime } from '../../support/node-runtime.ts';
@@ -55,5 +56,15 @@ describe('executePlan', () => {
 		const res = await executePlan(nodeRuntime(), master, fx, { superseded: async () => ++n > 3 });
 		expect(calls).toEqual(['wanUp', 'snatUpdate', 'route 192.168.1.1 br-lan src 192.168.1.2']);
 		expect(res.slice(3).every((r) => r.status === 'skipped' && r.error === 'superseded by a newer event')).toBe(true);
+	});
+	it('marks a role service without an init script absent: a warning, not a failed step', async () => {
+		const { fx, calls } = fakeEffects();
+		fx.platform.service = async (name, action) => {
+			calls.push(`service ${name} ${action}`);
+			if (name === 'miniupnpd') throw new ServiceNotInstalled(name);
+		};
+		const res = await executePlan(nodeRuntime(), master, fx);
+		expect(res.filter((r) => r.status !== 'ok')).toEqual([{ kind: 'service-start', target: 'miniupnpd', status: 'absent', ms: expect.any(Number), error: 'init: miniupnpd is not installed (no init script)' }]);
+		expect(calls).toContain('hotplug keepalived NOTIFY_MASTER');
 	});
 });

@@ -16,10 +16,12 @@ export function fakeEffects(failing: string[] = [], delayMs = 0) {
 		wanDown: () => act('platform.wanDown'),
 		wanStatus: async () => ({ up: false, device: null, address: null, gateway: null, uptime: null }),
 		networkReload: () => act('networkReload'),
-		configChanged: (pkg) => act(`configChanged ${pkg}`),
 		service: (name, action) => act(`service ${name} ${action}`),
+		serviceInstalled: async () => true,
 		serviceRunning: async () => false,
+		serviceInstances: async () => [],
 		serviceEnabled: async () => true,
+		setServiceEnabled: (name, on) => act(`setServiceEnabled ${name} ${on}`),
 		hotplugCall: (sub, env) => act(`hotplug ${sub} ${env.ACTION}`),
 		close: () => {},
 	};

@@ -11,6 +11,7 @@ import { SystemError } from '../../../src/errors.ts';
 import { pathsFor } from '../../../src/model/paths.ts';
 import type { SharedWan } from '../../../src/model/types.ts';
 import type { Runtime } from '../../../src/runtime/runtime.ts';
+import { ServiceNotInstalled } from '../../../src/system/platform.ts';
 import { linuxPlatform } from '../../../src/system/linux.ts';
 import type { Platform, WanStatus } from '../../../src/system/platform.ts';
 import { nodeRuntime } from '../../support/node-runtime.ts';
@@ -201,9 +202,12 @@ describe('linux platform: services and hotplug', () => {
 		expect(await p.serviceEnabled('missing')).toBe(false);
 	});
 
-	it('refuses service names that are paths, and reports a failing script', async () => {
+	it('refuses service names that are paths, and says when a service has no init script (without spawning it)', async () => {
 		await expect(p.service('../demo', 'start')).rejects.toThrow(SystemError);
-		await expect(p.service('missing', 'start')).rejects.toThrow(/not found/);
+		const e = await p.service('missing', 'start').catch((x: unknown) => x);
+		expect(e).toBeInstanceOf(ServiceNotInstalled);
+		expect((e as Error).message).toBe('init: missing is not installed (no init script)');
+		expect([await p.serviceInstalled('demo'), await p.serviceInstalled('missing')]).toEqual([true, false]);
 	});
 
 	it('runs hotplug-call with the variables when it exists, and does nothing otherwise', async () => {

@@ -11,7 +11,8 @@ import { pathsFor } from '../../../src/model/paths.ts';
 import type { SharedWan } from '../../../src/model/types.ts';
 import type { Runtime } from '../../../src/runtime/runtime.ts';
 import { createPlatform } from '../../../src/system/create-platform.ts';
-import { openwrtPlatform, type OpenwrtPlatform } from '../../../src/system/openwrt.ts';
+import { openwrtPlatform, serviceInstances, type OpenwrtPlatform } from '../../../src/system/openwrt.ts';
+import { ServiceNotInstalled } from '../../../src/system/platform.ts';
 import { connectUbus, UbusError } from '../../../src/system/ubus/index.ts';
 import type { BlobTable } from '../../../src/system/ubus/blob.ts';
 import { nodeRuntime } from '../../support/node-runtime.ts';
@@ -61,7 +62,16 @@ beforeAll(async () => {
 		status: () => ({ data: [wanUp ? netifdStatus : { up: false, pending: false, available: true, autostart: false, dynamic: false, proto: 'dhcp', 'ipv4-address': [], route: [] }] }),
 	});
 	server.add('network', { reload: log('network reload') });
-	server.add('service', { event: log('service event') });
+	// procd: {name: {instances: {...}}} for a service with instances, {name: {}} without (contract C12).
+	server.add('service', {
+		event: log('service event'),
+		list: (a) => {
+			const n = String(a.name);
+			if (!rcState[n]) return { data: [{}] };
+			const svc: BlobTable = rcState[n]!.running ? { instances: { instance1: { running: true, pid: 4242, command: [`/usr/sbin/${n}`] } } } : {};
+			return { data: [{ [n]: svc }] };
+		},
+	});
 	server.add('rc', {
 		list: (a) => {
 			const n = String(a.name);
@@ -70,6 +80,7 @@ beforeAll(async () => {
 		init: (a) => {
 			calls.push(`rc init ${JSON.stringify(a)}`);
 			if (!rcState[String(a.name)]) return { status: 4 };
+			if (a.action === 'enable' || a.action === 'disable') rcState[String(a.name)]!.enabled = a.action === 'enable';
 			if (a.action === 'start') rcState[String(a.name)]!.running = true;
 			if (a.action === 'stop') rcState[String(a.name)]!.running = false;
 			return {};
@@ -131,26 +142,38 @@ describe('openwrt platform', () => {
 		await staged.wanDown(wan);
 	});
 
-	it('reloads the network and announces config changes as reload_config does', async () => {
+	it('reloads the network through netifd', async () => {
 		calls.length = 0;
 		await p.networkReload();
-		await p.configChanged('keepalived');
-		expect(calls).toEqual(['network reload {}', 'service event {"type":"config.change","data":{"package":"keepalived"}}']);
+		expect(calls).toEqual(['network reload {}']);
 	});
 
-	it('runs init scripts through rc and reads enabled/running from rc list', async () => {
+	it('runs init scripts through rc, reads running instances from procd and enabled from rc list', async () => {
 		calls.length = 0;
 		expect(await p.serviceRunning('keepalived')).toBe(false);
+		expect(await p.serviceInstances('keepalived')).toEqual([]);
 		await p.service('keepalived', 'start');
 		expect(await p.serviceRunning('keepalived')).toBe(true);
+		expect(await p.serviceInstances('keepalived')).toEqual([{ name: 'instance1', running: true, pid: 4242 }]);
 		expect(await p.serviceEnabled('keepalived')).toBe(true);
 		expect(await p.serviceEnabled('legacy')).toBe(false);
 		expect(await p.serviceEnabled('missing')).toBe(false);
-		expect(calls).toEqual(['rc init {"name":"keepalived","action":"start"}']);
+		await p.setServiceEnabled('legacy', true);
+		expect(await p.serviceEnabled('legacy')).toBe(true);
+		expect(calls).toEqual(['rc init {"name":"keepalived","action":"start"}', 'rc init {"name":"legacy","action":"enable"}']);
+		// rc answers NOT_FOUND for a missing init script: a service that is not installed.
 		const e = await p.service('missing', 'restart').catch((x: unknown) => x);
-		expect(e).toBeInstanceOf(UbusError);
-		expect((e as UbusError).status).toBe('NOT_FOUND');
+		expect(e).toBeInstanceOf(ServiceNotInstalled);
 		await expect(p.service('../etc/passwd', 'start')).rejects.toThrow(SystemError);
+	});
+
+	it('reads procd service list replies: instances, none, unknown service', () => {
+		expect(serviceInstances({ k: { instances: { a: { running: true, pid: 7 }, b: { running: false } } } }, 'k')).toEqual([
+			{ name: 'a', running: true, pid: 7 },
+			{ name: 'b', running: false, pid: null },
+		]);
+		expect(serviceInstances({ k: {} }, 'k')).toEqual([]);
+		expect(serviceInstances({}, 'k')).toEqual([]);
 	});
 
 	it('offers the ubus uci helpers', async () => {
