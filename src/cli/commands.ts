@@ -1,6 +1,5 @@
 import { apply } from './apply.ts';
 import { check } from './check.ts';
-import { firewall } from './firewall.ts';
 import { lease } from './lease.ts';
 import { notify } from './notify.ts';
 import { status } from './status.ts';
@@ -13,7 +12,6 @@ export const COMMANDS: readonly Command[] = [
 	apply,
 	notify,
 	lease,
-	firewall,
 	status,
 	teardown,
 ];

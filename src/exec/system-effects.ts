@@ -2,11 +2,11 @@
 // our nft table and iproute2 for the VIP local routes.
 import { ConntrackdBusyError, conntrackd } from '../system/conntrackd.ts';
 import { fixVipLocalRoute, restoreVipLocalRoute } from '../system/iproute.ts';
-import { nftApply } from '../system/nft.ts';
+import { nftApply, nftDeleteTable } from '../system/nft.ts';
 import type { KnownLease, Platform } from '../system/platform.ts';
 import type { Paths } from '../model/paths.ts';
 import type { Model } from '../model/types.ts';
-import { renderNft } from '../render/nft.ts';
+import { NFT_TABLE, renderNft } from '../render/nft.ts';
 import type { Runtime } from '../runtime/runtime.ts';
 import type { ConntrackdOp, Effects } from './effects.ts';
 import { readLeaseBeacon } from './lease-beacon.ts';
@@ -22,16 +22,26 @@ export async function bestKnownLease(rt: Runtime, model: Model, paths: Paths): P
 }
 
 /**
- * Loads our table with the SNAT address of the known lease, in one nft transaction. The hook,
- * the lease handler and fw4 may load it at the same moment: under a lock, reading the lease
- * inside it, the last load always carries the newest lease.
+ * Loads our table with the SNAT address of the known lease, in one nft transaction, then keeps
+ * that exact text as the file fw4 includes (only what nft accepted: fw4 loads it inside its own
+ * transaction). The hook and the lease handler may load it at the same moment: under a lock,
+ * reading the lease inside it, the last load always carries the newest lease.
  */
 export async function loadNftTable(rt: Runtime, model: Model, paths: Paths): Promise<void> {
 	await rt.makeDir(paths.runDir);
 	await withLock(rt, `${paths.runDir}/nft.lock`, async () => {
 		const lease = await bestKnownLease(rt, model, paths);
-		await nftApply(rt, renderNft(model, { wanAddress: lease?.address.address ?? null }));
+		const table = renderNft(model, { wanAddress: lease?.address.address ?? null });
+		await nftApply(rt, table);
+		await rt.writeFileAtomic(paths.nftLoaded, table, 0o644);
 	});
+}
+
+/** Deletes our table and the file fw4 includes, so no firewall reload brings it back. */
+export async function unloadNftTable(rt: Runtime, paths: Paths): Promise<void> {
+	await rt.remove(paths.nftLoaded);
+	const [family, table] = NFT_TABLE.split(' ') as [string, string];
+	await nftDeleteTable(rt, family, table);
 }
 
 export function systemEffects(rt: Runtime, model: Model, paths: Paths, platform: Platform): Effects {

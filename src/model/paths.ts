@@ -13,6 +13,10 @@ export interface Paths {
 	readonly conntrackdLock: string;
 	/** Our nftables table as last applied (without a lease address). */
 	readonly nftRuleset: string;
+	/** Our table as last loaded into the kernel, with the lease address: fw4 includes this file. */
+	readonly nftLoaded: string;
+	/** What apply changed in other packages' config, as it was before: teardown puts it back. */
+	readonly originals: string;
 	/** Runtime state: role, lease, last transition. */
 	readonly runDir: string;
 	readonly stateFile: string;
@@ -33,6 +37,8 @@ export function pathsFor(root: string, configDir = `${root}/etc/config`, self: r
 		conntrackdSocket: `${root}/var/run/conntrackd.ctl`,
 		conntrackdLock: `${root}/var/lock/conntrack.lock`,
 		nftRuleset: `${root}/etc/ha-router/ruleset.nft`,
+		nftLoaded: `${run}/table.nft`,
+		originals: `${root}/etc/ha-router/originals.json`,
 		runDir: run,
 		stateFile: `${run}/state.json`,
 		leaseFile: `${run}/lease.json`,

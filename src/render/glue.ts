@@ -5,51 +5,53 @@
 import type { Paths } from '../model/paths.ts';
 import type { UciChange } from '../model/uci-edit.ts';
 
-/** keepalived's init symlinks /tmp/keepalived.conf to alt_config_file, read from the section NAMED globals. */
+/**
+ * keepalived's init symlinks /tmp/keepalived.conf to alt_config_file, read from the section NAMED
+ * globals, and starts nothing while that section says `enabled '0'`, as OpenWrt's default file
+ * does (docs/openwrt-contracts.md).
+ */
 export function renderKeepalivedUci(paths: Paths): UciChange {
 	return {
 		package: 'keepalived',
 		edits: [
 			{ op: 'section', type: 'globals', name: 'globals' },
+			{ op: 'set', section: 'globals', option: 'enabled', value: '1' },
 			{ op: 'set', section: 'globals', option: 'alt_config_file', value: paths.keepalivedConf },
 		],
 	};
 }
 
-/** Where the two fw4 include files live: next to our ruleset. */
-export interface FirewallFiles {
-	/** Shell snippet fw4 sources after loading its ruleset; shipped by the package (files/). */
-	readonly script: string;
-	/** nft rules fw4 puts at the start of its input chain (renderFw4Input). */
-	readonly input: string;
-}
-
-export function firewallFiles(paths: Paths): FirewallFiles {
-	const dir = paths.nftRuleset.slice(0, paths.nftRuleset.lastIndexOf('/'));
-	return { script: `${paths.root}/usr/libexec/ha-router/firewall.include`, input: `${dir}/fw4-input.nft` };
-}
-
 export const FIREWALL_INCLUDE = 'ha_router';
 export const FIREWALL_INPUT_INCLUDE = 'ha_router_input';
 
-export function renderFirewallUci(files: FirewallFiles): UciChange {
+/** The rules fw4 puts at the start of its input chain (renderFw4Input), next to our ruleset. */
+export function fw4InputFile(paths: Paths): string {
+	return `${paths.nftRuleset.slice(0, paths.nftRuleset.lastIndexOf('/'))}/fw4-input.nft`;
+}
+
+/**
+ * Two nftables includes, so fw4 itself loads our rules inside its own `nft -f` transaction and
+ * runs no process of ours: every fw4 start, reload and restart (also the one after each ifup)
+ * puts table inet ha_router back as last loaded, and a file that does not exist yet is skipped.
+ * A `script` include would run with SIGCHLD blocked under ucode's system() and hang.
+ */
+export function renderFirewallUci(paths: Paths): UciChange {
 	const s = FIREWALL_INCLUDE;
 	const i = FIREWALL_INPUT_INCLUDE;
 	return {
 		package: 'firewall',
 		edits: [
-			// fw4 flushes every table on stop/restart; this puts ours back, with the current lease address.
 			{ op: 'section', type: 'include', name: s },
-			{ op: 'set', section: s, option: 'type', value: 'script' },
-			{ op: 'set', section: s, option: 'path', value: files.script },
-			{ op: 'set', section: s, option: 'fw4_compatible', value: '1' },
-			// Static between applies (no lease in it), so an nftables include inside fw4's own transaction.
+			{ op: 'set', section: s, option: 'type', value: 'nftables' },
+			{ op: 'set', section: s, option: 'path', value: paths.nftLoaded },
+			{ op: 'set', section: s, option: 'position', value: 'ruleset-post' },
+			// Left by versions that ran a script include.
+			{ op: 'delete', section: s, option: 'fw4_compatible' },
 			{ op: 'section', type: 'include', name: i },
 			{ op: 'set', section: i, option: 'type', value: 'nftables' },
-			{ op: 'set', section: i, option: 'path', value: files.input },
+			{ op: 'set', section: i, option: 'path', value: fw4InputFile(paths) },
 			{ op: 'set', section: i, option: 'position', value: 'chain-pre' },
 			{ op: 'set', section: i, option: 'chain', value: 'input' },
 		],
 	};
 }
-

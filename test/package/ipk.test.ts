@@ -58,7 +58,7 @@ describe('data.tar.gz', () => {
 		expect(bin.data.toString('utf8').split('\n', 1)[0]).toBe('#!/usr/bin/tjs run');
 	});
 	it('gives the init script, rpcd plugin and helpers 0755', () => {
-		for (const f of ['./etc/init.d/ha-router', './usr/libexec/rpcd/ha-router', './usr/libexec/ha-router/boot-guard', './usr/libexec/ha-router/firewall.include']) {
+		for (const f of ['./etc/init.d/ha-router', './usr/libexec/rpcd/ha-router', './usr/libexec/ha-router/boot-guard']) {
 			expect({ f, mode: member(pkg.data, f).mode }).toEqual({ f, mode: 0o755 });
 		}
 	});

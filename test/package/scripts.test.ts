@@ -160,16 +160,4 @@ describe('hotplug and firewall glue', () => {
 		expect(hotplug({ ACTION: 'free', INTERFACE: 'wan' }).calls).toBe('');
 		expect(hotplug({ ACTION: 'ifup', INTERFACE: 'wan', WAN_IF: '' }).calls).toBe('');
 	});
-
-	it('the fw4 include runs `ha-router firewall` and exits 0 even when it fails', () => {
-		const dir = tempDir('fw');
-		const log = path.join(dir, 'log');
-		writeFileSync(path.join(dir, 'logger'), '#!/bin/sh\n');
-		chmodSync(path.join(dir, 'logger'), 0o755);
-		const r = run([...ASH, path.join(FILES, 'usr/libexec/ha-router/firewall.include')], {
-			env: { PATH: `${dir}:${process.env.PATH}`, HA_ROUTER: fakeCli(dir), LOG: log, CODE: '1' },
-		});
-		expect(r.code).toBe(0);
-		expect(readFileSync(log, 'utf8')).toBe('firewall\n');
-	});
 });

@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { pathsFor } from '../../../src/model/paths.ts';
 import { conntrackdHashSizes, renderConntrackd } from '../../../src/render/conntrackd.ts';
 import { renderFw4Input } from '../../../src/render/fw4-input.ts';
-import { firewallFiles, renderFirewallUci, renderKeepalivedUci } from '../../../src/render/glue.ts';
+import { fw4InputFile, renderFirewallUci, renderKeepalivedUci } from '../../../src/render/glue.ts';
 import { kaQuoted, kaWord } from '../../../src/render/keepalived-text.ts';
 import { SYNC_GROUP_NAME } from '../../../src/model/names.ts';
 import { advertInt, renderKeepalived } from '../../../src/render/keepalived.ts';
@@ -135,26 +135,27 @@ describe('UCI edits', () => {
 		expect(renderNetworkEdits(model({ wan: null }))).toEqual({ package: 'network', edits: [] });
 	});
 
-	it('keepalived: alt_config_file in the section named globals', () => {
+	it('keepalived: enabled, with alt_config_file, in the section named globals (OpenWrt ships enabled 0)', () => {
 		expect(renderKeepalivedUci(pathsFor(''))).toEqual({
 			package: 'keepalived',
 			edits: [
 				{ op: 'section', type: 'globals', name: 'globals' },
+				{ op: 'set', section: 'globals', option: 'enabled', value: '1' },
 				{ op: 'set', section: 'globals', option: 'alt_config_file', value: '/etc/ha-router/keepalived.conf' },
 			],
 		});
 	});
 
-	it('firewall: the script include the package registers, plus the input include', () => {
-		const files = firewallFiles(pathsFor(''));
-		expect(files).toEqual({ script: '/usr/libexec/ha-router/firewall.include', input: '/etc/ha-router/fw4-input.nft' });
-		expect(renderFirewallUci(files)).toEqual({
+	it('firewall: two nftables includes, no script: our loaded table at the top level, the input rules in chain input', () => {
+		expect(fw4InputFile(pathsFor(''))).toBe('/etc/ha-router/fw4-input.nft');
+		expect(renderFirewallUci(pathsFor(''))).toEqual({
 			package: 'firewall',
 			edits: [
 				{ op: 'section', type: 'include', name: 'ha_router' },
-				{ op: 'set', section: 'ha_router', option: 'type', value: 'script' },
-				{ op: 'set', section: 'ha_router', option: 'path', value: '/usr/libexec/ha-router/firewall.include' },
-				{ op: 'set', section: 'ha_router', option: 'fw4_compatible', value: '1' },
+				{ op: 'set', section: 'ha_router', option: 'type', value: 'nftables' },
+				{ op: 'set', section: 'ha_router', option: 'path', value: '/var/run/ha-router/table.nft' },
+				{ op: 'set', section: 'ha_router', option: 'position', value: 'ruleset-post' },
+				{ op: 'delete', section: 'ha_router', option: 'fw4_compatible' },
 				{ op: 'section', type: 'include', name: 'ha_router_input' },
 				{ op: 'set', section: 'ha_router_input', option: 'type', value: 'nftables' },
 				{ op: 'set', section: 'ha_router_input', option: 'path', value: '/etc/ha-router/fw4-input.nft' },
