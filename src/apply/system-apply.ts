@@ -7,6 +7,7 @@ import { nftCheck } from '../system/nft.ts';
 import type { Platform } from '../system/platform.ts';
 import { run } from '../system/run.ts';
 import { loadNftTable } from '../exec/system-effects.ts';
+import { ensureDaemon, type DaemonState } from './daemons.ts';
 import type { ApplySystem } from './transaction.ts';
 import type { Reload } from './targets.ts';
 
@@ -23,11 +24,12 @@ async function checkKeepalived(rt: Runtime, paths: Paths, content: string): Prom
 	}
 }
 
-async function startOrReload(platform: Platform, name: string, action: 'reload' | 'restart'): Promise<void> {
-	await platform.service(name, (await platform.serviceRunning(name)) ? action : 'start');
-}
 
-export function systemApply(rt: Runtime, model: Model, paths: Paths, platform: Platform): ApplySystem {
+/** `daemons` collects what apply did to keepalived and conntrackd, for its report. */
+export function systemApply(rt: Runtime, model: Model, paths: Paths, platform: Platform, daemons: Map<string, DaemonState>): ApplySystem {
+	const ensure = async (name: string, action: DaemonState['action']) => {
+		daemons.set(name, await ensureDaemon(rt, platform, name, action));
+	};
 	return {
 		async check(t) {
 			if (t.path === paths.keepalivedConf) await checkKeepalived(rt, paths, t.content ?? '');
@@ -36,20 +38,19 @@ export function systemApply(rt: Runtime, model: Model, paths: Paths, platform: P
 		async reload(what: Reload) {
 			switch (what) {
 				case 'network':
-					await platform.configChanged('network');
+					// A direct reload only: a config.change event as well would reload netifd twice.
 					return platform.networkReload();
 				case 'conntrackd':
 					// conntrackd has no reload: a restart re-reads the file and StartupResync refills it.
 					if (!model.sync) return platform.service('conntrackd', 'stop');
-					return startOrReload(platform, 'conntrackd', 'restart');
+					return ensure('conntrackd', 'restart');
 				case 'keepalived':
 					// SIGHUP re-reads keepalived.conf without dropping the VIPs this node holds.
-					return startOrReload(platform, 'keepalived', 'reload');
+					return ensure('keepalived', 'reload');
 				case 'nft':
 					return loadNftTable(rt, model, paths);
 				case 'firewall':
 					if (platform.name !== 'openwrt') return;
-					await platform.configChanged('firewall');
 					return platform.service('firewall', 'reload');
 			}
 		},

@@ -6,7 +6,7 @@ import type { Model } from '../model/types.ts';
 import type { UciChange } from '../model/uci-edit.ts';
 import { renderConntrackd } from '../render/conntrackd.ts';
 import { renderFw4Input } from '../render/fw4-input.ts';
-import { firewallFiles, renderFirewallUci, renderKeepalivedUci } from '../render/glue.ts';
+import { fw4InputFile, renderFirewallUci, renderKeepalivedUci } from '../render/glue.ts';
 import { renderKeepalived } from '../render/keepalived.ts';
 import { renderNetworkEdits } from '../render/network.ts';
 import { renderNft } from '../render/nft.ts';
@@ -31,28 +31,29 @@ export interface TargetFacts {
 	readonly uci: Readonly<Record<'network' | 'keepalived' | 'firewall', string | null>>;
 }
 
-function edited(paths: Paths, change: UciChange, current: string | null): string {
-	return applyUciEdits(current ?? '', `${paths.configDir}/${change.package}`, change.edits);
+/** Our edits of other packages' UCI files (they stay the user's files: edited, never rewritten). */
+export function uciChanges(model: Model, paths: Paths, platform: TargetFacts['platform']): UciChange[] {
+	const changes: UciChange[] = [];
+	if (model.wan) changes.push(renderNetworkEdits(model));
+	if (platform === 'openwrt') changes.push(renderKeepalivedUci(paths), renderFirewallUci(paths));
+	return changes;
 }
+
+const UCI_RELOAD: Readonly<Record<string, Reload>> = { network: 'network', keepalived: 'keepalived', firewall: 'firewall' };
 
 export function renderTargets(model: Model, paths: Paths, facts: TargetFacts): Target[] {
 	const targets: Target[] = [
 		// 0600: it holds the VRRP password.
 		{ path: paths.keepalivedConf, content: renderKeepalived(model, paths), mode: 0o600, reload: 'keepalived' },
 		{ path: paths.conntrackdConf, content: renderConntrackd(model, paths, { conntrackMax: facts.conntrackMax }), mode: 0o644, reload: 'conntrackd' },
-		// On disk without a lease address; the loaded table carries the known lease (see firewall command).
+		// On disk without a lease address; the loaded table carries the known lease (paths.nftLoaded).
 		{ path: paths.nftRuleset, content: renderNft(model, { wanAddress: null }), mode: 0o644, reload: 'nft' },
 	];
-	if (model.wan) {
-		targets.push({ path: `${paths.configDir}/network`, content: edited(paths, renderNetworkEdits(model), facts.uci.network), mode: 0o644, reload: 'network' });
-	}
-	if (facts.platform === 'openwrt') {
-		const fw = firewallFiles(paths);
-		targets.push(
-			{ path: fw.input, content: renderFw4Input(model), mode: 0o644, reload: 'firewall' },
-			{ path: `${paths.configDir}/keepalived`, content: edited(paths, renderKeepalivedUci(paths), facts.uci.keepalived), mode: 0o644, reload: 'keepalived' },
-			{ path: `${paths.configDir}/firewall`, content: edited(paths, renderFirewallUci(fw), facts.uci.firewall), mode: 0o644, reload: 'firewall' },
-		);
+	if (facts.platform === 'openwrt') targets.push({ path: fw4InputFile(paths), content: renderFw4Input(model), mode: 0o644, reload: 'firewall' });
+	for (const change of uciChanges(model, paths, facts.platform)) {
+		const pkg = change.package as keyof TargetFacts['uci'];
+		const path = `${paths.configDir}/${pkg}`;
+		targets.push({ path, content: applyUciEdits(facts.uci[pkg] ?? '', path, change.edits), mode: 0o644, reload: UCI_RELOAD[pkg]! });
 	}
 	return targets;
 }

@@ -7,19 +7,21 @@ import { parseUciDelta } from '../config/uci-delta.ts';
 import type { Paths } from '../model/paths.ts';
 import type { Issue, Model } from '../model/types.ts';
 import { unifiedDiff } from '../apply/diff.ts';
-import { renderTargets } from '../apply/targets.ts';
+import { renderTargets, uciChanges } from '../apply/targets.ts';
+import { ensureDaemon, type DaemonState } from '../apply/daemons.ts';
+import { NO_ORIGINALS, parseOriginals, recordOriginals, type Originals } from '../apply/originals.ts';
 import { ApplyFailed, applyChanges, diffTargets, type ApplyResult } from '../apply/transaction.ts';
 import { systemApply } from '../apply/system-apply.ts';
 import { drainEvents, queueFiles, whileNoTransition } from '../exec/event-queue.ts';
-import { loadNftTable } from '../exec/system-effects.ts';
-import { nftDeleteTable } from '../system/nft.ts';
-import type { Platform } from '../system/platform.ts';
+import { loadNftTable, unloadNftTable } from '../exec/system-effects.ts';
+import { detectPlatform } from '../system/create-platform.ts';
+import type { Platform, PlatformName } from '../system/platform.ts';
 import { run } from '../system/run.ts';
 import { decodeUtf8 } from '../util/utf8.ts';
 import { parseArgs } from './args.ts';
 import type { Command } from './command.ts';
 import { NODE_OPTIONS, nodePaths } from './context.ts';
-import { openPlatform, transitionHandler } from './node.ts';
+import { openPlatform, pairDaemons, transitionHandler } from './node.ts';
 
 const USAGE = `Usage: ha-router apply [--dry-run] [--json] [--boot] [--root DIR] [--config DIR]
 
@@ -86,9 +88,43 @@ async function bootGuard(rt: Runtime, model: Model, paths: Paths, platform: Plat
 }
 
 /**
- * `option enabled '0'`: this node leaves the pair. keepalived and conntrackd stop, our table
- * goes, role services get their own boot behaviour back; files and /etc/config/network stay
- * as they are (ha-router teardown removes the glue in other packages).
+ * The first value of everything apply changes outside its own files, kept in
+ * /etc/ha-router/originals.json for `ha-router teardown`. Written before anything else changes.
+ */
+async function rememberOriginals(rt: Runtime, paths: Paths, update: (o: Originals) => Originals | Promise<Originals>): Promise<void> {
+	const before = parseOriginals(await readText(rt, paths.originals)) ?? NO_ORIGINALS;
+	const after = await update(before);
+	if (JSON.stringify(after) !== JSON.stringify(before)) {
+		await rt.makeDir(paths.originals.slice(0, paths.originals.lastIndexOf('/')));
+		await rt.writeFileAtomic(paths.originals, `${JSON.stringify(after, null, 1)}\n`, 0o600);
+	}
+}
+
+/** keepalived and conntrackd start at boot (rc.d) exactly while this node is in the pair. */
+async function bootEnable(rt: Runtime, paths: Paths, platform: Platform, names: readonly string[], on: boolean): Promise<void> {
+	const change: string[] = [];
+	for (const n of names) if ((await platform.serviceInstalled(n)) && (await platform.serviceEnabled(n)) !== on) change.push(n);
+	if (!change.length) return;
+	await rememberOriginals(rt, paths, async (o) => {
+		const bootEnabled = { ...o.bootEnabled };
+		for (const n of change) if (!(n in bootEnabled)) bootEnabled[n] = !on;
+		return { ...o, bootEnabled };
+	});
+	for (const n of change) await platform.setServiceEnabled(n, on);
+}
+
+/** Role services the plans name but the router lacks: skipped at every transition. */
+async function absentServices(platform: Platform, model: Model): Promise<string[]> {
+	const absent: string[] = [];
+	for (const s of model.node.services) if (!(await platform.serviceInstalled(s))) absent.push(s);
+	return absent;
+}
+
+/**
+ * `option enabled '0'`: this node leaves the pair. keepalived and conntrackd stop and no longer
+ * start at boot, our table goes (fw4 no longer includes it), role services get their own boot
+ * behaviour back; files and /etc/config/network stay as they are (ha-router teardown removes
+ * the glue in other packages).
  */
 async function disable(rt: Runtime, model: Model, paths: Paths, platform: Platform, boot: boolean, say: (obj: Record<string, unknown>, text: string) => Promise<void>): Promise<number> {
 	const stopped: string[] = [];
@@ -98,11 +134,17 @@ async function disable(rt: Runtime, model: Model, paths: Paths, platform: Platfo
 			stopped.push(name);
 		}
 	}
-	await nftDeleteTable(rt, 'inet', 'ha_router').catch(() => undefined);
+	await bootEnable(rt, paths, platform, ['keepalived', 'conntrackd'], false);
+	await unloadNftTable(rt, paths).catch(() => undefined);
 	const guard = await bootGuard(rt, model, paths, platform, boot);
 	await rt.syslog('notice', `disabled: stopped ${stopped.join(', ') || 'nothing'}, removed table inet ha_router`);
 	await say({ ok: true, disabled: true, stopped, ...(guard ? { warning: guard } : {}) }, `ha-router is disabled on this node: stopped ${stopped.join(', ') || 'nothing'}; table inet ha_router removed\n`);
 	return 0;
+}
+
+/** Which platform's files to render: a dry run decides it without reaching ubus. */
+async function platformName(rt: Runtime, model: Model, paths: Paths): Promise<PlatformName> {
+	return model.node.platform === 'auto' ? detectPlatform(rt, paths) : model.node.platform;
 }
 
 export const apply: Command = {
@@ -134,33 +176,38 @@ export const apply: Command = {
 			return fail(`uncommitted uci changes in ${pending.map((p) => `${paths.root}/tmp/.uci/${p}`).join(', ')}: commit or revert them first (uci commit ${pending[0]} / uci revert ${pending[0]})`);
 		}
 
+		let changes;
+		let texts;
+		try {
+			texts = { network: loaded.texts.network, keepalived: await readText(rt, `${paths.configDir}/keepalived`), firewall: await readText(rt, `${paths.configDir}/firewall`) };
+			const targets = renderTargets(model, paths, { platform: await platformName(rt, model, paths), conntrackMax: await conntrackMax(rt), uci: texts });
+			changes = await diffTargets(rt, targets);
+		} catch (e) {
+			return fail(`apply: ${(e as Error).message}`);
+		}
+		if (args.flags.has('dry-run')) {
+			const diffs = changes.map((c) => ({ path: c.path, diff: unifiedDiff(c.before, c.after, c.path, c.path) || `mode ${c.mode.toString(8)}\n` }));
+			await say({ ok: true, dryRun: true, changed: diffs.map((d) => d.path), diffs }, diffs.length ? diffs.map((d) => d.diff).join('') : 'no change\n');
+			return 0;
+		}
+
+		try {
+			await rt.makeDir(paths.runDir);
+		} catch (e) {
+			return fail(`apply: cannot create ${paths.runDir}: ${(e as Error).message}; nothing was changed`);
+		}
 		const platform = await openPlatform(rt, model, paths);
 		try {
-			if (!model.node.enabled && !args.flags.has('dry-run')) return await disable(rt, model, paths, platform, args.flags.has('boot'), say);
-			let changes;
-			try {
-				const targets = renderTargets(model, paths, {
-					platform: platform.name,
-					conntrackMax: await conntrackMax(rt),
-					uci: { network: loaded.texts.network, keepalived: await readText(rt, `${paths.configDir}/keepalived`), firewall: await readText(rt, `${paths.configDir}/firewall`) },
-				});
-				changes = await diffTargets(rt, targets);
-			} catch (e) {
-				return fail(`apply: ${(e as Error).message}`);
-			}
-
-			if (args.flags.has('dry-run')) {
-				const diffs = changes.map((c) => ({ path: c.path, diff: unifiedDiff(c.before, c.after, c.path, c.path) || `mode ${c.mode.toString(8)}\n` }));
-				await say({ ok: true, dryRun: true, changed: diffs.map((d) => d.path), diffs }, diffs.length ? diffs.map((d) => d.diff).join('') : 'no change\n');
-				return 0;
-			}
-
-			await rt.makeDir(paths.runDir);
+			if (!model.node.enabled) return await disable(rt, model, paths, platform, args.flags.has('boot'), say);
+			await rememberOriginals(rt, paths, (o) =>
+				uciChanges(model, paths, platform.name).reduce((acc, ch) => recordOriginals(acc, ch, texts[ch.package as keyof typeof texts], `${paths.configDir}/${ch.package}`), o),
+			);
 			const files = queueFiles(paths.runDir);
+			const daemons = new Map<string, DaemonState>();
 			let result: ApplyResult;
 			try {
 				result = await whileNoTransition(rt, files, async () => {
-					const r = await applyChanges(rt, changes, systemApply(rt, model, paths, platform), `${paths.root}/etc/ha-router/previous`);
+					const r = await applyChanges(rt, changes, systemApply(rt, model, paths, platform, daemons), `${paths.root}/etc/ha-router/previous`);
 					// After a reboot no table is loaded although every file is unchanged.
 					if (args.flags.has('boot') && !r.reloaded.includes('nft')) await loadNftTable(rt, model, paths);
 					if (model.sync) await liberalTcpTracking(rt);
@@ -174,12 +221,29 @@ export const apply: Command = {
 				// A state change that arrived meanwhile waited for us: run it now, with the new Model.
 				await drainEvents(rt, files, transitionHandler(rt, model, paths, platform));
 			}
+			// Files unchanged does not mean the pair runs: start what is not running and verify it.
+			const problems: string[] = [];
+			await bootEnable(rt, paths, platform, pairDaemons(model), true).catch((e: Error) => problems.push(`boot enable: ${e.message}`));
+			for (const d of pairDaemons(model)) {
+				if (daemons.has(d)) continue;
+				await ensureDaemon(rt, platform, d, 'none').then(
+					(st) => daemons.set(d, st),
+					(e: Error) => problems.push(e.message),
+				);
+			}
 			const guard = await bootGuard(rt, model, paths, platform, args.flags.has('boot'));
-			if (guard && !json) await rt.stderr(`warning: ${guard}\n`);
+			const absent = await absentServices(platform, model);
+			const notes = [...(guard ? [guard] : []), ...absent.map((s) => `role service ${s} is not installed: transitions skip it`)];
+			if (!json) for (const n of notes) await rt.stderr(`warning: ${n}\n`);
 			const changed = result.changes.map((c) => c.path);
 			if (changed.length) await rt.syslog('notice', `applied: ${changed.join(', ')}; reloaded ${result.reloaded.join(', ') || 'nothing'}`);
-			const text = changed.length ? `${changed.map((p) => `updated ${p}\n`).join('')}reloaded: ${result.reloaded.join(', ') || 'nothing'}\n` : 'no change\n';
-			await say({ ok: true, changed, reloaded: result.reloaded, issues: warnings.map(issueJson), ...(guard ? { warning: guard } : {}) }, text);
+			const running = [...daemons.values()].map((d) => `${d.name}${d.pid ? ` (pid ${d.pid})` : ''}${d.action === 'start' ? ' started' : ''}`);
+			if (problems.length) return fail(`apply: ${changed.length ? `files updated (${changed.join(', ')}), but ` : ''}${problems.join('; ')}`);
+			const text = `${changed.length ? `${changed.map((p) => `updated ${p}\n`).join('')}reloaded: ${result.reloaded.join(', ') || 'nothing'}\n` : 'no change\n'}running: ${running.join(', ')}\n`;
+			await say(
+				{ ok: true, changed, reloaded: result.reloaded, running: Object.fromEntries([...daemons.values()].map((d) => [d.name, { pid: d.pid, action: d.action }])), issues: warnings.map(issueJson), ...(notes.length ? { warning: notes.join('; '), warnings: notes } : {}) },
+				text,
+			);
 			return 0;
 		} finally {
 			platform.close();

@@ -60,6 +60,13 @@ export async function dispatch(rt: Runtime, argv: readonly string[], commands: r
 			return e.code;
 		}
 		const err = e instanceof Error ? e : new Error(String(e));
+		// The system refused (a read-only or full file system, a missing directory): a sentence, not a bug report.
+		const code = (err as { code?: unknown }).code;
+		if (typeof code === 'string' && /^E[A-Z0-9]+$/.test(code)) {
+			await rt.stderr(`ha-router ${name} stopped: the system refused an operation (${err.message.split("\n")[0]})\n`);
+			await rt.syslog('err', `${name}: ${err.message.split('\n')[0]}`);
+			return 1;
+		}
 		await rt.stderr(`ha-router: internal error: ${err.message}\n${err.stack ?? ''}\nPlease report this with the command you ran.\n`);
 		await rt.syslog('err', `internal error in '${name}': ${err.message}`);
 		return 1;
