@@ -199,9 +199,13 @@ export const apply: Command = {
 		const platform = await openPlatform(rt, model, paths);
 		try {
 			if (!model.node.enabled) return await disable(rt, model, paths, platform, args.flags.has('boot'), say);
-			await rememberOriginals(rt, paths, (o) =>
-				uciChanges(model, paths, platform.name).reduce((acc, ch) => recordOriginals(acc, ch, texts[ch.package as keyof typeof texts], `${paths.configDir}/${ch.package}`), o),
-			);
+			try {
+				await rememberOriginals(rt, paths, (o) =>
+					uciChanges(model, paths, platform.name).reduce((acc, ch) => recordOriginals(acc, ch, texts[ch.package as keyof typeof texts], `${paths.configDir}/${ch.package}`), o),
+				);
+			} catch (e) {
+				return fail(`apply: cannot record the original config in ${paths.originals}: ${(e as Error).message}; nothing was changed`);
+			}
 			const files = queueFiles(paths.runDir);
 			const daemons = new Map<string, DaemonState>();
 			let result: ApplyResult;
