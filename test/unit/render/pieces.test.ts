@@ -12,7 +12,7 @@ import { renderNetworkEdits } from '../../../src/render/network.ts';
 import { deviceSectionName } from '../../../src/model/value-rules.ts';
 import { renderNft } from '../../../src/render/nft.ts';
 import { RenderError, commandLine } from '../../../src/render/text.ts';
-import { group, model, node, wan } from './models.ts';
+import { group, model, node, sync, wan } from './models.ts';
 
 const paths = pathsFor('');
 
@@ -37,6 +37,12 @@ describe('keepalived.conf', () => {
 		expect(() => kaQuoted('a\nb')).toThrow(RenderError);
 		const pw = model({ groups: [group({ version: 2, auth: { type: 'pass', password: 'x"y' } })] });
 		expect(() => renderKeepalived(pw, paths)).toThrow(RenderError);
+	});
+
+	it('asserts the rules validation enforces: nft strings and conntrackd interface words', () => {
+		expect(() => renderNft(model({ wan: wan({ device: 'ha\\wan' }) }), { wanAddress: null })).toThrow(RenderError);
+		expect(() => renderConntrackd(model({ sync: sync({ device: '2eth' }) }), paths, { conntrackMax: 65536 })).toThrow(RenderError);
+		expect(renderConntrackd(model({ sync: sync({ device: 'eth2.5' }) }), paths, { conntrackMax: 65536 })).toContain('Interface eth2.5\n');
 	});
 
 	it('notify: the command and its argument in one double-quoted string; odd paths single-quoted', () => {
