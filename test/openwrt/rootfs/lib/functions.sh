@@ -1,5 +1,5 @@
 # Stand-in for the parts of OpenWrt's /lib/functions.sh that init scripts and opkg control
-# scripts use here (our own code). The root is $ROOT (set by rc.common) or $IPKG_INSTROOT.
+# scripts use here (our own code). The root is $IPKG_INSTROOT, else $MINI_ROOT (lib/mini-openwrt.sh).
 
 # default_postinst / default_prerm: what opkg's generated postinst/prerm hand over to
 # (contract: base-files default_postinst/default_prerm): source the package's own *-pkg body,
@@ -10,7 +10,7 @@ _mini_pkg_initscripts() {
 }
 
 _mini_rc() {
-	sh "${IPKG_INSTROOT:-$ROOT}/etc/rc.common" "${IPKG_INSTROOT:-$ROOT}/etc/init.d/$1" "$2"
+	sh "${IPKG_INSTROOT:-$MINI_ROOT}/etc/rc.common" "${IPKG_INSTROOT:-$MINI_ROOT}/etc/init.d/$1" "$2"
 }
 
 default_postinst() {

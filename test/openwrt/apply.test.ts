@@ -1,0 +1,101 @@
+// `ha-router apply` on one stock OpenWrt node (the mini OpenWrt, the .ipk installed the way opkg
+// does, the real bundle on tjs): what issue 10 found missing on real routers. keepalived must
+// run under procd after apply, our nft table must survive the firewall's restart and stop/start,
+// and status must report keepalived.
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { nsRun, nsRunAsync } from '../e2e/lib/exec.ts';
+import { buildIpk } from '../package/support.ts';
+import { createNode, type TestNode } from './lib/node-fixture.ts';
+import { opkgInstall, opkgRemove } from './lib/opkg.ts';
+
+const HA_ROUTER_UCI = `config node 'node'
+	option enabled '1'
+	option name 'r0'
+	option priority '200'
+	option state 'master'
+	list service 'dnsmasq'
+
+config vrrp 'lan'
+	option interface 'lan'
+	option vrid '51'
+	option version '3'
+	option advert_int '0.1'
+	list vip '192.168.1.1/24'
+
+config wan 'wan'
+	option interface 'wan'
+	option parent 'wan0'
+	option device 'hawan'
+	option macaddr '02:00:5e:00:01:01'
+	option proto 'dhcp'
+`;
+
+let node: TestNode;
+
+/** The installed ha-router in the node, as the hotplug and fw4 scripts run it (HA_ROUTER). */
+const haRouter = (args: string[]) => nsRunAsync(node.ns, 'busybox', ['sh', '-c', '. "$0/lib/mini-openwrt.sh" && exec "$HA_ROUTER" "$@"', node.root, ...args], { timeoutMs: 60_000 });
+const hasOurTable = () => nsRun(node.ns, 'nft', ['list', 'table', 'inet', 'ha_router'], { check: false }).code === 0;
+
+beforeAll(async () => {
+	node = await createNode();
+	// A stock router runs its firewall; the LAN keeps the stock address .1 moved to the node's own.
+	writeFileSync(`${node.root}/etc/config/network`, readFileSync(`${node.root}/etc/config/network`, 'utf8').replace("option ipaddr '192.168.1.1'", "option ipaddr '192.168.1.2'"));
+	expect(await node.mini.initd('firewall', 'start')).toBe(0);
+	await opkgInstall(node.root, node.ns, buildIpk());
+	writeFileSync(`${node.root}/etc/config/ha-router`, HA_ROUTER_UCI);
+}, 120_000);
+afterAll(async () => {
+	await node?.destroy();
+}, 60_000);
+
+describe('opkg install on a stock node', () => {
+	it('lands the files and enables the service (default_postinst)', () => {
+		expect(existsSync(`${node.root}/usr/bin/ha-router`)).toBe(true);
+		expect(existsSync(`${node.root}/etc/rc.d/S21ha-router`)).toBe(true);
+	});
+});
+
+describe('ha-router apply on the openwrt platform', () => {
+	let applied: { code: number | null; stdout: string; stderr: string };
+	beforeAll(async () => {
+		applied = await haRouter(['apply']);
+	}, 90_000);
+
+	it('exits 0', () => {
+		expect(applied.stderr + applied.stdout).not.toMatch(/^$/u); // says what it did
+		expect(applied.code, applied.stderr || applied.stdout).toBe(0);
+	});
+
+	it('leaves keepalived running under procd (stock globals enabled 0 notwithstanding)', async () => {
+		const list = await node.call('service', 'list', { name: 'keepalived' });
+		const instances = (list.keepalived as { instances?: Record<string, { running: boolean }> } | undefined)?.instances ?? {};
+		expect(Object.values(instances).some((i) => i.running), JSON.stringify(list)).toBe(true);
+	});
+
+	it('keeps table inet ha_router through /etc/init.d/firewall restart, and stop + start', async () => {
+		expect(hasOurTable()).toBe(true);
+		expect(await node.mini.initd('firewall', 'restart', 60_000)).toBe(0);
+		expect(hasOurTable()).toBe(true);
+		expect(await node.mini.initd('firewall', 'stop', 60_000)).toBe(0);
+		const t0 = Date.now();
+		expect(await node.mini.initd('firewall', 'start', 60_000)).toBe(0);
+		expect(Date.now() - t0, 'the fw4 include must not hang until its 30 s timeout').toBeLessThan(10_000);
+		expect(hasOurTable(), `no table inet ha_router after firewall stop + start (table.nft exists: ${existsSync(`${node.root}/var/run/ha-router/table.nft`)}); /etc/config/firewall:\n${readFileSync(`${node.root}/etc/config/firewall`, 'utf8')}`).toBe(true);
+	}, 150_000);
+
+	it('status reports keepalived', async () => {
+		const r = await haRouter(['status', '--json']);
+		expect(r.code, r.stderr).toBe(0);
+		expect(r.stdout).toMatch(/keepalived/);
+	});
+});
+
+describe('opkg remove', () => {
+	it('runs prerm (teardown) and keeps the changed /etc/config/ha-router', async () => {
+		await opkgRemove(node.root, node.ns, 'ha-router');
+		expect(existsSync(`${node.root}/usr/bin/ha-router`)).toBe(false);
+		expect(readFileSync(`${node.root}/etc/config/ha-router`, 'utf8')).toBe(HA_ROUTER_UCI);
+		expect(hasOurTable()).toBe(false);
+	}, 120_000);
+});
