@@ -243,7 +243,7 @@ function wanDeviceIsNew(ctx: RuleContext): void {
 	// apply writes the macvlan as `config device '<name>'`: that name must be free or ours already.
 	const name = deviceSectionName(device);
 	const sec = ctx.networkSections.find((s) => !s.anonymous && s.name === name);
-	if (sec && sec.type !== 'device') return ctx.error('WAN_DEVICE_SECTION', at, `'${device}' would become section '${name}' of ${ctx.networkFile}, which is a '${sec.type}' section (line ${sec.line}); ${valid}`, device);
+	if (sec && sec.type !== 'device') return ctx.error('WAN_DEVICE_SECTION', at, `'${device}' would become section '${name}' of ${ctx.networkFile}, which is already a section of type '${sec.type}' (line ${sec.line}); ${valid}`, device);
 	const defined = ctx.networkSections.find((s) => s.type === 'device' && (s === sec ? findOption(s, 'name')?.values[0] !== device : findOption(s, 'name')?.values[0] === device));
 	if (defined) ctx.error('WAN_DEVICE_CONFLICT', at, `'${device}' collides with the device section at ${ctx.networkFile} line ${defined.line}; ${valid}`, device);
 }
