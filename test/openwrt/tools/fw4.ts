@@ -38,10 +38,16 @@ const warn = (msg: string) => process.stderr.write(`${msg}\n`);
 /** A path as the router names it, inside the staging root. */
 const inRoot = (p: string) => (ROOT && !p.startsWith(`${ROOT}/`) ? `${ROOT}${p}` : p);
 
-/** fw4 accepts any prefix of a position name, and *-postpend for *-append. */
+/**
+ * fw4's parse_enum matches any prefix of a position name, and *-postpend is an alias of *-append:
+ * 'ruleset-post' is a prefix of 'ruleset-postpend' (firewall4 tests/06_includes/01_nft_includes).
+ */
 function position(value: string | undefined): Position | undefined {
-	const v = (value ?? 'table-append').replace(/postpend$/, 'append');
-	return POSITIONS.find((p) => p.startsWith(v));
+	const v = value ?? 'table-append';
+	for (const p of POSITIONS) {
+		if (p.startsWith(v) || p.replace(/append$/, 'postpend').startsWith(v)) return p;
+	}
+	return undefined;
 }
 
 function readConfig() {
