@@ -187,7 +187,9 @@ describe('netifd dhcp on a macvlan device', () => {
 		await waitFor('ifup hotplug', () => existsSync(`${node.root}/tmp/iface.events`), 5000, 100);
 		await node.call('network.interface.wan', 'down');
 		expect(nsRun(node.ns, 'ip', ['link', 'show', 'hawan'], { check: false }).code).not.toBe(0);
-		expect(readFileSync(`${node.root}/tmp/iface.events`, 'utf8')).toBe('ifup wan hawan\nifdown wan \n');
+		// The reload's ifdown of the stock wan (on wan0) is queued too and may land after the probe exists.
+		const events = readFileSync(`${node.root}/tmp/iface.events`, 'utf8').split('\n').filter((l) => l && !l.endsWith(' wan0'));
+		expect(events).toEqual(['ifup wan hawan', 'ifdown wan ']);
 		expect((await node.call('network.interface.wan', 'status')).up).toBe(false);
 	}, 40_000);
 });
