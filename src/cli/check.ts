@@ -1,17 +1,19 @@
 // ha-router check [--json] [--config DIR]: validate /etc/config/ha-router against
 // /etc/config/network and print every problem. Writes nothing.
 
-import { UciEditError, applyUciEdits } from '../config/apply-uci-edits.ts';
+import { UciEditError } from '../config/apply-uci-edits.ts';
 import { formatIssue, issueJson, makeIssue } from '../config/issues.ts';
 import { type LoadedConfig, loadConfig } from '../config/load-config.ts';
 import { UsageError } from '../errors.ts';
 import type { Paths } from '../model/paths.ts';
 import type { Issue, Model } from '../model/types.ts';
-import { renderConntrackd } from '../render/conntrackd.ts';
-import { renderKeepalived } from '../render/keepalived.ts';
-import { renderNetworkEdits } from '../render/network.ts';
-import { renderNft } from '../render/nft.ts';
+import { renderTargets } from '../apply/targets.ts';
+import { parseUci } from '../config/uci-parse.ts';
+import { UciSyntaxError } from '../config/uci-types.ts';
 import { RenderError } from '../render/text.ts';
+import { detectPlatform } from '../system/create-platform.ts';
+import type { PlatformName } from '../system/platform.ts';
+import { decodeUtf8 } from '../util/utf8.ts';
 import type { Runtime } from '../runtime/runtime.ts';
 import { parseArgs } from './args.ts';
 import type { Command } from './command.ts';
@@ -39,7 +41,10 @@ export const check: Command = {
 		const paths = nodePaths(rt, args);
 		const loaded = await loadConfig(rt, paths.configDir);
 		const model = loaded.model;
-		const issues = model ? [...loaded.issues, ...renderRefusals(model, paths, loaded)] : loaded.issues;
+		const platform = model ? (model.node.platform === 'auto' ? await detectPlatform(rt, paths) : model.node.platform) : 'linux';
+		const issues = model
+			? [...loaded.issues, ...(await renderRefusals(rt, model, paths, loaded, platform)), ...(platform === 'openwrt' ? await absentServices(rt, model, paths, loaded) : [])]
+			: loaded.issues;
 		const errors = issues.filter((i) => i.severity === 'error');
 		const warnings = issues.filter((i) => i.severity === 'warning');
 		const valid = errors.length === 0 && model !== null;
@@ -58,24 +63,40 @@ export const check: Command = {
 };
 
 /**
- * Renders what apply would, so a refusal the validation rules missed (a network file line apply
- * cannot edit, a path keepalived.conf cannot quote) is reported here and not halfway through apply.
+ * Renders every file apply would (its own and its edits of network, keepalived and firewall), so a
+ * refusal the validation rules missed (a network line apply cannot edit, a path keepalived.conf
+ * cannot quote, a user section named like ours) is reported here and not halfway through apply.
  */
-function renderRefusals(model: Model, paths: Paths, loaded: LoadedConfig): Issue[] {
-	const at = (file: string) => ({ file, line: 0, section: '' });
+async function renderRefusals(rt: Runtime, model: Model, paths: Paths, loaded: LoadedConfig, platform: PlatformName): Promise<Issue[]> {
+	const read = async (pkg: string) => {
+		const raw = await rt.readFile(`${paths.configDir}/${pkg}`).catch(() => null);
+		return raw === null ? null : decodeUtf8(raw);
+	};
+	const uci = { network: loaded.texts.network, keepalived: await read('keepalived'), firewall: await read('firewall') };
 	try {
-		renderKeepalived(model, paths);
-		renderConntrackd(model, paths, { conntrackMax: 65536 });
-		renderNft(model, { wanAddress: null });
+		renderTargets(model, paths, { platform, conntrackMax: 65536, uci });
 	} catch (e) {
-		if (!(e instanceof RenderError)) throw e;
-		return [makeIssue('error', 'RENDER_REFUSED', at(loaded.paths.haRouter), `apply cannot render this configuration: ${e.message}`)];
-	}
-	try {
-		applyUciEdits(loaded.texts.network ?? '', '', renderNetworkEdits(model).edits);
-	} catch (e) {
-		if (!(e instanceof UciEditError)) throw e;
-		return [makeIssue('error', 'NETWORK_EDIT_REFUSED', at(loaded.paths.network), `apply cannot edit this file: ${e.message.replace(/^: /, '')}`)];
+		if (e instanceof RenderError) return [makeIssue('error', 'RENDER_REFUSED', { file: loaded.paths.haRouter, line: 0, section: '' }, `apply cannot render this configuration: ${e.message}`)];
+		if (e instanceof UciEditError || e instanceof UciSyntaxError) {
+			const at = { file: e.file, line: e instanceof UciSyntaxError ? e.line : 0, section: '' };
+			return [makeIssue('error', 'UCI_EDIT_REFUSED', at, `apply cannot edit this file: ${e.message.slice(e.file.length).replace(/^:\s*/, '')}`)];
+		}
+		throw e;
 	}
 	return [];
+}
+
+/** Role services this router has no init script for (a stock image has no miniupnpd): transitions skip them. */
+async function absentServices(rt: Runtime, model: Model, paths: Paths, loaded: LoadedConfig): Promise<Issue[]> {
+	const pkg = loaded.texts.haRouter === null ? null : parseUci(loaded.texts.haRouter, loaded.paths.haRouter);
+	const node = pkg?.sections.find((s) => s.type === 'node');
+	const opt = node?.options.find((o) => o.name === 'service');
+	const issues: Issue[] = [];
+	for (const [i, name] of model.node.services.entries()) {
+		if (await rt.stat(`${paths.root}/etc/init.d/${name}`)) continue;
+		const st = opt && opt.values.length === model.node.services.length ? pkg!.statements[opt.statements[i] ?? opt.anchor] : undefined;
+		const at = { file: loaded.paths.haRouter, line: st?.line ?? node?.line ?? 0, section: node?.id ?? 'node', type: 'node', option: 'service' };
+		issues.push(makeIssue('warning', 'SERVICE_NOT_INSTALLED', at, `'${name}' has no init script (${paths.root}/etc/init.d/${name}): transitions skip it; install it or remove it from the list`, name));
+	}
+	return issues;
 }

@@ -11,7 +11,11 @@ import type { UciPackage, UciSection, UciStatement } from './uci-types.ts';
 
 /** A UciEdit that cannot be applied (bad name, missing section, a line holding several commands). */
 export class UciEditError extends Error {
-	constructor(file: string, edit: UciEdit, why: string) {
+	constructor(
+		readonly file: string,
+		edit: UciEdit,
+		why: string,
+	) {
 		super(`${file}: cannot apply ${describe(edit)}: ${why}`);
 		this.name = 'UciEditError';
 	}

@@ -1,6 +1,6 @@
 // `ha-router check` in the built bundle on real tjs: exit codes, --json, --config, and that it
 // writes nothing.
-import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -74,5 +74,36 @@ describe('ha-router check on tjs', () => {
 
 	it('is listed in --help', () => {
 		expect(runBundle(['--help']).stdout).toMatch(/^ {2}check +validate the configuration and print every problem$/m);
+	});
+
+	describe('on an OpenWrt root (etc/openwrt_release)', () => {
+		function openwrtRoot(keepalived: string): string {
+			const root = mkdtempSync(path.join(os.tmpdir(), 'ha-router-owrt-'));
+			mkdirSync(path.join(root, 'etc/config'), { recursive: true });
+			mkdirSync(path.join(root, 'etc/init.d'), { recursive: true });
+			writeFileSync(path.join(root, 'etc/openwrt_release'), "DISTRIB_ID='OpenWrt'\n");
+			for (const s of ['dnsmasq', 'odhcpd']) writeFileSync(path.join(root, 'etc/init.d', s), '#!/bin/sh /etc/rc.common\n');
+			writeFileSync(path.join(root, 'etc/config/ha-router'), BASE.replace("option priority '100'", "option priority '100'\n\tlist service 'dnsmasq'\n\tlist service 'miniupnpd'"));
+			writeFileSync(path.join(root, 'etc/config/network'), NETWORK);
+			writeFileSync(path.join(root, 'etc/config/keepalived'), keepalived);
+			return root;
+		}
+
+		it('warns about a role service without an init script, at its list line', () => {
+			const root = openwrtRoot("config globals 'globals'\n\toption enabled '0'\n");
+			const r = runBundle(['check', '--root', root]);
+			expect(r.code).toBe(0);
+			expect(r.stdout).toBe(
+				`${root}/etc/config/ha-router:5: node 'node' option 'service': warning: 'miniupnpd' has no init script (${root}/etc/init.d/miniupnpd): transitions skip it; install it or remove it from the list [SERVICE_NOT_INSTALLED]\n` +
+					'ha-router check: configuration is valid (1 warning)\n',
+			);
+		});
+
+		it('refuses what apply could not edit in /etc/config/keepalived, with the file', () => {
+			const root = openwrtRoot("config global_defs 'globals'\n\toption router_id 'x'\n");
+			const r = runBundle(['check', '--json', '--root', root]);
+			expect(r.code).toBe(1);
+			expect(JSON.parse(r.stdout).errors).toEqual([expect.objectContaining({ code: 'UCI_EDIT_REFUSED', file: `${root}/etc/config/keepalived`, message: expect.stringContaining("section 'globals'") })]);
+		});
 	});
 });

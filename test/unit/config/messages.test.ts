@@ -161,7 +161,7 @@ describe('check renders what apply would', () => {
 		await writeFile(path.join(dir, 'network'), NETWORK.replace("option device 'eth1'\n\toption proto 'dhcp'", "option device 'eth1'; option proto 'dhcp'"));
 		const rt = nodeRuntime();
 		expect(await check.run(rt, ['--config', dir])).toBe(1);
-		expect(rt.out).toBe(`${dir}/network: apply cannot edit this file: cannot apply set wan.device: line 26 holds several commands separated by ';' [NETWORK_EDIT_REFUSED]\n`);
+		expect(rt.out).toBe(`${dir}/network: apply cannot edit this file: cannot apply set wan.device: line 26 holds several commands separated by ';' [UCI_EDIT_REFUSED]\n`);
 	});
 	it('refuses a config directory keepalived.conf cannot name in its notify line', async () => {
 		const { mkdir } = await import('node:fs/promises');
