@@ -67,7 +67,7 @@ export const ifname: Check<string> = (raw) => {
 
 /** An init script name, by the rule the system seam asserts before it runs one. */
 export const service: Check<string> = (raw) =>
-	validServiceName(raw) ? { ok: true, value: raw } : bad('SERVICE_INVALID', 'is not an init script name', "a file name in /etc/init.d (1..64 characters from A-Z a-z 0-9 _ . + -, not starting with '.' or '-'), e.g. dnsmasq");
+	validServiceName(raw) ? { ok: true, value: raw } : bad('SERVICE_INVALID', 'is not an init script name', "a file name in /etc/init.d (1..64 characters from A-Z a-z 0-9 _ . + -, not starting with '.' or '-', no '..'), e.g. dnsmasq");
 
 /** A logical interface: a UCI section name in /etc/config/network. */
 export const logical: Check<string> = (raw) => (/^[A-Za-z0-9_]+$/.test(raw) ? { ok: true, value: raw } : bad('IFACE_NAME_INVALID', 'is not a logical interface name', 'a section name of /etc/config/network ([A-Za-z0-9_]+)'));

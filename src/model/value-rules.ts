@@ -29,9 +29,9 @@ export function usableDevice(s: string): boolean {
 
 export const USABLE_DEVICE = "1..15 printable characters without '/', ':', '\"', '\\' or blanks";
 
-/** An init script: a file name in /etc/init.d, never a path, a dot file or an option. */
+/** An init script: a file name in /etc/init.d, never a path, a dot file or an option; rpcd's rc also refuses any '..'. */
 export function validServiceName(name: string): boolean {
-	return /^[A-Za-z0-9_][A-Za-z0-9_.+-]{0,63}$/.test(name);
+	return /^[A-Za-z0-9_][A-Za-z0-9_.+-]{0,63}$/.test(name) && !name.includes('..');
 }
 
 /** The UCI section our macvlan device gets in /etc/config/network: UCI names allow only [A-Za-z0-9_]. */

@@ -40,6 +40,7 @@ const CASES: readonly Case[] = [
 	// Refused by the runtime seam during a takeover: check must refuse it first.
 	['service named ..', [list('node', 'service', '..')], 'ha-router:4 node service SERVICE_INVALID'],
 	['service given as a path', [list('node', 'service', 'a/b')], 'ha-router:4 node service SERVICE_INVALID'],
+	['service holding .. (rpcd rc refuses it)', [list('node', 'service', 'a..b')], 'ha-router:4 node service SERVICE_INVALID'],
 	['service starting with a dot', [list('node', 'service', '.hidden')], 'ha-router:4 node service SERVICE_INVALID'],
 	['list for a single value', [list('node', 'priority', '100')], 'ha-router:3 node priority OPTION_NOT_LIST'],
 	['no node section', [del('node')], 'ha-router:0 - - SECTION_MISSING'],
