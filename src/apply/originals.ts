@@ -2,6 +2,7 @@
 // touched it (/etc/ha-router/originals.json), so `ha-router teardown` (opkg remove) puts every
 // option back: the WAN on its own port again, keepalived as the user had it, no fw4 includes.
 // Pure: the record is data; cli/apply.ts and cli/teardown.ts read and write the file.
+import { findSection } from '../config/uci-names.ts';
 import { parseUci } from '../config/uci-parse.ts';
 import type { UciChange, UciEdit } from '../model/uci-edit.ts';
 
@@ -36,7 +37,8 @@ export function recordOriginals(prev: Originals, change: UciChange, text: string
 	const sections: Record<string, OriginalSection> = { ...prev.uci[change.package] };
 	for (const e of change.edits) {
 		const { section, option } = editTarget(e);
-		const current = pkg?.sections.find((s) => s.name === section && !s.anonymous);
+		// Named, or @type[i] for an anonymous section (dhcp's).
+		const current = pkg ? (e.op === 'section' ? pkg.sections.find((s) => s.name === section && !s.anonymous) : findSection(pkg, section)) : undefined;
 		const known = sections[section] ?? { existed: current !== undefined, options: {} };
 		if (option === null || option in known.options || !known.existed) {
 			sections[section] = known;

@@ -5,6 +5,7 @@ import type { Paths } from '../model/paths.ts';
 import type { Model } from '../model/types.ts';
 import type { UciChange } from '../model/uci-edit.ts';
 import { renderConntrackd } from '../render/conntrackd.ts';
+import { renderDhcpEdits } from '../render/dhcp.ts';
 import { renderFw4Input } from '../render/fw4-input.ts';
 import { fw4InputFile, renderFirewallUci, renderKeepalivedUci } from '../render/glue.ts';
 import { renderKeepalived } from '../render/keepalived.ts';
@@ -15,12 +16,15 @@ import { renderNft } from '../render/nft.ts';
 export const RELOADS = ['network', 'conntrackd', 'keepalived', 'nft', 'firewall'] as const;
 export type Reload = (typeof RELOADS)[number];
 
+export type UciTexts = Readonly<Record<'network' | 'keepalived' | 'firewall' | 'dhcp', string | null>>;
+
 export interface Target {
 	readonly path: string;
 	/** null: the file must not exist. */
 	readonly content: string | null;
 	readonly mode: number;
-	readonly reload: Reload;
+	/** null: nothing reloads (the change takes effect at the next start). */
+	readonly reload: Reload | null;
 }
 
 export interface TargetFacts {
@@ -28,18 +32,23 @@ export interface TargetFacts {
 	/** /proc/sys/net/netfilter/nf_conntrack_max. */
 	readonly conntrackMax: number;
 	/** Current text of the UCI files apply edits (null when missing). */
-	readonly uci: Readonly<Record<'network' | 'keepalived' | 'firewall', string | null>>;
+	readonly uci: UciTexts;
 }
 
 /** Our edits of other packages' UCI files (they stay the user's files: edited, never rewritten). */
-export function uciChanges(model: Model, paths: Paths, platform: TargetFacts['platform']): UciChange[] {
+export function uciChanges(model: Model, paths: Paths, platform: TargetFacts['platform'], uci: UciTexts): UciChange[] {
 	const changes: UciChange[] = [];
 	if (model.wan) changes.push(renderNetworkEdits(model));
-	if (platform === 'openwrt') changes.push(renderKeepalivedUci(paths), renderFirewallUci(paths));
+	if (platform === 'openwrt') {
+		changes.push(renderKeepalivedUci(paths), renderFirewallUci(paths));
+		const dhcp = renderDhcpEdits(model, uci.dhcp, `${paths.configDir}/dhcp`);
+		if (dhcp.edits.length) changes.push(dhcp);
+	}
 	return changes;
 }
 
-const UCI_RELOAD: Readonly<Record<string, Reload>> = { network: 'network', keepalived: 'keepalived', firewall: 'firewall' };
+/** dhcp: never reloaded, a dnsmasq reload STARTS a stopped dnsmasq (on a BACKUP too); the MASTER's next start reads it. */
+const UCI_RELOAD: Readonly<Record<keyof UciTexts, Reload | null>> = { network: 'network', keepalived: 'keepalived', firewall: 'firewall', dhcp: null };
 
 export function renderTargets(model: Model, paths: Paths, facts: TargetFacts): Target[] {
 	const targets: Target[] = [
@@ -50,10 +59,10 @@ export function renderTargets(model: Model, paths: Paths, facts: TargetFacts): T
 		{ path: paths.nftRuleset, content: renderNft(model, { wanAddress: null }), mode: 0o644, reload: 'nft' },
 	];
 	if (facts.platform === 'openwrt') targets.push({ path: fw4InputFile(paths), content: renderFw4Input(model), mode: 0o644, reload: 'firewall' });
-	for (const change of uciChanges(model, paths, facts.platform)) {
-		const pkg = change.package as keyof TargetFacts['uci'];
+	for (const change of uciChanges(model, paths, facts.platform, facts.uci)) {
+		const pkg = change.package as keyof UciTexts;
 		const path = `${paths.configDir}/${pkg}`;
-		targets.push({ path, content: applyUciEdits(facts.uci[pkg] ?? '', path, change.edits), mode: 0o644, reload: UCI_RELOAD[pkg]! });
+		targets.push({ path, content: applyUciEdits(facts.uci[pkg] ?? '', path, change.edits), mode: 0o644, reload: UCI_RELOAD[pkg] });
 	}
 	return targets;
 }

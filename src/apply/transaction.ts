@@ -17,7 +17,7 @@ export interface FileChange {
 	readonly before: string | null;
 	readonly after: string | null;
 	readonly mode: number;
-	readonly reload: Reload;
+	readonly reload: Reload | null;
 }
 
 export interface ApplyResult {

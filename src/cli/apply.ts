@@ -38,7 +38,7 @@ any failure every file is restored and reloaded again.
 Exit: 0 applied or nothing to do, 1 invalid configuration or a failed step, 2 usage.
 `;
 
-const UCI_EDITED = ['network', 'keepalived', 'firewall'] as const;
+const UCI_EDITED = ['network', 'keepalived', 'firewall', 'dhcp'] as const;
 
 async function readText(rt: Runtime, path: string): Promise<string | null> {
 	const raw = await rt.readFile(path);
@@ -179,7 +179,7 @@ export const apply: Command = {
 		let changes;
 		let texts;
 		try {
-			texts = { network: loaded.texts.network, keepalived: await readText(rt, `${paths.configDir}/keepalived`), firewall: await readText(rt, `${paths.configDir}/firewall`) };
+			texts = { network: loaded.texts.network, keepalived: await readText(rt, `${paths.configDir}/keepalived`), firewall: await readText(rt, `${paths.configDir}/firewall`), dhcp: await readText(rt, `${paths.configDir}/dhcp`) };
 			const targets = renderTargets(model, paths, { platform: await platformName(rt, model, paths), conntrackMax: await conntrackMax(rt), uci: texts });
 			changes = await diffTargets(rt, targets);
 		} catch (e) {
@@ -201,7 +201,7 @@ export const apply: Command = {
 			if (!model.node.enabled) return await disable(rt, model, paths, platform, args.flags.has('boot'), say);
 			try {
 				await rememberOriginals(rt, paths, (o) =>
-					uciChanges(model, paths, platform.name).reduce((acc, ch) => recordOriginals(acc, ch, texts[ch.package as keyof typeof texts], `${paths.configDir}/${ch.package}`), o),
+					uciChanges(model, paths, platform.name, texts).reduce((acc, ch) => recordOriginals(acc, ch, texts[ch.package as keyof typeof texts], `${paths.configDir}/${ch.package}`), o),
 				);
 			} catch (e) {
 				return fail(`apply: cannot record the original config in ${paths.originals}: ${(e as Error).message}; nothing was changed`);

@@ -72,7 +72,7 @@ async function renderRefusals(rt: Runtime, model: Model, paths: Paths, loaded: L
 		const raw = await rt.readFile(`${paths.configDir}/${pkg}`).catch(() => null);
 		return raw === null ? null : decodeUtf8(raw);
 	};
-	const uci = { network: loaded.texts.network, keepalived: await read('keepalived'), firewall: await read('firewall') };
+	const uci = { network: loaded.texts.network, keepalived: await read('keepalived'), firewall: await read('firewall'), dhcp: await read('dhcp') };
 	try {
 		renderTargets(model, paths, { platform, conntrackMax: 65536, uci });
 	} catch (e) {

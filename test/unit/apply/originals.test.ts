@@ -21,18 +21,32 @@ const KEEPALIVED = `config globals 'globals'
 const FIREWALL = `config defaults
 	option input 'REJECT'
 `;
-const TEXTS: Record<string, string> = { network: NETWORK, keepalived: KEEPALIVED, firewall: FIREWALL };
+// The LAN's DHCP section is anonymous on some images: addressed as @dhcp[0].
+const DHCP = `config dnsmasq
+	option domain 'lan'
+
+config dhcp
+	option interface 'lan'
+	option start '100'
+
+config dhcp 'wan'
+	option interface 'wan'
+	option ignore '1'
+`;
+const TEXTS = { network: NETWORK, keepalived: KEEPALIVED, firewall: FIREWALL, dhcp: DHCP } as Record<string, string> & { network: string; keepalived: string; firewall: string; dhcp: string };
 
 describe('originals: what apply changed, put back by teardown', () => {
 	const paths = pathsFor('');
 	const model = pairModel();
-	const changes = uciChanges(model, paths, 'openwrt');
+	const changes = uciChanges(model, paths, 'openwrt', TEXTS);
 
 	it('records each option as it was before, and which sections apply created', () => {
 		const rec = changes.reduce((o, ch) => recordOriginals(o, ch, TEXTS[ch.package]!, `/etc/config/${ch.package}`), NO_ORIGINALS);
 		expect(rec.uci.keepalived).toEqual({ globals: { existed: true, options: { enabled: '0', alt_config_file: null } } });
 		expect(rec.uci.network!.wan).toEqual({ existed: true, options: { device: 'wan0', ifname: null, proto: 'dhcp', auto: null, norelease: null } });
 		expect(Object.values(rec.uci.firewall!).every((s) => !s.existed)).toBe(true);
+		// dnsmasq must serve DHCP on the LAN even while the old master's still answers (force).
+		expect(rec.uci.dhcp).toEqual({ '@dhcp[0]': { existed: true, options: { force: null } } });
 	});
 
 	it('apply then teardown gives back every file byte for byte (but a blank line left where a section went)', () => {

@@ -29,7 +29,7 @@ function targets(platform: 'openwrt' | 'linux' = 'openwrt') {
 	return renderTargets(model, paths, {
 		platform,
 		conntrackMax: 65536,
-		uci: { network: read(`${paths.configDir}/network`), keepalived: read(`${paths.configDir}/keepalived`), firewall: read(`${paths.configDir}/firewall`) },
+		uci: { network: read(`${paths.configDir}/network`), keepalived: read(`${paths.configDir}/keepalived`), firewall: read(`${paths.configDir}/firewall`), dhcp: read(`${paths.configDir}/dhcp`) },
 	});
 }
 

@@ -3,6 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import { pathsFor } from '../../../src/model/paths.ts';
 import { conntrackdHashSizes, renderConntrackd } from '../../../src/render/conntrackd.ts';
+import { renderDhcpEdits } from '../../../src/render/dhcp.ts';
 import { renderFw4Input } from '../../../src/render/fw4-input.ts';
 import { fw4InputFile, renderFirewallUci, renderKeepalivedUci } from '../../../src/render/glue.ts';
 import { kaQuoted, kaWord } from '../../../src/render/keepalived-text.ts';
@@ -169,5 +170,16 @@ describe('UCI edits', () => {
 				{ op: 'set', section: 'ha_router_input', option: 'chain', value: 'input' },
 			],
 		});
+	});
+});
+
+describe('dhcp edits', () => {
+	const DHCP = "config dnsmasq\n\toption domain 'lan'\n\nconfig dhcp\n\toption interface 'lan'\n\nconfig dhcp 'guest'\n\toption interface 'guest'\n\nconfig dhcp 'wan'\n\toption interface 'wan'\n\toption ignore '1'\n";
+	it("force '1' on the DHCP sections of the VRRP interfaces only (anonymous ones by @dhcp[i]), while dnsmasq is a role service", () => {
+		const m = model({ node: node({ services: ['dnsmasq'] }) });
+		expect(m.groups.map((g) => g.interface)).toEqual(['lan']);
+		expect(renderDhcpEdits(m, DHCP, 'dhcp')).toEqual({ package: 'dhcp', edits: [{ op: 'set', section: '@dhcp[0]', option: 'force', value: '1' }] });
+		expect(renderDhcpEdits(model({ node: node({ services: ['odhcpd'] }) }), DHCP, 'dhcp').edits).toEqual([]);
+		expect(renderDhcpEdits(m, null, 'dhcp').edits).toEqual([]);
 	});
 });
