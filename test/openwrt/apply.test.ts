@@ -32,6 +32,9 @@ config wan 'wan'
 `;
 
 let node: TestNode;
+/** The other packages' config as the stock node had it before ha-router was installed. */
+const STOCK = ['network', 'keepalived', 'firewall', 'dhcp'] as const;
+let stock: Record<string, string>;
 
 /** The installed ha-router in the node, as the hotplug and fw4 scripts run it (HA_ROUTER). */
 const haRouter = (args: string[]) => nsRunAsync(node.ns, 'busybox', ['sh', '-c', '. "$0/lib/mini-openwrt.sh" && exec "$HA_ROUTER" "$@"', node.root, ...args], { timeoutMs: 60_000 });
@@ -42,6 +45,7 @@ beforeAll(async () => {
 	// A stock router runs its firewall; the LAN keeps the stock address .1 moved to the node's own.
 	writeFileSync(`${node.root}/etc/config/network`, readFileSync(`${node.root}/etc/config/network`, 'utf8').replace("option ipaddr '192.168.1.1'", "option ipaddr '192.168.1.2'"));
 	expect(await node.mini.initd('firewall', 'start')).toBe(0);
+	stock = Object.fromEntries(STOCK.map((p) => [p, readFileSync(`${node.root}/etc/config/${p}`, 'utf8')]));
 	await opkgInstall(node.root, node.ns, buildIpk());
 	writeFileSync(`${node.root}/etc/config/ha-router`, HA_ROUTER_UCI);
 }, 120_000);
@@ -84,6 +88,15 @@ describe('ha-router apply on the openwrt platform', () => {
 		expect(hasOurTable(), `no table inet ha_router after firewall stop + start (table.nft: ${existsSync(`${node.root}/var/run/ha-router/table.nft`) ? readFileSync(`${node.root}/var/run/ha-router/table.nft`, "utf8").slice(0, 300) : "missing"}); /etc/config/firewall:\n${readFileSync(`${node.root}/etc/config/firewall`, 'utf8')}`).toBe(true);
 	}, 150_000);
 
+	it("changed the other packages' config: keepalived enabled, the WAN on the macvlan, fw4 includes, dhcp force", () => {
+		const conf = (p: string) => readFileSync(`${node.root}/etc/config/${p}`, 'utf8');
+		expect(conf('keepalived')).toMatch(/option enabled '1'/);
+		expect(conf('network')).toMatch(/option device 'hawan'/);
+		expect(conf('firewall')).toMatch(/config include 'ha_router'/);
+		expect(conf('dhcp')).toMatch(/option force '1'/);
+		for (const p of STOCK) expect(conf(p), p).not.toBe(stock[p]);
+	});
+
 	it('status reports keepalived', async () => {
 		const r = await haRouter(['status', '--json']);
 		expect(r.code, r.stderr).toBe(0);
@@ -98,4 +111,11 @@ describe('opkg remove', () => {
 		expect(readFileSync(`${node.root}/etc/config/ha-router`, 'utf8')).toBe(HA_ROUTER_UCI);
 		expect(hasOurTable()).toBe(false);
 	}, 120_000);
+
+	it('leaves network, keepalived, firewall and dhcp as the stock node had them (the WAN on its own port again)', () => {
+		// A section apply added and teardown deleted may leave its separating blank line behind.
+		const tidy = (t: string) => t.replace(/\n+$/, '\n');
+		for (const p of STOCK) expect(tidy(readFileSync(`${node.root}/etc/config/${p}`, 'utf8')), p).toBe(stock[p]);
+		expect(existsSync(`${node.root}/etc/ha-router/originals.json`)).toBe(false);
+	});
 });
