@@ -4,7 +4,8 @@
 // traffic arrives), then the WAN, the SNAT address, the VIP route sources, the role services,
 // and last the hotplug call so other packages see a finished MASTER. Without conntrackd's
 // external cache the connections are in the kernel already; the cache steps then follow the role.
-// BACKUP/FAULT/STOP: the same in reverse, then conntrackd gets out of the way of the new master.
+// BACKUP/FAULT/STOP: the WAN goes first (one identity, and keepalived may kill a slow hook), then
+// the rest in reverse, then conntrackd gets out of the way of the new master.
 
 import type { Model, Vip, VrrpState } from '../model/types.ts';
 import { SYNC_GROUP_NAME } from '../model/names.ts';
@@ -98,6 +99,12 @@ function masterPlan(model: Model, ev: StateEvent): Step[] {
 
 function standbyPlan(model: Model, ev: StateEvent): Step[] {
 	const steps: Step[] = [];
+	// The WAN first: the shared MAC and lease must never be up on two nodes, and keepalived kills
+	// the hook's whole process group about 1 s into its own shutdown (STOP), so nothing slow (a
+	// role service's stop) may come before it.
+	if (model.wan) {
+		steps.push({ kind: 'wan-down', why: 'only one node may use the shared MAC and lease', timeoutMs: WAN_MS, onError: 'continue' });
+	}
 	for (const name of [...model.node.services].reverse()) {
 		steps.push({ kind: 'service-stop', name, why: 'role service runs on the master only', timeoutMs: SERVICE_MS, onError: 'continue' });
 	}
@@ -110,9 +117,6 @@ function standbyPlan(model: Model, ev: StateEvent): Step[] {
 			timeoutMs: CONNTRACKD_MS,
 			onError: 'continue',
 		});
-	}
-	if (model.wan) {
-		steps.push({ kind: 'wan-down', why: 'only one node may use the shared MAC and lease', timeoutMs: WAN_MS, onError: 'continue' });
 	}
 	if (model.sync) {
 		steps.push({

@@ -74,13 +74,13 @@ describe('planTransition', () => {
 			'hotplug-keepalived',
 		]);
 	});
-	it('BACKUP: services stop in reverse, routes restored, WAN down, then conntrackd -t and -n', () => {
+	it('BACKUP: WAN down first, services stop in reverse, routes restored, then conntrackd -t and -n', () => {
 		expect(kinds(planTransition(pairModel(), ev('BACKUP')))).toEqual([
+			'wan-down',
 			'service-stop:miniupnpd',
 			'service-stop:odhcpd',
 			'service-stop:dnsmasq',
 			'vip-route-restore:192.168.1.1',
-			'wan-down',
 			'conntrackd-shorten-timers',
 			'conntrackd-request-resync',
 			'hotplug-keepalived',
@@ -92,6 +92,7 @@ describe('planTransition', () => {
 			expect(k).toContain('conntrackd-shorten-timers');
 			expect(k).not.toContain('conntrackd-request-resync');
 			expect(k.at(-1)).toBe('hotplug-keepalived');
+			expect(k[0]).toBe('wan-down');
 		}
 	});
 	it('leaves out what the configuration does not have', () => {
