@@ -91,7 +91,7 @@ export async function gatherStatus(rt: Runtime, model: Model, paths: Paths, plat
 		services,
 		daemons,
 		conntrackd: caches,
-		lastTransition: state ? { state: state.role, started: state.transition.started, ms: state.transition.ms, ok: state.transition.ok, steps: state.transition.steps } : null,
+		lastTransition: state ? { state: state.role, started: state.transition.started, ms: state.transition.ms, ok: state.transition.ok, steps: state.transition.steps, repeats: state.repeated?.count ?? 0 } : null,
 		warnings,
 	};
 }
@@ -116,7 +116,8 @@ export function formatStatus(s: Status, now: number): string {
 	if (s.lastTransition) {
 		const t = s.lastTransition;
 		const steps = t.steps.map((x) => `${x.kind}${x.target ? `(${x.target})` : ''} ${x.status === 'ok' ? `${x.ms}ms` : x.status}`).join(', ');
-		rows.push(['last', `${t.state} in ${t.ms} ms${t.ok ? '' : ' WITH ERRORS'}${steps ? `: ${steps}` : ''}`]);
+		const again = t.repeats ? ` (announced again ${t.repeats} time${t.repeats === 1 ? '' : 's'} since)` : '';
+		rows.push(['last', `${t.state} in ${t.ms} ms${t.ok ? '' : ' WITH ERRORS'}${steps ? `: ${steps}` : ''}${again}`]);
 	}
 	for (const w of s.warnings) rows.push(['warning', w]);
 	const width = Math.max(...rows.map((r) => r[0].length));

@@ -19,10 +19,10 @@ export interface NodeState {
 		readonly started: number;
 		readonly ms: number;
 		readonly ok: boolean;
-		/** True when the same role was already in force and the plan was not run again. */
-		readonly repeated: boolean;
 		readonly steps: readonly StepResult[];
 	};
+	/** The same role announced again since that transition (keepalived repeats on reload): nothing ran. */
+	readonly repeated?: { readonly count: number; readonly last: number };
 }
 
 export function readNodeState(rt: Runtime, stateFile: string): Promise<NodeState | null> {
@@ -55,19 +55,22 @@ export async function runTransition(
 		});
 	}
 	const failed = steps.filter((s) => s.status === 'failed');
-	const state: NodeState = {
-		key: q.key,
-		role: ev.state,
-		since: last && last.role === ev.state ? last.since : started,
-		event: ev,
-		transition: {
-			started,
-			ms: Math.round((rt.now() - t0) * 10) / 10,
-			ok: failed.length === 0 && !steps.some((s) => s.status === 'skipped'),
-			repeated,
-			steps,
-		},
-	};
+	// A repeat keeps the transition that really ran, so status still shows its steps and timings.
+	const state: NodeState =
+		repeated && last
+			? { ...last, key: q.key, event: ev, repeated: { count: (last.repeated?.count ?? 0) + 1, last: started } }
+			: {
+					key: q.key,
+					role: ev.state,
+					since: last && last.role === ev.state ? last.since : started,
+					event: ev,
+					transition: {
+						started,
+						ms: Math.round((rt.now() - t0) * 10) / 10,
+						ok: failed.length === 0 && !steps.some((s) => s.status === 'skipped'),
+						steps,
+					},
+				};
 	await rt.writeFileAtomic(stateFile, `${JSON.stringify(state, null, 1)}\n`, 0o644);
 	if (!repeated) {
 		const summary = steps.map((s) => `${s.kind}${s.target ? `(${s.target})` : ''} ${s.status} ${s.ms}ms`).join(', ');
