@@ -80,12 +80,12 @@ function vipHolders(bed: Testbed): RouterNode[] {
 	return bed.routers.filter((r) => hasVip(r) && linkUp(r, r.ports.lan));
 }
 
-function master(bed: Testbed): RouterNode | undefined {
+export function master(bed: Testbed): RouterNode | undefined {
 	const m = vipHolders(bed);
 	return m.length === 1 ? m[0] : undefined;
 }
 
-function dnsmasqNodes(bed: Testbed): string[] {
+export function dnsmasqNodes(bed: Testbed): string[] {
 	return bed.routers.filter((r) => nsProcesses(r.ns).some((p) => p.comm === 'dnsmasq')).map((r) => r.name);
 }
 
@@ -109,14 +109,14 @@ function sampleRoles(bed: Testbed): { stop(): number } {
 	};
 }
 
-async function bootPair(stack: Stack, bed: Testbed, log: (s: string) => void): Promise<RouterNode> {
+export async function bootPair(stack: Stack, bed: Testbed, log: (s: string) => void): Promise<RouterNode> {
 	await Promise.all(bed.routers.map((r) => stack.boot(bed, r)));
 	const limit = 10_000 + 6_000 * stack.advertIntS;
 	// A settled pair: one master that also has its WAN lease (both booting at once, the backup can hold the VIP
 	// for a moment before the preferred master takes over; that one is not the pair's master).
 	const m = await waitFor('a single master with a WAN lease', () => {
 		const x = master(bed);
-		return x && wanAddr(x) ? x : undefined;
+		return x && wanAddr(x) && (stack.ready?.(x) ?? true) ? x : undefined;
 	}, limit + 20_000, 20);
 	log(`master ${m.name}, WAN ${wanAddr(m)}`);
 	return m;
@@ -191,6 +191,7 @@ export async function runScenario(stack: Stack, scenario: Scenario, opts: Scenar
 		if (scenario === 'return-preempt' || scenario === 'return-nopreempt') {
 			// First the crash (not measured here), then the measured part: the old master returns.
 			await crash(m, watch.pids());
+			await stack.powerOff?.(bed, m);
 			watch.markDown(m);
 			await waitFor(`${other.name} master`, () => hasVip(other), 20_000, 20);
 			await waitFor(`${other.name} WAN`, () => wanAddr(other), 20_000, 20);
@@ -214,6 +215,7 @@ export async function runScenario(stack: Stack, scenario: Scenario, opts: Scenar
 		switch (scenario) {
 			case 'master-crash':
 				await crash(m, watch.pids());
+				await stack.powerOff?.(bed, m);
 				watch.markDown(m);
 				break;
 			case 'master-lan-fault':

@@ -1,5 +1,5 @@
-// A "stack" is one way of running a router pair on the testbed: the seed-style baseline (test/e2e/baseline/seed.ts)
-// or ha-router (lib/ha-router-node.ts). Scenarios and the benchmark only talk to this interface, so a new column in
+// A "stack" is one way of running a router pair on the testbed: the seed-style baseline (test/e2e/baseline/seed.ts),
+// ha-router on its linux platform (lib/ha-router-node.ts) or on its openwrt platform (lib/openwrt-node.ts). Scenarios and the benchmark only talk to this interface, so a new column in
 // the benchmark is one more Stack.
 import { spawn } from 'node:child_process';
 import path from 'node:path';
@@ -7,7 +7,7 @@ import type { Testbed, RouterNode } from './testbed.ts';
 import type { NodeRole } from './uci-files.ts';
 
 export interface Stack {
-	/** Column name in the benchmark ('baseline', 'ha-router'). */
+	/** Column name in the benchmark ('baseline', 'ha-router', 'openwrt'). */
 	name: string;
 	/** Why the stack can't run here (e.g. the bundle is not built), or undefined if it can. */
 	unavailable(): string | undefined;
@@ -17,6 +17,12 @@ export interface Stack {
 	boot(bed: Testbed, node: RouterNode): Promise<void>;
 	/** Planned switchover away from this node (the admin's way of doing it for this stack). */
 	switchAway(bed: Testbed, node: RouterNode): Promise<void>;
+	/** After a crash (faults.ts killed the node's processes): stop what the stack runs for the node outside its
+	 * namespace (the openwrt stand-in's procd would respawn daemons of a dead router). Optional. */
+	powerOff?(bed: Testbed, node: RouterNode): Promise<void>;
+	/** The master forwards LAN traffic as the stack means it to (e.g. its SNAT rule holds the WAN address): a pair
+	 * counts as booted only then. Optional (default: the WAN address is enough). */
+	ready?(node: RouterNode): boolean;
 	/** Advert interval in seconds, to size the waits. */
 	advertIntS: number;
 }

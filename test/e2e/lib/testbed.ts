@@ -49,6 +49,8 @@ export interface Testbed {
 	server: { ns: string; addr: string };
 	/** Registers a child process the testbed must kill at destroy(). */
 	track(child: ChildProcess): ChildProcess;
+	/** Registers a cleanup that destroy() runs first (a stack's per-node services living outside the namespaces). */
+	defer(cleanup: () => Promise<void>): void;
 	/** Kills everything, deletes the namespaces and the temp directory. Safe to call twice. */
 	destroy(): Promise<void>;
 }
@@ -132,6 +134,7 @@ export async function createTestbed(opts: TestbedOptions = {}): Promise<Testbed>
 	const tmp = mkdtempSync(path.join(parent, prefix));
 	const made: string[] = [];
 	const children: ChildProcess[] = [];
+	const cleanups: (() => Promise<void>)[] = [];
 	let destroyed = false;
 
 	const ns = { isp: `${prefix}isp`, srv: `${prefix}srv`, lan: `${prefix}lan` };
@@ -141,6 +144,7 @@ export async function createTestbed(opts: TestbedOptions = {}): Promise<Testbed>
 	const destroy = async (): Promise<void> => {
 		if (destroyed) return;
 		destroyed = true;
+		for (const f of cleanups.splice(0).reverse()) await f().catch(() => undefined);
 		for (const c of children) if (c.pid !== undefined && c.exitCode === null) killPid(c.pid, 'SIGKILL');
 		// Routers first (their daemons), then the rest.
 		const order = [...routers.map((r) => r.ns), ...clients.map((c) => c.ns), ns.srv, ns.isp, ns.lan];
@@ -267,6 +271,9 @@ export async function createTestbed(opts: TestbedOptions = {}): Promise<Testbed>
 		track(child) {
 			children.push(child);
 			return child;
+		},
+		defer(cleanup) {
+			cleanups.push(cleanup);
 		},
 		destroy,
 	};

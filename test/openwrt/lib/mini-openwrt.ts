@@ -32,6 +32,8 @@ export interface MiniOpenwrtOptions {
 	omit?: string[];
 	/** The root was already written with writeRootfs (and then changed by the test). */
 	prepared?: boolean;
+	/** Leave netifd down until startNetwork() (a boot runs it at S20, after the firewall). */
+	deferNetwork?: boolean;
 }
 
 export interface MiniOpenwrt {
@@ -41,6 +43,8 @@ export interface MiniOpenwrt {
 	procd: Procd;
 	/** `sh R/etc/rc.common R/etc/init.d/<name> <action>` in the node; resolves with the exit code. */
 	initd(name: string, action: string, timeoutMs?: number): Promise<number | null>;
+	/** Starts netifd (once; already done at start unless deferNetwork). */
+	startNetwork(): Promise<void>;
 	stop(): Promise<void>;
 }
 
@@ -94,13 +98,16 @@ export async function startMiniOpenwrt(opts: MiniOpenwrtOptions): Promise<MiniOp
 	ubus.add('rc', rcMethods({ root, runScript }));
 	const netifd = new Netifd({ root, ns, ubus });
 	await ubus.start();
-	await netifd.start();
+	let network: Promise<void> | undefined;
+	const startNetwork = () => (network ??= netifd.start());
+	if (!opts.deferNetwork) await startNetwork();
 	return {
 		root,
 		ns,
 		socket,
 		procd,
 		initd: (name, action, timeoutMs) => runScript(`${root}/etc/init.d/${name}`, action, timeoutMs),
+		startNetwork,
 		async stop() {
 			await netifd.close();
 			await procd.close();

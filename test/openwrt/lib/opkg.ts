@@ -88,3 +88,19 @@ export async function opkgRemove(root: string, ns: string, pkg: string): Promise
 	await runControl(root, ns, pkg, 'postrm', 'remove');
 	for (const name of readdirSync(infoDir(root))) if (name.startsWith(`${pkg}.`)) rmSync(path.join(infoDir(root), name), { force: true });
 }
+
+/**
+ * The installed package's init scripts as they would run on a router from this root: their
+ * interpreter line names the root's rc.common and their paths (/usr/bin/ha-router included)
+ * move into the root, as stageScript does for control scripts. For nodes whose init scripts
+ * run the package itself (the e2e pair's boot); returns the scripts it changed.
+ */
+export function stageInitScripts(root: string, pkg: string): string[] {
+	const list = path.join(infoDir(root), `${pkg}.list`);
+	const scripts = readFileSync(list, 'utf8').split('\n').filter((f) => f.startsWith('/etc/init.d/'));
+	for (const f of scripts) {
+		const file = path.join(root, f);
+		writeFileSync(file, stageScript(readFileSync(file, 'utf8'), root));
+	}
+	return scripts;
+}

@@ -60,8 +60,18 @@ function reloadTriggers(v: BlobValue | undefined): Map<string, { argv: string[];
 	return out;
 }
 
+/** One instance start (first start or respawn), for tests that ask what ever ran. */
+export interface InstanceStart {
+	service: string;
+	instance: string;
+	command: string[];
+	at: number;
+}
+
 export class Procd {
 	readonly services = new Map<string, Service>();
+	/** Every instance start since this procd started, in order (a service deleted later stays here). */
+	readonly starts: InstanceStart[] = [];
 	private pendingTriggers = new Map<string, ReturnType<typeof setTimeout>>();
 	private closed = false;
 
@@ -205,6 +215,7 @@ export class Procd {
 		const log = openSync(`${this.opts.root}/var/log/${s.name}.${i.name}.log`, 'a');
 		const proc = spawnIn(this.opts.ns, i.command, { stdio: ['ignore', log, log] });
 		closeSync(log);
+		this.starts.push({ service: s.name, instance: i.name, command: i.command, at: Date.now() });
 		i.proc = proc;
 		const started = Date.now();
 		proc.on('error', () => {});

@@ -1,0 +1,44 @@
+// ha-router on its openwrt platform in the emulated pair (lib/openwrt-node.ts): each router is a stock OpenWrt node
+// (the mini OpenWrt stand-in on its root) with the .ipk installed by the opkg driver, booted by its rc.d sequence.
+// The same scenarios and assertions as ha-router.test.ts, and the boot scenario of issue 10: a rebooted node comes
+// back as BACKUP without ever starting DHCP/RA on the LAN, and the pair converges.
+import { describe, expect, it } from 'vitest';
+import { openwrtStack, openwrtUnavailable } from './lib/openwrt-node.ts';
+import { runScenario } from './lib/scenarios.ts';
+import { summary } from './lib/traffic.ts';
+
+const STREAMS = 50;
+const skip = process.getuid?.() !== 0 || openwrtUnavailable() !== undefined;
+const report = (s: string): void => {
+	process.stderr.write(`${s}\n`);
+};
+
+describe.skipIf(skip)(`ha-router pair on the openwrt platform${skip ? ` (skipped: ${openwrtUnavailable() ?? 'not root'})` : ''}`, () => {
+	it('keeps every TCP stream through master-crash', async () => {
+		const r = await runScenario(openwrtStack, 'master-crash', { streams: STREAMS, settleMs: 3_000, log: report });
+		report(JSON.stringify({ ...r, traffic: r.traffic && summary(r.traffic) }));
+		expect(r.notes).toEqual([]);
+		expect(r.masterAfter).toBe('r1');
+		expect(r.wanAfter).toBe(r.wanBefore);
+		const tcp = r.traffic!.tcp;
+		expect(tcp.reset).toBe(0);
+		expect(tcp.bytesMismatched).toBe(0);
+		expect(tcp.survived).toBe(STREAMS);
+		expect(r.flowsAtTakeover).toBe(STREAMS);
+		expect(r.doubleMasterMs).toBe(0);
+		expect(r.roleHolders).toEqual(['r1']);
+		expect(r.vipLocalRoutes).toEqual(['r1']);
+	}, 180_000);
+
+	it('hands over completely when keepalived is stopped on the master', async () => {
+		const r = await runScenario(openwrtStack, 'keepalived-stop', { streams: STREAMS, settleMs: 3_000, log: report });
+		report(JSON.stringify({ ...r, traffic: r.traffic && summary(r.traffic) }));
+		expect(r.notes).toEqual([]);
+		expect(r.masterAfter).toBe('r1');
+		expect(r.traffic!.tcp.reset).toBe(0);
+		expect(r.traffic!.tcp.survived).toBe(STREAMS);
+		expect(r.wanHolders).toEqual(['r1']);
+		expect(r.roleHolders).toEqual(['r1']);
+		expect(r.vipLocalRoutes).toEqual(['r1']);
+	}, 180_000);
+});
