@@ -113,7 +113,7 @@ function standbyPlan(model: Model, ev: StateEvent): Step[] {
 			kind: 'vip-route-restore',
 			address: vip.address,
 			device: vip.device,
-			why: 'leave no route pointing at an address this node no longer holds',
+			why: 'a standby neither delivers to nor answers ARP for the VIP, and no rewritten route outlives it',
 			timeoutMs: CONNTRACKD_MS,
 			onError: 'continue',
 		});

@@ -99,15 +99,13 @@ export async function fixVipLocalRoute(rt: Runtime, vip: string, dev: string, pr
 }
 
 /**
- * Puts back the kernel's own form (`src <vip>`) while the VIP is on the device. Once keepalived
- * has removed the VIP, the kernel does not delete a local route whose source we changed: it is
- * deleted here, or the node keeps answering ARP for the VIP and black-holes the LAN.
+ * On a node leaving MASTER: deletes the VIP's local route, whether keepalived has removed the VIP
+ * yet or not. A standby must neither deliver to nor answer ARP for the VIP, and no rewritten form
+ * survives the address: the kernel deletes a secondary address's local route only with the
+ * source it gave it (the subnet's primary), so a route "restored" to `src <vip>` outlived the VIP
+ * and both nodes answered ARP for it. keepalived's next `ip addr add` on MASTER creates it anew.
  */
 export async function restoreVipLocalRoute(rt: Runtime, vip: string, dev: string, opts: IpOptions = {}): Promise<void> {
-	if (await hasAddress(rt, vip, dev, opts)) {
-		await ip(rt, localRouteArgs(vip, dev, vip), opts);
-		return;
-	}
 	if (!(await localRoute(rt, vip, opts))) return;
 	await ip(rt, [`-${familyOf(vip)}`, 'route', 'del', 'table', 'local', 'local', vip, 'dev', dev], opts);
 }

@@ -67,7 +67,7 @@ describe('nft', () => {
 });
 
 describe('ip: the VIP local route', () => {
-	it('gives the VIP local route the primary address as source, then restores the kernel form', async () => {
+	it('gives the VIP local route the primary address as source; a standby deletes it', async () => {
 		const o = { netns: NS };
 		sh('ip', '-n', NS, 'addr', 'add', '198.51.100.1/32', 'dev', 'eth0');
 		expect(await localRoute(rt, '198.51.100.1', o)).toMatchObject({ dst: '198.51.100.1', prefsrc: '198.51.100.1', dev: 'eth0' });
@@ -75,7 +75,7 @@ describe('ip: the VIP local route', () => {
 		await fixVipLocalRoute(rt, '198.51.100.1', 'eth0', '198.51.100.10', o); // idempotent
 		expect(sh('ip', '-n', NS, 'route', 'show', 'table', 'local', '198.51.100.1')).toMatch(/local 198\.51\.100\.1 dev eth0 proto kernel scope host src 198\.51\.100\.10/);
 		await restoreVipLocalRoute(rt, '198.51.100.1', 'eth0', o);
-		expect(await localRoute(rt, '198.51.100.1', o)).toMatchObject({ prefsrc: '198.51.100.1' });
+		expect(await localRoute(rt, '198.51.100.1', o)).toBeNull();
 		sh('ip', '-n', NS, 'addr', 'del', '198.51.100.1/32', 'dev', 'eth0');
 		expect(await localRoute(rt, '198.51.100.1', o)).toBeNull();
 		await restoreVipLocalRoute(rt, '198.51.100.1', 'eth0', o); // VIP gone: nothing to do
@@ -90,6 +90,18 @@ describe('ip: the VIP local route', () => {
 		expect(await localRoute(rt, '198.51.100.2', o)).toMatchObject({ prefsrc: '198.51.100.10' });
 		await restoreVipLocalRoute(rt, '198.51.100.2', 'eth0', o);
 		expect(await localRoute(rt, '198.51.100.2', o)).toBeNull();
+	});
+	it('a standby restore while the VIP is still there leaves nothing behind once keepalived removes it (a /24 VIP beside the primary)', async () => {
+		const o = { netns: NS };
+		// keepalived adds the VIP as a secondary address of the LAN subnet; the kernel gives its local route src <primary>.
+		sh('ip', '-n', NS, 'addr', 'add', '198.51.100.4/24', 'dev', 'eth0');
+		await fixVipLocalRoute(rt, '198.51.100.4', 'eth0', '198.51.100.10', o);
+		await restoreVipLocalRoute(rt, '198.51.100.4', 'eth0', o);
+		// The standby neither delivers to nor answers ARP for the VIP from now on...
+		expect(await localRoute(rt, '198.51.100.4', o)).toBeNull();
+		sh('ip', '-n', NS, 'addr', 'del', '198.51.100.4/24', 'dev', 'eth0');
+		// ...and nothing outlives the address.
+		expect(await localRoute(rt, '198.51.100.4', o)).toBeNull();
 	});
 	it('creates no local route for a VIP the device does not hold', async () => {
 		const o = { netns: NS };
