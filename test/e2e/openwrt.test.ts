@@ -3,7 +3,8 @@
 // The same scenarios and assertions as ha-router.test.ts, and the boot scenario of issue 10: a rebooted node comes
 // back as BACKUP without ever starting DHCP/RA on the LAN, and the pair converges.
 import { describe, expect, it } from 'vitest';
-import { openwrtStack, openwrtUnavailable } from './lib/openwrt-node.ts';
+import { ROLE_SERVICES, bootSteps, openwrtStack, openwrtUnavailable, procdStarts } from './lib/openwrt-node.ts';
+import { runReboot } from './lib/reboot.ts';
 import { runScenario } from './lib/scenarios.ts';
 import { summary } from './lib/traffic.ts';
 
@@ -41,4 +42,36 @@ describe.skipIf(skip)(`ha-router pair on the openwrt platform${skip ? ` (skipped
 		expect(r.roleHolders).toEqual(['r1']);
 		expect(r.vipLocalRoutes).toEqual(['r1']);
 	}, 180_000);
+
+	for (const which of ['master', 'backup'] as const) {
+		it(`brings a rebooted ${which} back as BACKUP without DHCP/RA on the LAN, and the pair converges`, async () => {
+			const r = await runReboot(openwrtStack, which, {
+				streams: STREAMS,
+				settleMs: 3_000,
+				log: report,
+				probe: (node) => ({ boot: bootSteps(node), starts: procdStarts(node).map((s) => s.service) }),
+			});
+			report(JSON.stringify({ ...r, traffic: summary(r.traffic) }));
+			const survivor = r.rebooted === 'r0' ? 'r1' : 'r0';
+			expect(r.rebooted).toBe(which === 'master' ? 'r0' : 'r1');
+			expect(r.notes).toEqual([]);
+			// The boot ran OpenWrt's sequence: ha-router applied at S21, before keepalived could start at S70.
+			const links = r.probe!.boot.map((s) => s.link);
+			expect(links.indexOf('S21ha-router')).toBeGreaterThan(links.indexOf('S20network'));
+			expect(links.indexOf('S21ha-router')).toBeLessThan(links.indexOf('S70keepalived'));
+			// BACKUP, and DHCP/RA never started on it: procd ran no instance of a role service since the boot.
+			expect(r.rebootedRole).toBe('BACKUP');
+			expect(r.rebootedHeldVip).toBe(false);
+			expect(r.probe!.starts.filter((s) => ROLE_SERVICES.includes(s))).toEqual([]);
+			expect(r.probe!.starts).toContain('keepalived');
+			expect(r.rebootedRanDhcp).toBe(false);
+			// The pair converged: the other node is the one master, with the WAN and the role services.
+			expect(r.masterAfter).toBe(survivor);
+			expect(r.wanAfter).toBe(r.wanBefore);
+			expect(r.wanHolders).toEqual([survivor]);
+			expect(r.roleHolders).toEqual([survivor]);
+			expect(r.traffic.tcp.reset).toBe(0);
+			expect(r.traffic.tcp.survived).toBe(STREAMS);
+		}, 180_000);
+	}
 });
