@@ -33,6 +33,8 @@ export interface TargetFacts {
 	readonly conntrackMax: number;
 	/** Current text of the UCI files apply edits (null when missing). */
 	readonly uci: UciTexts;
+	/** Their current permission bits: an edit keeps them, as `uci commit` does (keepalived ships 0600). */
+	readonly uciModes?: Readonly<Partial<Record<keyof UciTexts, number>>>;
 }
 
 /** Our edits of other packages' UCI files (they stay the user's files: edited, never rewritten). */
@@ -62,7 +64,7 @@ export function renderTargets(model: Model, paths: Paths, facts: TargetFacts): T
 	for (const change of uciChanges(model, paths, facts.platform, facts.uci)) {
 		const pkg = change.package as keyof UciTexts;
 		const path = `${paths.configDir}/${pkg}`;
-		targets.push({ path, content: applyUciEdits(facts.uci[pkg] ?? '', path, change.edits), mode: 0o644, reload: UCI_RELOAD[pkg] });
+		targets.push({ path, content: applyUciEdits(facts.uci[pkg] ?? '', path, change.edits), mode: facts.uciModes?.[pkg] ?? 0o644, reload: UCI_RELOAD[pkg] });
 	}
 	return targets;
 }

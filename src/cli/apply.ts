@@ -180,7 +180,12 @@ export const apply: Command = {
 		let texts;
 		try {
 			texts = { network: loaded.texts.network, keepalived: await readText(rt, `${paths.configDir}/keepalived`), firewall: await readText(rt, `${paths.configDir}/firewall`), dhcp: await readText(rt, `${paths.configDir}/dhcp`) };
-			const targets = renderTargets(model, paths, { platform: await platformName(rt, model, paths), conntrackMax: await conntrackMax(rt), uci: texts });
+			const uciModes: Partial<Record<keyof typeof texts, number>> = {};
+			for (const pkg of UCI_EDITED) {
+				const st = await rt.stat(`${paths.configDir}/${pkg}`);
+				if (st) uciModes[pkg] = st.mode;
+			}
+			const targets = renderTargets(model, paths, { platform: await platformName(rt, model, paths), conntrackMax: await conntrackMax(rt), uci: texts, uciModes });
 			changes = await diffTargets(rt, targets);
 		} catch (e) {
 			return fail(`apply: ${(e as Error).message}`);

@@ -1,5 +1,6 @@
 // The openwrt platform: netifd owns the WAN (network.interface.<name> up/down/status), rpcd's
-// `rc` runs init scripts, procd's `service event` announces config changes. Notes: docs/system.md.
+// `rc` runs and enables init scripts, procd's `service list` says what runs. Notes: docs/system.md,
+// contracts: docs/openwrt-contracts.md.
 
 import type { SharedWan } from '../model/types.ts';
 import type { Runtime } from '../runtime/runtime.ts';

@@ -2,7 +2,7 @@
 // does, the real bundle on tjs): what issue 10 found missing on real routers. keepalived must
 // run under procd after apply, our nft table must survive the firewall's restart and stop/start,
 // and status must report keepalived.
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { nsRun, nsRunAsync } from '../e2e/lib/exec.ts';
 import { buildIpk } from '../package/support.ts';
@@ -45,6 +45,8 @@ beforeAll(async () => {
 	// A stock router runs its firewall; the LAN keeps the stock address .1 moved to the node's own.
 	writeFileSync(`${node.root}/etc/config/network`, readFileSync(`${node.root}/etc/config/network`, 'utf8').replace("option ipaddr '192.168.1.1'", "option ipaddr '192.168.1.2'"));
 	expect(await node.mini.initd('firewall', 'start')).toBe(0);
+	// The keepalived package installs its config with INSTALL_CONF (0600).
+	chmodSync(`${node.root}/etc/config/keepalived`, 0o600);
 	stock = Object.fromEntries(STOCK.map((p) => [p, readFileSync(`${node.root}/etc/config/${p}`, 'utf8')]));
 	await opkgInstall(node.root, node.ns, buildIpk());
 	writeFileSync(`${node.root}/etc/config/ha-router`, HA_ROUTER_UCI);
@@ -95,6 +97,8 @@ describe('ha-router apply on the openwrt platform', () => {
 		expect(conf('firewall')).toMatch(/config include 'ha_router'/);
 		expect(conf('dhcp')).toMatch(/option force '1'/);
 		for (const p of STOCK) expect(conf(p), p).not.toBe(stock[p]);
+		// An edit keeps the file's mode, as uci commit does.
+		expect(statSync(`${node.root}/etc/config/keepalived`).mode & 0o777).toBe(0o600);
 	});
 
 	it('status reports keepalived', async () => {

@@ -83,7 +83,7 @@ function includes(): { nft: NftInclude[]; scripts: string[] } {
 		}
 		const file = inRoot(p);
 		if (!existsSync(file)) {
-			warn(`${where} option 'path' specifies a nonexistent file '${p}', ignoring section`);
+			warn(`${where} specifies unreachable path '${p}', ignoring section`);
 			continue;
 		}
 		if ((opt('type') ?? 'script') === 'script') {
