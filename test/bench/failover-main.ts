@@ -1,5 +1,6 @@
-// The long failover benchmark: every scenario, >= 200 TCP streams, one column per stack (baseline, ha-router).
-// Run with `node test/bench/failover.mjs [--streams 200] [--scenarios a,b] [--stacks baseline,ha-router]
+// The long failover benchmark: every scenario, >= 200 TCP streams, one column per stack (baseline, ha-router on its
+// linux platform, openwrt = ha-router on its openwrt platform).
+// Run with `node test/bench/failover.mjs [--streams 200] [--scenarios a,b] [--stacks baseline,ha-router,openwrt]
 // [--out bench/results.md]`. Prints a markdown table per scenario and writes bench/results.md (+ .json).
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, statSync, writeFileSync } from 'node:fs';
@@ -8,11 +9,12 @@ import path from 'node:path';
 import { seedStack } from '../e2e/baseline/seed.ts';
 import { BUNDLE } from '../support/tjs.ts';
 import { haRouterStack } from '../e2e/lib/ha-router-node.ts';
+import { openwrtStack } from '../e2e/lib/openwrt-node.ts';
 import { SCENARIOS, SCENARIO_TEXT, runScenario, type Scenario, type ScenarioResult } from '../e2e/lib/scenarios.ts';
 import type { Stack } from '../e2e/lib/stack.ts';
 import { summary } from '../e2e/lib/traffic.ts';
 
-const STACKS: Stack[] = [seedStack, haRouterStack];
+const STACKS: Stack[] = [seedStack, haRouterStack, openwrtStack];
 
 function arg(name: string): string | undefined {
 	const i = process.argv.indexOf(`--${name}`);
@@ -135,6 +137,10 @@ sequence-numbered record every 20 ms each, checked byte for byte), one UDP echo 
 has its WAN address. A gap is the time between two receipts on one stream (a dead stream's gap runs to the end).
 A stream is kept if it delivers in-order data after the fault, to the end, with no reset. baseline = the seed-style
 pair (keepalived advert_int 1, primary-backup.sh hook, conntrackd FTFW, udhcpc on the shared-MAC macvlan, masquerade).
+ha-router = the bundle on its linux platform (iproute2, udhcpc, per-node init scripts). openwrt = the same bundle on
+its openwrt platform: each router is a stock OpenWrt stand-in (test/openwrt: ubus, procd, rpcd rc, netifd and fw4
+stand-ins, OpenWrt-style init scripts for keepalived, conntrackd, dnsmasq, odhcpd) with the .ipk installed by the
+opkg driver and booted through /etc/rc.d; role services dnsmasq and odhcpd (\`lib/openwrt-node.ts\`).
 
 ${sections.join('\n')}`;
 	mkdirSync(path.dirname(out), { recursive: true });

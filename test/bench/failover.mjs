@@ -1,9 +1,9 @@
 #!/usr/bin/env node
 // The long failover benchmark (root only): node test/bench/failover.mjs [--streams 200] [--scenarios a,b]
-// [--stacks baseline,ha-router] [--out bench/results.md]. The testbed library is TypeScript; this bundles
+// [--stacks baseline,ha-router,openwrt] [--out bench/results.md]. The testbed library is TypeScript; this bundles
 // failover-main.ts with esbuild (a dev dependency) next to itself, runs it, and removes the bundle.
 import { build } from 'esbuild';
-import { rmSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 
@@ -21,6 +21,15 @@ try {
 		packages: 'external',
 		outfile: out,
 		logLevel: 'error',
+		// Every file keeps its own import.meta.dirname (test/openwrt finds its rootfs and tools from it).
+		plugins: [
+			{
+				name: 'source-dirname',
+				setup(b) {
+					b.onLoad({ filter: /\.ts$/ }, (a) => ({ contents: readFileSync(a.path, 'utf8').replaceAll('import.meta.dirname', JSON.stringify(path.dirname(a.path))), loader: 'ts' }));
+				},
+			},
+		],
 	});
 	await import(pathToFileURL(out).href);
 } finally {

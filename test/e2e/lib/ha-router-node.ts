@@ -13,7 +13,7 @@ import { pathsFor } from '../../../src/model/paths.ts';
 import { BUNDLE, ROOT, TJS } from '../../support/tjs.ts';
 import { nsRun, nsRunAsync, type RunResult } from './exec.ts';
 import { initdOk, type Stack } from './stack.ts';
-import type { RouterNode, Testbed } from './testbed.ts';
+import { wanAddr, type RouterNode, type Testbed } from './testbed.ts';
 import { writeUciFiles, type NodeRole } from './uci-files.ts';
 
 /** argv that runs ha-router on this machine (HA_ROUTER_SELF: words separated by spaces). */
@@ -36,10 +36,21 @@ export function haRouter(node: RouterNode, args: readonly string[], timeoutMs = 
 	return nsRunAsync(node.ns, TJS, ['run', BUNDLE, ...args], { timeoutMs, env: { ...process.env, HA_ROUTER_SELF: SELF } });
 }
 
+/**
+ * The node's SNAT rule (table inet ha_router) holds its WAN address. Nothing masquerades behind our SNAT on the
+ * testbed, so a flow that starts in the moment between the lease and the rule keeps an un-NATed conntrack entry for
+ * good (seen: the meter's streams never connecting): a booted pair counts as ready only after this.
+ */
+export function snatHoldsWan(node: RouterNode): boolean {
+	const wan = wanAddr(node)?.split('/')[0];
+	return wan !== undefined && nsRun(node.ns, 'nft', ['list', 'table', 'inet', 'ha_router'], { check: false }).stdout.includes(`snat ip to ${wan}`);
+}
+
 export const haRouterStack: Stack = {
 	name: 'ha-router',
 	advertIntS: 0.1,
 	unavailable: haRouterUnavailable,
+	ready: snatHoldsWan,
 	async configure(_bed: Testbed, node: RouterNode, role: NodeRole) {
 		writeUciFiles(node, role);
 		// "Install the package" into the node's root: the helpers the linux platform runs from

@@ -3,9 +3,11 @@
 // inside the node's namespace. ha-router picks its openwrt platform there (<root>/etc/openwrt_release) and drives
 // the node through the root's ubus socket, init scripts and hotplug-call.
 //   configure  = the firmware image: the stock rootfs with every stock service enabled at boot (as the image
-//                builder leaves them), the .ipk installed by the opkg driver (no router runs yet, so its postinst
-//                only enables /etc/init.d/ha-router), then /etc/config/network and /etc/config/ha-router written
-//                as the linux stack writes them (uci-files.ts), with the role services DHCP (dnsmasq) and RA (odhcpd).
+//                builder leaves them), the .ipk installed by the opkg driver while nothing runs (its postinst
+//                enables /etc/init.d/ha-router; the start that follows finds no ubus: the "ubus: connect ENOENT"
+//                line in the test output), the package's init script staged into the root (opkg.ts
+//                stageInitScripts), then /etc/config/network and /etc/config/ha-router written as the linux stack
+//                writes them (uci-files.ts), with the role services DHCP (dnsmasq) and RA (odhcpd).
 //   boot       = power on: tmpfs (tmp, var/run, var/lock) empty, the mini OpenWrt started, then procd's boot
 //                sequence: /etc/rc.d/S* `boot` in order (firewall 19, network 20, conntrackd and ha-router 21
 //                (`apply --boot`), odhcpd 35, keepalived 70, ...).
@@ -23,10 +25,10 @@ import type { InstanceStart } from '../../openwrt/lib/procd.ts';
 import { runIn } from '../../openwrt/lib/spawn-in.ts';
 import { buildIpk } from '../../package/support.ts';
 import { TJS } from '../../support/tjs.ts';
-import { nsRun, nsRunAsync, type RunResult } from './exec.ts';
-import { haRouterUnavailable } from './ha-router-node.ts';
+import { nsRunAsync, type RunResult } from './exec.ts';
+import { haRouterUnavailable, snatHoldsWan } from './ha-router-node.ts';
 import type { Stack } from './stack.ts';
-import { wanAddr, type RouterNode, type Testbed } from './testbed.ts';
+import type { RouterNode, Testbed } from './testbed.ts';
 import { writeUciFiles, type NodeRole } from './uci-files.ts';
 
 /** The role services of an OpenWrt node: LAN DHCP/DNS and RA/DHCPv6 (a stock image has no miniupnpd). */
@@ -103,12 +105,7 @@ export const openwrtStack: Stack = {
 		if (bad.length) throw new Error(`${node.name}: boot: ${bad.map((s) => `${s.link} exited ${s.code}`).join(', ')} (log: ${node.root}/var/log/rcS.log)`);
 		if (!existsSync(path.join(node.root, 'etc/ha-router/keepalived.conf'))) throw new Error(`${node.name}: boot: S21ha-router rendered no keepalived.conf (log: ${node.root}/var/log/rcS.log)`);
 	},
-	ready(node: RouterNode) {
-		// No masquerade behind our SNAT here (the fw4 stand-in has no zones): a flow that starts before the SNAT rule
-		// holds the lease address keeps an un-NATed conntrack entry for good.
-		const wan = wanAddr(node)?.split('/')[0];
-		return wan !== undefined && nsRun(node.ns, 'nft', ['list', 'table', 'inet', 'ha_router'], { check: false }).stdout.includes(`snat ip to ${wan}`);
-	},
+	ready: snatHoldsWan,
 	async powerOff(_bed: Testbed, node: RouterNode) {
 		await powerOff(node);
 	},
