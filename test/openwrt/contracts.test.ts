@@ -192,4 +192,19 @@ describe('netifd dhcp on a macvlan device', () => {
 		expect(events).toEqual(['ifup wan hawan', 'ifdown wan ']);
 		expect((await node.call('network.interface.wan', 'status')).up).toBe(false);
 	}, 40_000);
+
+	it('a down that arrives while up still creates the device leaves no stuck interface: the next up gets the lease', async () => {
+		// keepalived's MASTER then BACKUP a few ms apart at boot (the e2e pair saw it): up answers at once and
+		// works on; the down must wait for it, or the udhcpc that up starts afterwards dies on a deleted device.
+		await node.call('network.interface.wan', 'up');
+		await node.call('network.interface.wan', 'down');
+		expect(nsRun(node.ns, 'ip', ['link', 'show', 'hawan'], { check: false }).code).not.toBe(0);
+		await node.call('network.interface.wan', 'up');
+		const s = await waitFor('the lease after down during up', async () => {
+			const st = await node.call('network.interface.wan', 'status');
+			return st.up === true ? st : undefined;
+		}, 15_000, 200);
+		expect(s).toMatchObject({ up: true, l3_device: 'hawan' });
+		await node.call('network.interface.wan', 'down');
+	}, 40_000);
 });

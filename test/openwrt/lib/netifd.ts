@@ -37,6 +37,8 @@ interface Iface {
 	createdDevice?: string;
 	udhcpc?: ChildProcess;
 	lease?: Lease;
+	/** up and down of one interface run one at a time, in call order (netifd's interface state machine). */
+	busy: Promise<unknown>;
 }
 
 export interface NetifdOptions {
@@ -78,7 +80,7 @@ export class Netifd {
 				}
 				continue;
 			}
-			const i: Iface = { name: s.name, config: s, up: false, pending: false };
+			const i: Iface = { name: s.name, config: s, up: false, pending: false, busy: Promise.resolve() };
 			this.ifaces.set(s.name, i);
 			this.opts.ubus.add(`network.interface.${s.name}`, this.methods(i));
 		}
@@ -117,8 +119,23 @@ export class Netifd {
 		return runIn(this.opts.ns, ['ip', ...args], { timeoutMs: 10_000 });
 	}
 
-	private async up(i: Iface): Promise<void> {
-		if (this.closed || i.udhcpc || opt(i.config, 'proto') !== 'dhcp') return;
+	/** One after the other per interface: a down that arrives while up is still creating the device waits for it. */
+	private serial(i: Iface, step: () => Promise<void>): Promise<void> {
+		const next = i.busy.then(step, step);
+		i.busy = next.catch(() => undefined);
+		return next;
+	}
+
+	private up(i: Iface): Promise<void> {
+		return this.serial(i, () => this.doUp(i));
+	}
+
+	private down(i: Iface): Promise<void> {
+		return this.serial(i, () => this.doDown(i));
+	}
+
+	private async doUp(i: Iface): Promise<void> {
+		if (this.closed || (i.udhcpc && i.udhcpc.exitCode === null && i.udhcpc.signalCode === null) || opt(i.config, 'proto') !== 'dhcp') return;
 		const devName = opt(i.config, 'device');
 		if (!devName) return;
 		i.pending = true;
@@ -163,7 +180,7 @@ export class Netifd {
 		} else if (changed) await this.hotplug(i, 'ifupdate');
 	}
 
-	private async down(i: Iface): Promise<void> {
+	private async doDown(i: Iface): Promise<void> {
 		const p = i.udhcpc;
 		i.udhcpc = undefined;
 		if (p && p.exitCode === null && p.signalCode === null) {
