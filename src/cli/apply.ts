@@ -79,8 +79,9 @@ async function bootGuard(rt: Runtime, model: Model, paths: Paths, platform: Plat
 	const guard = `${paths.root}/usr/libexec/ha-router/boot-guard`;
 	const argv = model.node.enabled ? [guard, 'enable', ...(boot ? ['--stop'] : []), ...model.node.services] : [guard, 'disable'];
 	try {
-		// Under a staging root the guard must edit that root's init scripts, not the live ones.
-		await run(rt, argv, { timeoutMs: 30_000, ...(paths.root ? { env: { IPKG_INSTROOT: paths.root } } : {}) });
+		// Under --root the guard edits that root's init scripts, not the host's; the root is a
+		// running node (the testbed), so --stop stops its services as on a router.
+		await run(rt, argv, { timeoutMs: 30_000, ...(paths.root ? { env: { IPKG_INSTROOT: paths.root, HA_ROUTER_LIVE_ROOT: '1' } } : {}) });
 		return null;
 	} catch (e) {
 		return `boot guard: ${(e as Error).message}`;

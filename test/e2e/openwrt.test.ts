@@ -43,6 +43,17 @@ describe.skipIf(skip)(`ha-router pair on the openwrt platform${skip ? ` (skipped
 		expect(r.vipLocalRoutes).toEqual(['r1']);
 	}, 180_000);
 
+	it('runs role services on exactly one node when both boot at once (first boot of a fresh image)', async () => {
+		const r = await runScenario(openwrtStack, 'boot-together', { streams: 10, log: report });
+		report(JSON.stringify({ ...r, traffic: r.traffic && summary(r.traffic) }));
+		// dnsmasq is enabled on the image and starts at S19; ha-router's boot apply (S21) stops it.
+		expect(r.notes).toEqual([]);
+		expect(r.roleHolders).toHaveLength(1);
+		expect(r.roleHoldersMax).toBe(1);
+		expect(r.wanHolders).toEqual(r.roleHolders);
+		expect(r.vipLocalRoutes).toEqual(r.masterAfter ? [r.masterAfter] : []);
+	}, 180_000);
+
 	for (const which of ['master', 'backup'] as const) {
 		it(`brings a rebooted ${which} back as BACKUP without DHCP/RA on the LAN, and the pair converges`, async () => {
 			const r = await runReboot(openwrtStack, which, {

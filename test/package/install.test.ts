@@ -121,6 +121,7 @@ function fakeRoot(services: Record<string, { start: number; enabled: boolean }>)
 			'enable) rm -f "$IPKG_INSTROOT"/etc/rc.d/S??"$name"; ln -s "../init.d/$name" "$IPKG_INSTROOT/etc/rc.d/S$START$name" ;;',
 			'disable) rm -f "$IPKG_INSTROOT"/etc/rc.d/S??"$name" ;;',
 			'enabled) [ -x "$IPKG_INSTROOT/etc/rc.d/S$START$name" ] ;;',
+			'stop) echo "$name" >>"$IPKG_INSTROOT/stopped" ;;',
 			'*) echo "rc.common: $action not allowed offline" >&2; exit 9 ;;',
 			'esac',
 			'',
@@ -156,6 +157,13 @@ function fakeUci(root: string, db: Record<string, string>): string {
 function guard(root: string, ...args: string[]) {
 	return run([...ASH, path.join(FILES, 'usr/libexec/ha-router/boot-guard'), ...args], {
 		env: { PATH: `${path.join(root, 'fakebin')}:${process.env.PATH}`, IPKG_INSTROOT: root },
+	});
+}
+
+/** The guard as `ha-router apply --root` runs it: the root is a running node. */
+function liveGuard(root: string, ...args: string[]) {
+	return run([...ASH, path.join(FILES, 'usr/libexec/ha-router/boot-guard'), ...args], {
+		env: { PATH: `${path.join(root, 'fakebin')}:${process.env.PATH}`, IPKG_INSTROOT: root, HA_ROUTER_LIVE_ROOT: '1' },
 	});
 }
 
@@ -213,6 +221,14 @@ describe('boot guard', () => {
 		expect(guard(root, 'enable', '--stop', 'dnsmasq', 'unbound')).toMatchObject({ code: 0, stderr: '' });
 		expect(links(root)).toEqual(['S35odhcpd']);
 		expect(record(root)).toBe('dnsmasq\n');
+		expect(existsSync(path.join(root, 'stopped'))).toBe(false);
+	});
+
+	it('stops the listed services through the root when it is a running node (apply --boot --root)', () => {
+		const root = fakeRoot(services);
+		expect(liveGuard(root, 'enable', '--stop', 'dnsmasq', 'odhcpd')).toMatchObject({ code: 0, stderr: '' });
+		expect(readFileSync(path.join(root, 'stopped'), 'utf8')).toBe('dnsmasq\nodhcpd\n');
+		expect(links(root)).toEqual([]);
 	});
 
 	it('sync guards the services of an enabled node section', () => {

@@ -1,5 +1,6 @@
 // Failover scenarios: each builds a fresh testbed, boots a pair with a Stack, runs the traffic meter across one
 // fault and reports what happened. Nothing here asserts: the tests and the benchmark decide what to check.
+import { readFileSync } from 'node:fs';
 import { crash, cutVrrp, healVrrp, lanLinkDown, powerOn, stopKeepalived } from './faults.ts';
 import { ipn, nsRun, run, sleep, waitFor } from './exec.ts';
 import type { Stack } from './stack.ts';
@@ -85,8 +86,17 @@ export function master(bed: Testbed): RouterNode | undefined {
 	return m.length === 1 ? m[0] : undefined;
 }
 
+/** The routers serving DHCP on the LAN: a dnsmasq with a dhcp-range (at boot OpenWrt's serves DNS only). */
 export function dnsmasqNodes(bed: Testbed): string[] {
-	return bed.routers.filter((r) => nsProcesses(r.ns).some((p) => p.comm === 'dnsmasq')).map((r) => r.name);
+	return bed.routers.filter((r) => nsProcesses(r.ns).some((p) => p.comm === 'dnsmasq' && servesDhcp(p.pid))).map((r) => r.name);
+}
+
+function servesDhcp(pid: number): boolean {
+	try {
+		return readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('--dhcp-range');
+	} catch {
+		return false; // gone meanwhile
+	}
 }
 
 /** Samples the role-service holders every 100 ms until stopped; returns the most seen at once. */
