@@ -8,8 +8,9 @@ import type { Paths } from '../model/paths.ts';
 import type { Issue, Model } from '../model/types.ts';
 import { unifiedDiff } from '../apply/diff.ts';
 import { renderTargets, uciChanges } from '../apply/targets.ts';
-import { ensureDaemon, type DaemonState } from '../apply/daemons.ts';
-import { NO_ORIGINALS, parseOriginals, recordOriginals, type Originals } from '../apply/originals.ts';
+import { bootEnable, ensureDaemon, type DaemonState } from '../apply/daemons.ts';
+import { recordOriginals } from '../apply/originals.ts';
+import { rememberOriginals } from '../apply/originals-store.ts';
 import { ApplyFailed, applyChanges, diffTargets, type ApplyResult } from '../apply/transaction.ts';
 import { systemApply } from '../apply/system-apply.ts';
 import { drainEvents, queueFiles, whileNoTransition } from '../exec/event-queue.ts';
@@ -86,32 +87,6 @@ async function bootGuard(rt: Runtime, model: Model, paths: Paths, platform: Plat
 	} catch (e) {
 		return `boot guard: ${(e as Error).message}`;
 	}
-}
-
-/**
- * The first value of everything apply changes outside its own files, kept in
- * /etc/ha-router/originals.json for `ha-router teardown`. Written before anything else changes.
- */
-async function rememberOriginals(rt: Runtime, paths: Paths, update: (o: Originals) => Originals | Promise<Originals>): Promise<void> {
-	const before = parseOriginals(await readText(rt, paths.originals)) ?? NO_ORIGINALS;
-	const after = await update(before);
-	if (JSON.stringify(after) !== JSON.stringify(before)) {
-		await rt.makeDir(paths.originals.slice(0, paths.originals.lastIndexOf('/')));
-		await rt.writeFileAtomic(paths.originals, `${JSON.stringify(after, null, 1)}\n`, 0o600);
-	}
-}
-
-/** keepalived and conntrackd start at boot (rc.d) exactly while this node is in the pair. */
-async function bootEnable(rt: Runtime, paths: Paths, platform: Platform, names: readonly string[], on: boolean): Promise<void> {
-	const change: string[] = [];
-	for (const n of names) if ((await platform.serviceInstalled(n)) && (await platform.serviceEnabled(n)) !== on) change.push(n);
-	if (!change.length) return;
-	await rememberOriginals(rt, paths, async (o) => {
-		const bootEnabled = { ...o.bootEnabled };
-		for (const n of change) if (!(n in bootEnabled)) bootEnabled[n] = !on;
-		return { ...o, bootEnabled };
-	});
-	for (const n of change) await platform.setServiceEnabled(n, on);
 }
 
 /** Role services the plans name but the router lacks: skipped at every transition. */

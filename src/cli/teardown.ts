@@ -3,7 +3,8 @@
 // to what /etc/ha-router/originals.json recorded before the first apply, so the router boots
 // with its WAN on its own port again. Never stops role services or takes the WAN down now: the
 // router keeps forwarding until the restored network config is loaded (reload or reboot).
-import { parseOriginals, undoEdits } from '../apply/originals.ts';
+import { undoEdits } from '../apply/originals.ts';
+import { readOriginals } from '../apply/originals-store.ts';
 import { applyUciEdits } from '../config/apply-uci-edits.ts';
 import { ExitError } from '../errors.ts';
 import { unloadNftTable } from '../exec/system-effects.ts';
@@ -41,8 +42,7 @@ Exit: 0 done or nothing to undo, 1 failed, 2 usage.
 		if (args.positional.length) throw new ExitError(2, `teardown: unexpected argument '${args.positional[0]}'`);
 		const paths = nodePaths(rt, args);
 		const problems: string[] = [];
-		const raw = await rt.readFile(paths.originals);
-		const rec = parseOriginals(raw === null ? null : decodeUtf8(raw));
+		const rec = await readOriginals(rt, paths);
 		const undo: Record<string, readonly UciEdit[]> = rec ? Object.fromEntries(Object.entries(rec.uci).map(([pkg, sections]) => [pkg, undoEdits(sections)])) : FALLBACK;
 		const restored: string[] = [];
 		for (const [pkg, edits] of Object.entries(undo)) {
