@@ -15,6 +15,7 @@ const HA_ROUTER_UCI = `config node 'node'
 	option priority '200'
 	option state 'master'
 	list service 'dnsmasq'
+	list service 'miniupnpd'
 
 config vrrp 'lan'
 	option interface 'lan'
@@ -101,10 +102,16 @@ describe('ha-router apply on the openwrt platform', () => {
 		expect(statSync(`${node.root}/etc/config/keepalived`).mode & 0o777).toBe(0o600);
 	});
 
-	it('status reports keepalived', async () => {
+	it('warns, and does not fail, about a role service the image lacks (a stock image has no miniupnpd)', () => {
+		expect(applied.stderr).toContain('warning: role service miniupnpd is not installed: transitions skip it');
+	});
+
+	it("status reports keepalived as procd sees it, and the missing role service", async () => {
 		const r = await haRouter(['status', '--json']);
 		expect(r.code, r.stderr).toBe(0);
-		expect(r.stdout).toMatch(/keepalived/);
+		const st = JSON.parse(r.stdout) as { daemons: Record<string, { running: boolean; pid: number | null }>; warnings: string[] };
+		expect(st.daemons.keepalived).toMatchObject({ running: true, pid: expect.any(Number) });
+		expect(st.warnings).toContain('role service miniupnpd is not installed: transitions skip it');
 	});
 });
 
