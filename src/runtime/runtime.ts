@@ -23,10 +23,11 @@ export interface SpawnResult {
 	timedOut: boolean;
 }
 
-/** A connected stream socket (AF_UNIX). */
+/** A connected stream socket (AF_UNIX), used once: after close() it is done; reconnect with a new connectUnix(). */
 export interface Conn {
 	/** Resolves to the byte count, or null at EOF or after close(). Only one read may be pending. */
 	read(buf: Uint8Array): Promise<number | null>;
+	/** Rejects (EBADF) after close(). */
 	write(data: Uint8Array): Promise<void>;
 	close(): void;
 }
@@ -70,6 +71,10 @@ export interface Runtime {
 	makeDir(path: string, mode?: number): Promise<void>;
 	readDir(path: string): Promise<string[]>;
 
+	/**
+	 * Runs argv[0] (a path, or a name looked up in PATH as execvp does). A program that is not
+	 * there, or a missing cwd, rejects with code ENOENT before anything is spawned.
+	 */
 	spawn(argv: readonly string[], opts?: SpawnOptions): Promise<SpawnResult>;
 	connectUnix(path: string): Promise<Conn>;
 

@@ -4,6 +4,7 @@
 import type { Conn, FileInfo, LogLevel, Runtime, SpawnOptions, SpawnResult } from './runtime.ts';
 import { decodeUtf8, encodeUtf8 } from '../util/utf8.ts';
 import { brokenLinkError } from './broken-link.ts';
+import { DEFAULT_PATH, findExecutable, isExecutable } from './find-executable.ts';
 
 const SYSLOG_PRIORITY: Record<LogLevel, number> = { err: 3, warning: 4, notice: 5, info: 6, debug: 7 };
 const DAEMON = 3 << 3;
@@ -130,6 +131,29 @@ async function readFile(path: string): Promise<Uint8Array | null> {
 	}
 }
 
+const statMode = (path: string) => orNull(tjs.stat(path)).then((st) => st && { isFile: st.isFile, mode: st.mode });
+const located = new Map<string, string>();
+
+/**
+ * The file a spawn of `name` will execute, found before spawning: in tjs 24.12 a spawn that fails
+ * (a missing program or directory) frees a handle libuv still holds, after which no later spawn
+ * finishes. So a program that is not there is an ENOENT error here, and tjs.spawn never sees it.
+ * Found paths are cached per PATH and checked again (one stat) at every use.
+ */
+async function locate(name: string, path: string, cwd: string | undefined): Promise<string> {
+	const refuse = (what: string) => Object.assign(new Error(`ENOENT: ${what} (not spawned)`), { code: 'ENOENT' });
+	if (cwd !== undefined && !(await orNull(tjs.stat(cwd)))?.isDirectory) throw refuse(`no directory ${cwd}`);
+	const key = `${path}\0${name}`;
+	const cached = located.get(key);
+	const found = cached && isExecutable(await statMode(cached)) ? cached : await findExecutable(name, path, statMode);
+	if (!found) {
+		located.delete(key);
+		throw refuse(name.includes('/') ? `no executable ${name}` : `no executable '${name}' in PATH ${path}`);
+	}
+	located.set(key, found);
+	return found;
+}
+
 let devLog: { send(msg: Uint8Array): void } | null | undefined;
 const logQueue: [LogLevel, string][] = [];
 
@@ -217,7 +241,8 @@ export const tjsRuntime: Runtime = {
 		const inherit = opts.inherit === true;
 		let env: Record<string, string> | undefined;
 		if (opts.env) env = { ...(tjs.env as unknown as { toJSON(): Record<string, string> }).toJSON(), ...opts.env };
-		const proc = tjs.spawn([...argv], {
+		const program = await locate(argv[0] ?? '', (env ?? tjs.env).PATH ?? DEFAULT_PATH, opts.cwd);
+		const proc = tjs.spawn([program, ...argv.slice(1)], {
 			stdin: opts.input === undefined ? 'ignore' : 'pipe',
 			stdout: inherit ? 'inherit' : 'pipe',
 			stderr: inherit ? 'inherit' : 'pipe',
@@ -261,6 +286,8 @@ export const tjsRuntime: Runtime = {
 		}
 	},
 
+	// Every call makes a new socket object, and a closed Conn never touches its socket again:
+	// in tjs 24.12 connecting a socket object again after close() never finishes.
 	async connectUnix(path: string): Promise<Conn> {
 		const c = (await tjs.connect('pipe', path)) as tjs.Connection;
 		let closed = false;
@@ -271,6 +298,7 @@ export const tjsRuntime: Runtime = {
 				return n === undefined || n === null || closed ? null : n;
 			},
 			async write(data) {
+				if (closed) throw Object.assign(new Error(`EBADF: write on a closed connection to ${path}`), { code: 'EBADF' });
 				await c.write(data);
 			},
 			close() {

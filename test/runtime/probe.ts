@@ -65,6 +65,15 @@ try {
 } catch (e) {
 	out.enoent = (e as { code?: string }).code;
 }
+// tjs 24.12: after a spawn that fails, no later spawn finishes. The seam finds the program first
+// and refuses a missing one (or a missing cwd) without spawning; then 20 spawns must all finish.
+out.refused = {
+	missing: await message(rt.spawn(['ha-router-no-such-program'])),
+	notExecutable: await message(rt.spawn([file])),
+	missingCwd: await message(rt.spawn(['true'], { cwd: `${dir}/no-dir` })),
+};
+out.afterRefused = [];
+for (let i = 0; i < 20; i++) (out.afterRefused as unknown[]).push((await rt.spawn(['sh', '-c', `echo ${i}`])).stdout.trim());
 // A child that exits before we read must not abort the runtime (24.12 wait() pitfall).
 out.fast = (await Promise.all([1, 2, 3, 4, 5].map(() => rt.spawn(['true'])))).map((r) => r.code);
 
@@ -75,6 +84,12 @@ const n = await conn.read(buf);
 out.echo = new TextDecoder().decode(buf.subarray(0, n ?? 0));
 conn.close();
 out.readAfterClose = await conn.read(buf);
+out.writeAfterClose = await message(conn.write(new TextEncoder().encode('late')));
+// tjs 24.12 never finishes connecting a closed socket object again: a reconnect is a new object.
+const again = await rt.connectUnix(sock!);
+await again.write(new TextEncoder().encode('pong'));
+out.reconnected = { newObject: again !== conn, echo: new TextDecoder().decode(buf.subarray(0, (await again.read(buf)) ?? 0)) };
+again.close();
 try {
 	await rt.connectUnix(`${dir}/no.sock`);
 } catch (e) {

@@ -84,10 +84,23 @@ describe('runtime seam on tjs', () => {
 	it('throws ENOENT for a missing program', () => {
 		expect(result.enoent).toBe('ENOENT');
 	});
+	it('refuses a missing or non-executable program and a missing cwd without spawning, and 20 spawns after that finish', () => {
+		const files = path.join(dir, 'files');
+		expect(result.refused).toEqual({
+			missing: expect.stringMatching(/^ENOENT: no executable 'ha-router-no-such-program' in PATH .+ \(not spawned\)$/),
+			notExecutable: `ENOENT: no executable ${files}/target.conf (not spawned)`,
+			missingCwd: `ENOENT: no directory ${files}/no-dir (not spawned)`,
+		});
+		expect(result.afterRefused).toEqual(Array.from({ length: 20 }, (_, i) => String(i)));
+	});
 	it('talks over a unix socket and reports EOF after close', () => {
 		expect(result.echo).toBe('ping');
 		expect(result.readAfterClose).toBeNull();
+		expect(result.writeAfterClose).toMatch(/^EBADF: write on a closed connection/);
 		expect(result.connectMissing).toBe('ENOENT');
+	});
+	it('connects again after close() with a new socket object that works', () => {
+		expect(result.reconnected).toEqual({ newObject: true, echo: 'pong' });
 	});
 	it.skipIf(existsSync('/dev/log'))('batches syslog lines into one logger call per level run, each line on its own', () => {
 		const out = readFileSync(path.join(dir, 'logger.out'), 'utf8');

@@ -37,6 +37,10 @@ out.bigOk = r.s === big;
 out.bigMs = Math.round(rt.now() - t0);
 u.close();
 out.afterClose = await status(u.call('rt.echo', 'echo'));
+// A reconnect is a new client on a new socket object (tjs 24.12 cannot reconnect a closed one).
+const again = await connectUbus(rt, sock, { transport: 'socket', timeoutMs: 3000 });
+out.reconnected = { newObject: again !== u, echo: await status(again.call('rt.echo', 'echo', { again: 1 })) };
+again.close();
 
 const g = await connectUbus(rt, sock, { transport: 'socket', timeoutMs: 3000 });
 out.garbage = await status(g.call('rt.echo', 'garbage'));

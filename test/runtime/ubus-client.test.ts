@@ -67,6 +67,7 @@ it('times out, survives malformed data, and ends cleanly', () => {
 	expect(result.badData).toEqual({ err: 'PARSE_ERROR' });
 	expect(result.afterBadData).toEqual({ ok: { still: 'ok' } });
 	expect(result.afterClose).toEqual({ err: 'CONNECTION_FAILED' });
+	expect(result.reconnected).toEqual({ newObject: true, echo: { ok: { again: 1 } } });
 	expect(result.garbage).toEqual({ err: 'CONNECTION_FAILED' });
 	expect(result.half).toEqual({ err: 'CONNECTION_FAILED' });
 	expect(result.noSocket).toEqual({ err: 'CONNECTION_FAILED' });
