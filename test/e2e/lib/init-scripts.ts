@@ -93,12 +93,21 @@ stop() { stop_pid "$PID"; }
 reload() { running && kill -HUP "$(cat "$PID")"; }
 `;
 
-export function writeInitScripts(node: RouterNode): void {
+export interface InitScriptOptions {
+	/** Seconds a service's `stop` takes before it stops anything (a slow role service: a daemon that flushes state
+	 * or waits for clients). By service name, e.g. { dnsmasq: 3 }. Default: none. */
+	slowStopS?: Partial<Record<'keepalived' | 'conntrackd' | 'dnsmasq', number>>;
+}
+
+export function writeInitScripts(node: RouterNode, opts: InitScriptOptions = {}): void {
 	const dir = path.join(node.root, 'etc/init.d');
 	mkdirSync(dir, { recursive: true });
 	for (const [name, body] of [['keepalived', KEEPALIVED], ['conntrackd', CONNTRACKD], ['dnsmasq', DNSMASQ]] as const) {
 		const file = path.join(dir, name);
-		writeFileSync(file, script(node, body));
+		const delay = opts.slowStopS?.[name];
+		// The plain stop() becomes fast_stop(); stop() waits first, only while the service runs.
+		const text = delay === undefined ? body : `${body.replace('\nstop() {', '\nfast_stop() {')}stop() { running && sleep ${Number(delay)}; fast_stop; }\n`;
+		writeFileSync(file, script(node, text));
 		chmodSync(file, 0o755);
 	}
 }

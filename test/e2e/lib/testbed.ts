@@ -240,22 +240,8 @@ export async function createTestbed(opts: TestbedOptions = {}): Promise<Testbed>
 		}
 
 		// The ISP's DHCP server: one lease per MAC, so both routers' shared-MAC macvlan get the same address.
-		const ispDir = path.join(tmp, 'isp');
-		mkdirSync(ispDir, { recursive: true });
-		nsRun(ns.isp, 'dnsmasq', [
-			'--conf-file=/dev/null',
-			'--port=0',
-			'--interface=br0',
-			'--bind-interfaces',
-			'--dhcp-range=198.51.100.100,198.51.100.199,255.255.255.0,1h',
-			`--dhcp-option=3,${ISP_GW}`,
-			'--dhcp-authoritative',
-			`--dhcp-leasefile=${ispDir}/leases`,
-			`--pid-file=${ispDir}/dnsmasq.pid`,
-			`--log-facility=${ispDir}/dnsmasq.log`,
-			'--log-dhcp',
-			'--user=root',
-		]);
+		mkdirSync(path.join(tmp, 'isp'), { recursive: true });
+		nsRun(ns.isp, 'dnsmasq', ispDhcpArgs(tmp));
 	} catch (e) {
 		await destroy();
 		throw e;
@@ -277,6 +263,39 @@ export async function createTestbed(opts: TestbedOptions = {}): Promise<Testbed>
 		},
 		destroy,
 	};
+}
+
+/** The ISP's dnsmasq (DHCP only) with its files under <tmp>/isp; `extra` e.g. a --dhcp-host reservation. */
+function ispDhcpArgs(tmp: string, extra: readonly string[] = []): string[] {
+	const ispDir = path.join(tmp, 'isp');
+	return [
+		'--conf-file=/dev/null',
+		'--port=0',
+		'--interface=br0',
+		'--bind-interfaces',
+		'--dhcp-range=198.51.100.100,198.51.100.199,255.255.255.0,1h',
+		`--dhcp-option=3,${ISP_GW}`,
+		'--dhcp-authoritative',
+		`--dhcp-leasefile=${ispDir}/leases`,
+		`--pid-file=${ispDir}/dnsmasq.pid`,
+		`--log-facility=${ispDir}/dnsmasq.log`,
+		'--log-dhcp',
+		'--user=root',
+		...extra,
+	];
+}
+
+/** Restarts the ISP's DHCP server (by its pid file) with extra options, e.g. `--dhcp-host=<mac>,<address>` to
+ * change the reservation for the shared MAC. The lease file stays, as on a real ISP. */
+export async function restartIspDhcp(bed: Testbed, extra: readonly string[]): Promise<void> {
+	const pidFile = path.join(bed.tmp, 'isp/dnsmasq.pid');
+	const pid = Number(readFileSync(pidFile, 'utf8').trim());
+	if (Number.isInteger(pid) && pid > 1) {
+		killPid(pid, 'SIGTERM');
+		for (let i = 0; i < 100 && pidAlive(pid); i++) await sleep(20);
+		killPid(pid, 'SIGKILL');
+	}
+	nsRun(bed.ns.isp, 'dnsmasq', ispDhcpArgs(bed.tmp, extra));
 }
 
 /** Writes a file, creating its directory; `mode` e.g. 0o755 for scripts. */
