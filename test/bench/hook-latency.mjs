@@ -1,7 +1,7 @@
 // Benchmark (not a test): `ha-router notify` on real tjs, alternating MASTER and BACKUP, with two
 // role services whose init scripts do nothing. Reports, per transition: wall time from spawn to
 // exit, time inside the transition until the last service was started, and peak RSS.
-// Run: node test/bench/hook-latency.mjs [N]   (after make build)
+// Run: node test/bench/hook-latency.mjs [N [bundle]]   (after make build)
 import { spawnSync } from 'node:child_process';
 import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -9,7 +9,7 @@ import path from 'node:path';
 
 const ROOT = path.resolve(import.meta.dirname, '../..');
 const TJS = path.join(ROOT, '.cache/bin/tjs');
-const BUNDLE = path.join(ROOT, 'dist/ha-router.js');
+const BUNDLE = process.argv[3] ?? path.join(ROOT, 'dist/ha-router.js');
 const N = Number(process.argv[2] ?? 40);
 
 const root = mkdtempSync(path.join(os.tmpdir(), 'hr-bench-'));
