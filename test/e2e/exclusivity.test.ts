@@ -9,14 +9,14 @@ import { crash, powerOn, stopKeepalived } from './lib/faults.ts';
 import { haRouterStack, haRouterUnavailable } from './lib/ha-router-node.ts';
 import { writeInitScripts } from './lib/init-scripts.ts';
 import { arpAnswers, lastTransition, macOf, recordedRole, wanDevice, WanSampler, WanWatch, type ArpAnswers } from './lib/exclusivity.ts';
-import { killPid, nsRun, sleep, waitFor } from './lib/exec.ts';
+import { ipn, killPid, nsRun, sleep, waitFor } from './lib/exec.ts';
 import { openwrtStack, openwrtUnavailable } from './lib/openwrt-node.ts';
 import { bootPair, dnsmasqNodes } from './lib/scenarios.ts';
 import { initd, initdOk, type Stack } from './lib/stack.ts';
 import { ISP_GW, VIP, WAN_MAC, createTestbed, hasVip, restartIspDhcp, wanAddr, type RouterNode, type Testbed } from './lib/testbed.ts';
 import { startMeter, summary } from './lib/traffic.ts';
 import { defaultRole } from './lib/uci-files.ts';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 
 const notRoot = process.getuid?.() !== 0;
@@ -50,7 +50,8 @@ async function bootedPair(stack: Stack, slowStopS?: number): Promise<{ bed: Test
 /** `node` is the one master: the VIP, its WAN lease, our SNAT to it (the stack's ready check). */
 async function settledMaster(stack: Stack, b: Testbed, node: RouterNode, timeoutMs = 20_000): Promise<void> {
 	await waitFor(`${node.name} the only master, with WAN and SNAT`, () => {
-		const others = b.routers.filter((r) => r !== node && hasVip(r));
+		// A crashed node keeps its addresses on links that are down: it serves no one.
+		const others = b.routers.filter((r) => r !== node && hasVip(r) && /[<,]UP[,>]/.test(ipn(r.ns, ['-o', 'link', 'show', 'dev', r.ports.lan], false).stdout));
 		return hasVip(node) && others.length === 0 && wanAddr(node) !== undefined && (stack.ready?.(node) ?? true);
 	}, timeoutMs, 20);
 }
@@ -98,6 +99,56 @@ async function stopLoop(stack: Stack, opts: { preempt: boolean }): Promise<{ sam
 	const double = watch.double();
 	report(JSON.stringify({ stack: stack.name, preempt: opts.preempt, stops: STOPS, watched: { events: watch.count(), doubleWanMs: double.ms, periods: double.periods }, samples: sampler.samples, doubleWanMs: sampler.doubleMs, byPhase: Object.fromEntries(sampler.doubleMsByPhase), overlaps: sampler.overlaps.slice(0, 30), rounds }));
 	return { sampler, watch, double };
+}
+
+/** Boots a pair and runs keepalived-stop, keepalived start (preempt), master-crash and return-preempt, probing
+ * after each (and after the boot) who answers ARP for the VIP from the LAN client and for the lease from the ISP. */
+async function arpScenarios(stack: Stack): Promise<{
+	results: Record<string, { vip: ArpAnswers; wan: ArpAnswers; master: 'r0' | 'r1' }>;
+	lanMac: Record<'r0' | 'r1', string>;
+	wanPortMac: Record<'r0' | 'r1', string>;
+}> {
+	const { bed: b, r0, r1 } = await bootedPair(stack);
+	const client = b.clients[0]!;
+	const lanMac = { r0: macOf(r0.ns, r0.ports.lan), r1: macOf(r1.ns, r1.ports.lan) };
+	const wanPortMac = { r0: macOf(r0.ns, r0.ports.wan), r1: macOf(r1.ns, r1.ports.wan) };
+	const results: Record<string, { vip: ArpAnswers; wan: ArpAnswers; master: 'r0' | 'r1' }> = {};
+	const probe = (name: string, m: RouterNode): void => {
+		const lease = wanAddr(m)!.split('/')[0]!;
+		results[name] = { master: m.name as 'r0' | 'r1', vip: arpAnswers(client.ns, 'eth0', VIP), wan: arpAnswers(b.ns.isp, 'br0', lease) };
+	};
+	/** The old master's transition ran to its end (state.json records its new role). */
+	const recorded = (node: RouterNode, roles: string[]) =>
+		waitFor(`${node.name} records ${roles.join('/')}`, () => roles.includes(recordedRole(node)?.role ?? ''), 15_000, 50).catch(() => undefined);
+
+	probe('booted', r0);
+	// keepalived stopped on the master.
+	await stopKeepalived(r0);
+	await settledMaster(stack, b, r1);
+	await recorded(r0, ['STOP']);
+	await sleep(1_000);
+	probe('keepalived-stop', r1);
+	// keepalived back: r0 preempts.
+	await initdOk(r0, 'keepalived', 'start');
+	await settledMaster(stack, b, r0);
+	await recorded(r1, ['BACKUP']);
+	await sleep(1_000);
+	probe('keepalived-start (preempt)', r0);
+	// The master crashes.
+	await crash(r0);
+	await stack.powerOff?.(b, r0);
+	await settledMaster(stack, b, r1);
+	await sleep(1_000);
+	probe('master-crash', r1);
+	// It returns and preempts.
+	powerOn(r0);
+	await stack.boot(b, r0);
+	await settledMaster(stack, b, r0, 40_000);
+	await recorded(r1, ['BACKUP']);
+	await sleep(1_000);
+	probe('return-preempt', r0);
+	report(JSON.stringify({ stack: stack.name, lanMac, wanPortMac, results: Object.fromEntries(Object.entries(results).map(([k, v]) => [k, { master: v.master, vip: { ...v.vip, raw: undefined }, wan: { ...v.wan, raw: undefined } }])) }));
+	return { results, lanMac, wanPortMac };
 }
 
 const snatAddr = (node: RouterNode): string | undefined => /snat ip to (\S+)/.exec(nsRun(node.ns, 'nft', ['list', 'table', 'inet', 'ha_router'], { check: false }).stdout)?.[1];
@@ -177,49 +228,27 @@ for (const [stack, skip] of [
 ] as const) {
 	describe.skipIf(skip)(`exclusivity on the ${stack.name} stack`, () => {
 		it('has only the master answer ARP for the VIP (LAN) and for the lease (ISP) after keepalived-stop, master-crash and return-preempt', async () => {
-			const { bed: b, r0, r1 } = await bootedPair(stack);
-			const client = b.clients[0]!;
-			const lanMac = { r0: macOf(r0.ns, r0.ports.lan), r1: macOf(r1.ns, r1.ports.lan) };
-			const results: Record<string, { vip: ArpAnswers; wan: ArpAnswers; master: string }> = {};
-			const probe = (name: string, m: RouterNode): void => {
-				const lease = wanAddr(m)!.split('/')[0]!;
-				results[name] = { master: m.name, vip: arpAnswers(client.ns, 'eth0', VIP), wan: arpAnswers(b.ns.isp, 'br0', lease) };
-			};
-			/** The old master's transition ran to its end (state.json records its new role). */
-			const recorded = (node: RouterNode, roles: string[]) =>
-				waitFor(`${node.name} records ${roles.join('/')}`, () => roles.includes(recordedRole(node)?.role ?? ''), 15_000, 50).catch(() => undefined);
-
-			probe('booted', r0);
-			// keepalived stopped on the master.
-			await stopKeepalived(r0);
-			await settledMaster(stack, b, r1);
-			await recorded(r0, ['STOP']);
-			await sleep(1_000);
-			probe('keepalived-stop', r1);
-			// keepalived back: r0 preempts.
-			await initdOk(r0, 'keepalived', 'start');
-			await settledMaster(stack, b, r0);
-			await recorded(r1, ['BACKUP']);
-			await sleep(1_000);
-			probe('keepalived-start (preempt)', r0);
-			// The master crashes.
-			await crash(r0);
-			await stack.powerOff?.(b, r0);
-			await settledMaster(stack, b, r1);
-			await sleep(1_000);
-			probe('master-crash', r1);
-			// It returns and preempts.
-			powerOn(r0);
-			await stack.boot(b, r0);
-			await settledMaster(stack, b, r0, 40_000);
-			await recorded(r1, ['BACKUP']);
-			await sleep(1_000);
-			probe('return-preempt', r0);
-
-			report(JSON.stringify({ stack: stack.name, lanMac, results }));
+			const { results, lanMac, wanPortMac } = await arpScenarios(stack);
 			for (const [name, r] of Object.entries(results)) {
-				const mac = lanMac[r.master as 'r0' | 'r1'];
-				expect({ name, vipMacs: r.vip.macs, vipReplies: r.vip.replies }).toEqual({ name, vipMacs: [mac], vipReplies: r.vip.probes });
+				const standby = r.master === 'r0' ? 'r1' : 'r0';
+				// LAN: exactly one MAC, the master's, once per probe (a standby with a stale local route would add its own).
+				expect({ name, vipMacs: r.vip.macs, vipReplies: r.vip.replies }).toEqual({ name, vipMacs: [lanMac[r.master]], vipReplies: r.vip.probes });
+				// ISP: the shared MAC answers once per probe (twice: two nodes hold the lease); nothing of the standby answers.
+				const shared = r.wan.raw.split('\n').filter((l) => l.toLowerCase().includes(`[${WAN_MAC}]`)).length;
+				expect({ name, sharedMacReplies: shared }).toEqual({ name, sharedMacReplies: r.wan.probes });
+				expect({ name, standbyAnswers: r.wan.macs.includes(wanPortMac[standby]) }).toEqual({ name, standbyAnswers: false });
+			}
+		}, 170_000);
+
+		// FINDING (issue 12, fix in src/): the master answers ARP for the lease TWICE, from the shared MAC (the macvlan)
+		// and from its own WAN port's MAC (the macvlan's parent: arp_ignore 0 answers for any local address on any
+		// interface). Measured: 6 replies to 3 probes, MACs [shared, the master's port] after boot, keepalived-stop,
+		// keepalived-start, master-crash and return-preempt. The ISP's neighbour entry for the lease can then name the
+		// master's physical port, which the next master does not have: traffic for the lease goes to the old node until
+		// that entry expires. Fix: arp_ignore 1 (or 2) on the parent port when the shared WAN is set up.
+		it.skipIf(!KNOWN_FAILURES)('FAILS, fix in src (the WAN port also answers ARP for the lease: 2 MACs, 6 replies to 3 probes): exactly one MAC, the shared one, answers ARP for the lease after every scenario', async () => {
+			const { results } = await arpScenarios(stack);
+			for (const [name, r] of Object.entries(results)) {
 				expect({ name, wanMacs: r.wan.macs, wanReplies: r.wan.replies }).toEqual({ name, wanMacs: [WAN_MAC], wanReplies: r.wan.probes });
 			}
 		}, 170_000);
@@ -227,6 +256,12 @@ for (const [stack, skip] of [
 		it('keeps the WAN address and every flow across a keepalived reload while MASTER', async () => {
 			const { bed: b, r0 } = await bootedPair(stack);
 			const before = wanAddr(r0);
+			const reloads = (): number | undefined => {
+				// The linux stack's keepalived logs to <root>/var/log/keepalived.log (init-scripts.ts); the openwrt one to syslog.
+				const f = path.join(r0.root, 'var/log/keepalived.log');
+				return existsSync(f) ? (readFileSync(f, 'utf8').match(/Reloading/g) ?? []).length : undefined;
+			};
+			const reloadsBefore = reloads();
 			const meter = await startMeter(b, { streams: 50 });
 			let missing = 0;
 			let samples = 0;
@@ -253,8 +288,10 @@ for (const [stack, skip] of [
 			}
 			const after = wanAddr(r0);
 			const roles = { r0: recordedRole(r0), r1: recordedRole(b.routers[1]!) };
-			report(JSON.stringify({ stack: stack.name, before, after, samples, samplesWithoutWanAddr: missing, samplesWithoutVip: vipLost, roles, traffic: summary(tr) }));
+			const reloadsAfter = reloads();
+			report(JSON.stringify({ stack: stack.name, reloadsBefore, reloadsAfter, before, after, samples, samplesWithoutWanAddr: missing, samplesWithoutVip: vipLost, roles, traffic: summary(tr) }));
 			expect(samples).toBeGreaterThan(100);
+			if (stack === haRouterStack) expect(reloadsAfter).toBeGreaterThan(reloadsBefore!); // keepalived really reloaded
 			expect(missing).toBe(0);
 			expect(after).toBe(before);
 			expect(tr.tcp.reset).toBe(0);
