@@ -1,6 +1,7 @@
 // Benchmark (not a test): `ha-router notify` on real tjs, alternating MASTER and BACKUP, with two
 // role services whose init scripts do nothing. Reports, per transition: wall time from spawn to
-// exit, time inside the transition until the last service was started, and peak RSS.
+// exit, time inside the transition until the last service was started, and peak RSS; and what
+// loading the bundle costs: `--version` against tjs running an empty script.
 // Run: node test/bench/hook-latency.mjs [N [bundle]]   (after make build)
 import { spawnSync } from 'node:child_process';
 import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -24,6 +25,7 @@ try {
 	}
 	const rows = { wall: [], toServices: [], plan: [], rss: [] };
 	const base = { wall: [], rss: [] };
+	const version = [];
 	writeFileSync(`${root}/empty.js`, '');
 	for (let i = 0; i < N; i++) {
 		const state = i % 2 ? 'BACKUP' : 'MASTER';
@@ -44,12 +46,16 @@ try {
 		const e = spawnSync('/usr/bin/time', ['-f', '%M', TJS, 'run', `${root}/empty.js`], { encoding: 'utf8' });
 		base.wall.push(Number(process.hrtime.bigint() - t1) / 1e6);
 		base.rss.push(Number(e.stderr.trim().split('\n').at(-1)));
+		const t2 = process.hrtime.bigint();
+		if (spawnSync('/usr/bin/time', ['-f', '%M', TJS, 'run', BUNDLE, '--version']).status !== 0) throw new Error('--version failed');
+		version.push(Number(process.hrtime.bigint() - t2) / 1e6);
 	}
 	const q = (a, p) => [...a].sort((x, y) => x - y)[Math.min(a.length - 1, Math.floor(p * a.length))];
 	const fmt = (a, unit) => `median ${q(a, 0.5).toFixed(1)} ${unit}, p90 ${q(a, 0.9).toFixed(1)} ${unit}`;
 	console.log(`hook latency, ${N} notify runs on tjs (${os.cpus()[0]?.model ?? 'cpu'}, ${os.cpus().length} cores)`);
 	console.log(`  wall, spawn to exit:               ${fmt(rows.wall, 'ms')}`);
 	console.log(`  tjs running an empty script:       ${fmt(base.wall, 'ms')}`);
+	console.log(`  ha-router --version (load only):   ${fmt(version, 'ms')}`);
 	console.log(`  transition start -> services up:   ${fmt(rows.toServices, 'ms')}`);
 	console.log(`  whole transition (plan):           ${fmt(rows.plan, 'ms')}`);
 	console.log(`  peak RSS notify / empty script:    ${q(rows.rss, 0.5)} KB / ${q(base.rss, 0.5)} KB`);
