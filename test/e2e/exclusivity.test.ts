@@ -172,7 +172,11 @@ describe.skipIf(skipLinux)('exclusivity on the linux stack', () => {
 		expect(r.sampler.doubleMs).toBe(0);
 	}, 30_000 + STOPS * 25_000);
 
-	it.skipIf(!KNOWN_FAILURES)(`FAILS, fix in src (hook-driven WAN races at a preempt; 100-200 ms of two WANs in 3 of 10 preempts): never has the shared WAN on two nodes when keepalived restarts on the preferred node and preempts, ${STOPS} times`, async () => {
+	// FINDING (issue 12, fix in src/): with preempt, when keepalived comes back on r0 and r0 takes the master role
+	// back, r0's MASTER hook brings the shared WAN up while r1's BACKUP hook has not taken it down yet. Measured: the
+	// 20 ms poll saw two WANs in 3 runs of 5 preempts each (once ~199 ms, 4 samples in a row); the event watch saw
+	// 5 ms and 56 ms in 2 of 3 preempts. Nothing on the new master waits for the old one to release the lease.
+	it.skipIf(!KNOWN_FAILURES)(`FAILS, fix in src (hook-driven WAN races at a preempt; up to ~200 ms of two WANs, in most runs): never has the shared WAN on two nodes when keepalived restarts on the preferred node and preempts, ${STOPS} times`, async () => {
 		const r = await stopLoop(haRouterStack, { preempt: true });
 		expect(r.sampler.samples).toBeGreaterThan(STOPS * 100);
 		// Every handover creates and deletes the macvlan on some node: the watch saw them.
