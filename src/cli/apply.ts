@@ -9,6 +9,7 @@ import type { Issue, Model } from '../model/types.ts';
 import { unifiedDiff } from '../apply/diff.ts';
 import { renderTargets, uciChanges } from '../apply/targets.ts';
 import { bootEnable, ensureDaemon, type DaemonState } from '../apply/daemons.ts';
+import { applyKernelSettings } from '../apply/kernel-settings.ts';
 import { recordOriginals } from '../apply/originals.ts';
 import { rememberOriginals } from '../apply/originals-store.ts';
 import { ApplyFailed, applyChanges, diffTargets, type ApplyResult } from '../apply/transaction.ts';
@@ -61,18 +62,6 @@ async function conntrackMax(rt: Runtime): Promise<number> {
 	return Number.isInteger(n) && n > 0 ? n : 65536;
 }
 
-/**
- * Window tracking off for TCP (nf_conntrack_tcp_be_liberal=1), as state-synced firewalls do:
- * after two nodes forwarded parts of a flow (a VRRP cut) the surviving node's entry holds
- * stale windows, marks the flow's packets invalid, and our WAN rule drops them for good.
- * Packets that are invalid for any other reason are still dropped. Runtime state, set on every
- * apply (and at boot).
- */
-async function liberalTcpTracking(rt: Runtime): Promise<void> {
-	await run(rt, ['sysctl', '-q', '-w', 'net.netfilter.nf_conntrack_tcp_be_liberal=1'], { timeoutMs: 5000 }).catch((e: Error) =>
-		rt.syslog('warning', `could not set nf_conntrack_tcp_be_liberal: ${e.message}`),
-	);
-}
 
 /** Role services start only on a MASTER transition, never from their own init at boot (files/usr/libexec/ha-router/boot-guard). */
 async function bootGuard(rt: Runtime, model: Model, paths: Paths, platform: Platform, boot: boolean): Promise<string | null> {
@@ -195,7 +184,7 @@ export const apply: Command = {
 					const r = await applyChanges(rt, changes, systemApply(rt, model, paths, platform, daemons), `${paths.root}/etc/ha-router/previous`);
 					// After a reboot no table is loaded although every file is unchanged.
 					if (args.flags.has('boot') && !r.reloaded.includes('nft')) await loadNftTable(rt, model, paths);
-					if (model.sync) await liberalTcpTracking(rt);
+					await applyKernelSettings(rt, model);
 					return r;
 				});
 			} catch (e) {
