@@ -136,6 +136,10 @@ describe('openwrt/txiki.js/Makefile', () => {
 		expect(deps).toEqual(expect.arrayContaining(['+libcurl', '+libffi', '+libatomic']));
 		expect(tjsMk).toMatch(/-DUSE_EXTERNAL_FFI=ON/);
 	});
+	it('is never offered where it would crash (big-endian) and never builds for the build machine CPU', () => {
+		expect((makeVar(tjsMk, 'DEPENDS') ?? '').split(/\s+/)).toContain('@!BIG_ENDIAN');
+		expect(tjsMk).toMatch(/-DBUILD_NATIVE=OFF/);
+	});
 	it('installs /usr/bin/tjs, the path in the bundle shebang', () => {
 		const { files, dirs } = installSection(tjsMk, 'txikijs');
 		expect(files.map((f) => [f.macro, f.dst])).toEqual([['INSTALL_BIN', '/usr/bin/tjs']]);
