@@ -137,16 +137,23 @@ describe('rpcd plugin', () => {
 });
 
 describe('hotplug and firewall glue', () => {
-	/** Sources the iface hotplug script as hotplug-call does, with a fake uci answering `wan`. */
+	/**
+	 * Sources the iface hotplug script as hotplug-call does, with a fake uci: WAN_SECTION set means
+	 * the first wan section exists (named or not), WAN_IF its interface option (unset: absent).
+	 */
 	function hotplug(env: Record<string, string>) {
 		const dir = tempDir('hotplug');
 		const log = path.join(dir, 'log');
 		writeFileSync(log, '');
-		writeFileSync(path.join(dir, 'uci'), '#!/bin/sh\n[ "$*" = "-q get ha-router.wan.interface" ] && echo "${WAN_IF}"\n');
+		writeFileSync(
+			path.join(dir, 'uci'),
+			'#!/bin/sh\ncase "$*" in\n"-q get ha-router.@wan[0]") [ -n "${WAN_SECTION}" ] && echo wan ;;\n' +
+				'"-q get ha-router.@wan[0].interface") [ -n "${WAN_SECTION}" ] && [ -n "${WAN_IF}" ] && echo "${WAN_IF}" ;;\n*) exit 1 ;;\nesac\n',
+		);
 		chmodSync(path.join(dir, 'uci'), 0o755);
 		const script = path.join(FILES, 'etc/hotplug.d/iface/30-ha-router');
 		const r = run([...ASH, '-c', '( . "$1" )', 'hotplug-call', script], {
-			env: { PATH: `${dir}:${process.env.PATH}`, HA_ROUTER: fakeCli(dir), LOG: log, WAN_IF: 'wan', ...env },
+			env: { PATH: `${dir}:${process.env.PATH}`, HA_ROUTER: fakeCli(dir), LOG: log, WAN_SECTION: '1', WAN_IF: 'wan', ...env },
 		});
 		return { ...r, calls: readFileSync(log, 'utf8') };
 	}
@@ -155,9 +162,14 @@ describe('hotplug and firewall glue', () => {
 		expect(hotplug({ ACTION: action, INTERFACE: 'wan' })).toMatchObject({ code: 0, calls: `lease ${action} wan\n` });
 	});
 
+	it('finds the first wan section whatever its name, its interface defaulting to wan', () => {
+		expect(hotplug({ ACTION: 'ifup', INTERFACE: 'wan', WAN_IF: '' }).calls).toBe('lease ifup wan\n');
+		expect(hotplug({ ACTION: 'ifup', INTERFACE: 'uplink', WAN_IF: 'uplink' }).calls).toBe('lease ifup uplink\n');
+	});
+
 	it('ignores other interfaces, other actions, and a node without a shared WAN', () => {
 		expect(hotplug({ ACTION: 'ifup', INTERFACE: 'lan' }).calls).toBe('');
 		expect(hotplug({ ACTION: 'free', INTERFACE: 'wan' }).calls).toBe('');
-		expect(hotplug({ ACTION: 'ifup', INTERFACE: 'wan', WAN_IF: '' }).calls).toBe('');
+		expect(hotplug({ ACTION: 'ifup', INTERFACE: 'wan', WAN_SECTION: '' }).calls).toBe('');
 	});
 });
