@@ -16,7 +16,9 @@ import { renderNft } from '../render/nft.ts';
 export const RELOADS = ['network', 'conntrackd', 'keepalived', 'nft', 'firewall'] as const;
 export type Reload = (typeof RELOADS)[number];
 
-export type UciTexts = Readonly<Record<'network' | 'keepalived' | 'firewall' | 'dhcp', string | null>>;
+/** The other packages' UCI files apply edits (losslessly; they stay the user's files). */
+export const UCI_PACKAGES = ['network', 'keepalived', 'firewall', 'dhcp'] as const;
+export type UciTexts = Readonly<Record<(typeof UCI_PACKAGES)[number], string | null>>;
 
 export interface Target {
 	readonly path: string;

@@ -7,7 +7,8 @@ import { parseUciDelta } from '../config/uci-delta.ts';
 import type { Paths } from '../model/paths.ts';
 import type { Issue, Model } from '../model/types.ts';
 import { unifiedDiff } from '../apply/diff.ts';
-import { renderTargets, uciChanges } from '../apply/targets.ts';
+import { UCI_PACKAGES, renderTargets, uciChanges, type UciTexts } from '../apply/targets.ts';
+import { readUciTexts } from '../apply/uci-texts.ts';
 import { bootEnable, ensureDaemon, type DaemonState } from '../apply/daemons.ts';
 import { applyKernelSettings } from '../apply/kernel-settings.ts';
 import { recordOriginals } from '../apply/originals.ts';
@@ -16,8 +17,8 @@ import { ApplyFailed, applyChanges, diffTargets, type ApplyResult } from '../app
 import { systemApply } from '../apply/system-apply.ts';
 import { drainEvents, queueFiles, whileNoTransition } from '../exec/event-queue.ts';
 import { loadNftTable, unloadNftTable } from '../exec/system-effects.ts';
-import { detectPlatform } from '../system/create-platform.ts';
-import type { Platform, PlatformName } from '../system/platform.ts';
+import { platformFor } from '../system/create-platform.ts';
+import type { Platform } from '../system/platform.ts';
 import { run } from '../system/run.ts';
 import { decodeUtf8 } from '../util/utf8.ts';
 import { parseArgs } from './args.ts';
@@ -40,8 +41,6 @@ any failure every file is restored and reloaded again.
 Exit: 0 applied or nothing to do, 1 invalid configuration or a failed step, 2 usage.
 `;
 
-const UCI_EDITED = ['network', 'keepalived', 'firewall', 'dhcp'] as const;
-
 async function readText(rt: Runtime, path: string): Promise<string | null> {
 	const raw = await rt.readFile(path);
 	return raw === null ? null : decodeUtf8(raw);
@@ -50,7 +49,7 @@ async function readText(rt: Runtime, path: string): Promise<string | null> {
 /** libuci replays /tmp/.uci/<pkg> on top of a file written directly: refuse while it has entries. */
 async function pendingUciChanges(rt: Runtime, paths: Paths): Promise<string[]> {
 	const found: string[] = [];
-	for (const pkg of UCI_EDITED) {
+	for (const pkg of UCI_PACKAGES) {
 		const delta = await readText(rt, `${paths.root}/tmp/.uci/${pkg}`);
 		if (delta && parseUciDelta(delta).length > 0) found.push(pkg);
 	}
@@ -107,11 +106,6 @@ async function disable(rt: Runtime, model: Model, paths: Paths, platform: Platfo
 	return 0;
 }
 
-/** Which platform's files to render: a dry run decides it without reaching ubus. */
-async function platformName(rt: Runtime, model: Model, paths: Paths): Promise<PlatformName> {
-	return model.node.platform === 'auto' ? detectPlatform(rt, paths) : model.node.platform;
-}
-
 export const apply: Command = {
 	name: 'apply',
 	summary: 'render the configuration and change the router transactionally',
@@ -142,15 +136,11 @@ export const apply: Command = {
 		}
 
 		let changes;
-		let texts;
+		let texts: UciTexts;
 		try {
-			texts = { network: loaded.texts.network, keepalived: await readText(rt, `${paths.configDir}/keepalived`), firewall: await readText(rt, `${paths.configDir}/firewall`), dhcp: await readText(rt, `${paths.configDir}/dhcp`) };
-			const uciModes: Partial<Record<keyof typeof texts, number>> = {};
-			for (const pkg of UCI_EDITED) {
-				const st = await rt.stat(`${paths.configDir}/${pkg}`);
-				if (st) uciModes[pkg] = st.mode;
-			}
-			const targets = renderTargets(model, paths, { platform: await platformName(rt, model, paths), conntrackMax: await conntrackMax(rt), uci: texts, uciModes });
+			const files = await readUciTexts(rt, paths.configDir, loaded.texts.network);
+			texts = files.uci;
+			const targets = renderTargets(model, paths, { platform: await platformFor(rt, model.node.platform, paths), conntrackMax: await conntrackMax(rt), ...files });
 			changes = await diffTargets(rt, targets);
 		} catch (e) {
 			return fail(`apply: ${(e as Error).message}`);
@@ -171,7 +161,7 @@ export const apply: Command = {
 			if (!model.node.enabled) return await disable(rt, model, paths, platform, args.flags.has('boot'), say);
 			try {
 				await rememberOriginals(rt, paths, (o) =>
-					uciChanges(model, paths, platform.name, texts).reduce((acc, ch) => recordOriginals(acc, ch, texts[ch.package as keyof typeof texts], `${paths.configDir}/${ch.package}`), o),
+					uciChanges(model, paths, platform.name, texts).reduce((acc, ch) => recordOriginals(acc, ch, texts[ch.package as keyof UciTexts], `${paths.configDir}/${ch.package}`), o),
 				);
 			} catch (e) {
 				return fail(`apply: cannot record the original config in ${paths.originals}: ${(e as Error).message}; nothing was changed`);

@@ -8,12 +8,12 @@ import { UsageError } from '../errors.ts';
 import type { Paths } from '../model/paths.ts';
 import type { Issue, Model } from '../model/types.ts';
 import { renderTargets } from '../apply/targets.ts';
+import { readUciTexts } from '../apply/uci-texts.ts';
 import { parseUci } from '../config/uci-parse.ts';
 import { UciSyntaxError } from '../config/uci-types.ts';
 import { RenderError } from '../render/text.ts';
-import { detectPlatform } from '../system/create-platform.ts';
+import { platformFor } from '../system/create-platform.ts';
 import type { PlatformName } from '../system/platform.ts';
-import { decodeUtf8 } from '../util/utf8.ts';
 import type { Runtime } from '../runtime/runtime.ts';
 import { parseArgs } from './args.ts';
 import type { Command } from './command.ts';
@@ -41,7 +41,7 @@ export const check: Command = {
 		const paths = nodePaths(rt, args);
 		const loaded = await loadConfig(rt, paths.configDir);
 		const model = loaded.model;
-		const platform = model ? (model.node.platform === 'auto' ? await detectPlatform(rt, paths) : model.node.platform) : 'linux';
+		const platform = model ? await platformFor(rt, model.node.platform, paths) : 'linux';
 		const issues = model
 			? [...loaded.issues, ...(await renderRefusals(rt, model, paths, loaded, platform)), ...(platform === 'openwrt' ? await absentServices(rt, model, paths, loaded) : [])]
 			: loaded.issues;
@@ -68,13 +68,8 @@ export const check: Command = {
  * cannot quote, a user section named like ours) is reported here and not halfway through apply.
  */
 async function renderRefusals(rt: Runtime, model: Model, paths: Paths, loaded: LoadedConfig, platform: PlatformName): Promise<Issue[]> {
-	const read = async (pkg: string) => {
-		const raw = await rt.readFile(`${paths.configDir}/${pkg}`).catch(() => null);
-		return raw === null ? null : decodeUtf8(raw);
-	};
-	const uci = { network: loaded.texts.network, keepalived: await read('keepalived'), firewall: await read('firewall'), dhcp: await read('dhcp') };
 	try {
-		renderTargets(model, paths, { platform, conntrackMax: 65536, uci });
+		renderTargets(model, paths, { platform, conntrackMax: 65536, ...(await readUciTexts(rt, paths.configDir, loaded.texts.network, 'absent')) });
 	} catch (e) {
 		if (e instanceof RenderError) return [makeIssue('error', 'RENDER_REFUSED', { file: loaded.paths.haRouter, line: 0, section: '' }, `apply cannot render this configuration: ${e.message}`)];
 		if (e instanceof UciEditError || e instanceof UciSyntaxError) {

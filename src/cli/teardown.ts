@@ -60,14 +60,15 @@ Exit: 0 done or nothing to undo, 1 failed, 2 usage.
 				problems.push(`${file}: ${(e as Error).message}`);
 			}
 		}
+		// Under a staging root, scripts act on that root's rc.d.
+		const env = paths.root ? { env: { IPKG_INSTROOT: paths.root } } : {};
 		// rc.d links of keepalived and conntrackd, as they were.
 		for (const [name, enabled] of Object.entries(rec?.bootEnabled ?? {})) {
 			const script = `${paths.root}/etc/init.d/${name}`;
-			if (await rt.stat(script)) await run(rt, [script, enabled ? 'enable' : 'disable'], { timeoutMs: 30_000, ...(paths.root ? { env: { IPKG_INSTROOT: paths.root } } : {}) }).catch((e: Error) => problems.push(e.message));
+			if (await rt.stat(script)) await run(rt, [script, enabled ? 'enable' : 'disable'], { timeoutMs: 30_000, ...env }).catch((e: Error) => problems.push(e.message));
 		}
 		await unloadNftTable(rt, paths).catch((e: Error) => problems.push(e.message));
 		const guard = `${paths.root}/usr/libexec/ha-router/boot-guard`;
-		const env = paths.root ? { env: { IPKG_INSTROOT: paths.root } } : {};
 		if (await rt.stat(guard)) await run(rt, [guard, 'disable'], { timeoutMs: 30_000, ...env }).catch((e: Error) => problems.push(e.message));
 		if (!problems.length) await rt.remove(paths.originals);
 		await rt.syslog('notice', `teardown: restored ${restored.join(', ') || 'nothing'}; removed table inet ha_router`);

@@ -26,10 +26,14 @@ export async function detectPlatform(rt: Runtime, paths: Paths): Promise<Platfor
 	return (await rt.stat(`${paths.root}/etc/openwrt_release`))?.isFile ? 'openwrt' : 'linux';
 }
 
+/** The platform a node's `option platform` means here; 'auto' looks at the root, reaching nothing. */
+export function platformFor(rt: Runtime, choice: PlatformChoice, paths: Paths): Promise<PlatformName> {
+	return choice === 'auto' ? detectPlatform(rt, paths) : Promise.resolve(choice);
+}
+
 export async function createPlatform(rt: Runtime, opts: PlatformOptions = {}): Promise<Platform> {
 	const paths = opts.paths ?? pathsFor('');
-	const choice = opts.name ?? 'auto';
-	const name = choice === 'auto' ? await detectPlatform(rt, paths) : choice;
+	const name = await platformFor(rt, opts.name ?? 'auto', paths);
 	if (name === 'linux') return linuxPlatform(rt, { ...opts.linux, paths });
 	try {
 		return openwrtPlatform(rt, await connectUbus(rt, opts.ubusSocket, opts.ubus), opts.openwrt);

@@ -125,7 +125,7 @@ export function linuxPlatform(rt: Runtime, opts: LinuxOptions): Platform {
 
 		async service(name: string, action: ServiceAction) {
 			checkServiceName(name);
-			// Found first: a spawn of a missing program is the one path the runtime handles badly.
+			// A missing init script is a service that is not installed, not a failed step.
 			if (!(await platform.serviceInstalled(name))) throw new ServiceNotInstalled(name);
 			await run(rt, [`${initDir}/${name}`, action], { timeoutMs: opts.serviceTimeoutMs ?? 60_000 });
 		},
