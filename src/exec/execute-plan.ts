@@ -82,16 +82,16 @@ export async function executePlan(rt: Runtime, steps: readonly Step[], fx: Effec
 			continue;
 		}
 		const t0 = rt.now();
+		const elapsed = () => Math.round((rt.now() - t0) * 10) / 10;
 		try {
 			await withTimeout(run(step, fx), step.timeoutMs, `timed out after ${step.timeoutMs} ms`);
-			results.push({ ...base, status: 'ok', ms: Math.round((rt.now() - t0) * 10) / 10 });
+			results.push({ ...base, status: 'ok', ms: elapsed() });
 		} catch (e) {
 			const error = e instanceof Error ? e.message : String(e);
-			if (e instanceof ServiceNotInstalled) {
-				results.push({ ...base, status: 'absent', ms: Math.round((rt.now() - t0) * 10) / 10, error });
-				continue;
-			}
-			results.push({ ...base, status: 'failed', ms: Math.round((rt.now() - t0) * 10) / 10, error });
+			// A role service the router lacks is a warning (status shows it), never a failed transition.
+			const absent = e instanceof ServiceNotInstalled;
+			results.push({ ...base, status: absent ? 'absent' : 'failed', ms: elapsed(), error });
+			if (absent) continue;
 			opts.log?.('err', `step ${step.kind}${t ? ` ${t}` : ''} failed: ${error}`);
 			if (step.onError === 'abort') stopped = true;
 		}
