@@ -1,7 +1,7 @@
 // What apply changes in other packages' UCI files, recorded as it was before ha-router first
 // touched it (/etc/ha-router/originals.json), so `ha-router teardown` (opkg remove) puts every
 // option back: the WAN on its own port again, keepalived as the user had it, no fw4 includes.
-// Pure: the record is data; cli/apply.ts and cli/teardown.ts read and write the file.
+// Pure: the record is data; originals-store.ts reads and writes the file.
 import { findSection } from '../config/uci-names.ts';
 import { parseUci } from '../config/uci-parse.ts';
 import type { UciChange, UciEdit } from '../model/uci-edit.ts';

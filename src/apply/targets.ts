@@ -7,7 +7,7 @@ import type { UciChange } from '../model/uci-edit.ts';
 import { renderConntrackd } from '../render/conntrackd.ts';
 import { renderDhcpEdits } from '../render/dhcp.ts';
 import { renderFw4Input } from '../render/fw4-input.ts';
-import { fw4InputFile, renderFirewallUci, renderKeepalivedUci } from '../render/glue.ts';
+import { renderFirewallUci, renderKeepalivedUci } from '../render/glue.ts';
 import { renderKeepalived } from '../render/keepalived.ts';
 import { renderNetworkEdits } from '../render/network.ts';
 import { renderNft } from '../render/nft.ts';
@@ -62,7 +62,7 @@ export function renderTargets(model: Model, paths: Paths, facts: TargetFacts): T
 		// On disk without a lease address; the loaded table carries the known lease (paths.nftLoaded).
 		{ path: paths.nftRuleset, content: renderNft(model, { wanAddress: null }), mode: 0o644, reload: 'nft' },
 	];
-	if (facts.platform === 'openwrt') targets.push({ path: fw4InputFile(paths), content: renderFw4Input(model), mode: 0o644, reload: 'firewall' });
+	if (facts.platform === 'openwrt') targets.push({ path: paths.fw4Input, content: renderFw4Input(model), mode: 0o644, reload: 'firewall' });
 	for (const change of uciChanges(model, paths, facts.platform, facts.uci)) {
 		const pkg = change.package as keyof UciTexts;
 		const path = `${paths.configDir}/${pkg}`;

@@ -13,6 +13,8 @@ export interface Paths {
 	readonly conntrackdLock: string;
 	/** Our nftables table as last applied (without a lease address). */
 	readonly nftRuleset: string;
+	/** The rules fw4 includes at the start of its input chain (renderFw4Input). */
+	readonly fw4Input: string;
 	/** Our table as last loaded into the kernel, with the lease address: fw4 includes this file. */
 	readonly nftLoaded: string;
 	/** What apply changed in other packages' config, as it was before: teardown puts it back. */
@@ -37,6 +39,7 @@ export function pathsFor(root: string, configDir = `${root}/etc/config`, self: r
 		conntrackdSocket: `${root}/var/run/conntrackd.ctl`,
 		conntrackdLock: `${root}/var/lock/conntrack.lock`,
 		nftRuleset: `${root}/etc/ha-router/ruleset.nft`,
+		fw4Input: `${root}/etc/ha-router/fw4-input.nft`,
 		nftLoaded: `${run}/table.nft`,
 		originals: `${root}/etc/ha-router/originals.json`,
 		runDir: run,

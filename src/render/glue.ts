@@ -24,11 +24,6 @@ export function renderKeepalivedUci(paths: Paths): UciChange {
 export const FIREWALL_INCLUDE = 'ha_router';
 export const FIREWALL_INPUT_INCLUDE = 'ha_router_input';
 
-/** The rules fw4 puts at the start of its input chain (renderFw4Input), next to our ruleset. */
-export function fw4InputFile(paths: Paths): string {
-	return `${paths.nftRuleset.slice(0, paths.nftRuleset.lastIndexOf('/'))}/fw4-input.nft`;
-}
-
 /**
  * Two nftables includes, so fw4 itself loads our rules inside its own `nft -f` transaction and
  * runs no process of ours: every fw4 start, reload and restart (also the one after each ifup)
@@ -49,7 +44,7 @@ export function renderFirewallUci(paths: Paths): UciChange {
 			{ op: 'delete', section: s, option: 'fw4_compatible' },
 			{ op: 'section', type: 'include', name: i },
 			{ op: 'set', section: i, option: 'type', value: 'nftables' },
-			{ op: 'set', section: i, option: 'path', value: fw4InputFile(paths) },
+			{ op: 'set', section: i, option: 'path', value: paths.fw4Input },
 			{ op: 'set', section: i, option: 'position', value: 'chain-pre' },
 			{ op: 'set', section: i, option: 'chain', value: 'input' },
 		],

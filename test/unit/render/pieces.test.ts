@@ -5,7 +5,7 @@ import { pathsFor } from '../../../src/model/paths.ts';
 import { conntrackdHashSizes, renderConntrackd } from '../../../src/render/conntrackd.ts';
 import { renderDhcpEdits } from '../../../src/render/dhcp.ts';
 import { renderFw4Input } from '../../../src/render/fw4-input.ts';
-import { fw4InputFile, renderFirewallUci, renderKeepalivedUci } from '../../../src/render/glue.ts';
+import { renderFirewallUci, renderKeepalivedUci } from '../../../src/render/glue.ts';
 import { kaQuoted, kaWord } from '../../../src/render/keepalived-text.ts';
 import { SYNC_GROUP_NAME } from '../../../src/model/names.ts';
 import { advertInt, renderKeepalived } from '../../../src/render/keepalived.ts';
@@ -154,7 +154,7 @@ describe('UCI edits', () => {
 	});
 
 	it('firewall: two nftables includes, no script: our loaded table at the top level, the input rules in chain input', () => {
-		expect(fw4InputFile(pathsFor(''))).toBe('/etc/ha-router/fw4-input.nft');
+		expect(pathsFor('').fw4Input).toBe('/etc/ha-router/fw4-input.nft');
 		expect(renderFirewallUci(pathsFor(''))).toEqual({
 			package: 'firewall',
 			edits: [
