@@ -16,7 +16,8 @@ import { rememberOriginals } from '../apply/originals-store.ts';
 import { ApplyFailed, applyChanges, diffTargets, type ApplyResult } from '../apply/transaction.ts';
 import { systemApply } from '../apply/system-apply.ts';
 import { drainEvents, queueFiles, whileNoTransition } from '../exec/event-queue.ts';
-import { loadNftTable, unloadNftTable } from '../exec/system-effects.ts';
+import { bestKnownLease, loadNftTable, unloadNftTable } from '../exec/system-effects.ts';
+import { writeKeepalivedWan } from '../exec/keepalived-wan.ts';
 import { platformFor } from '../system/create-platform.ts';
 import type { Platform } from '../system/platform.ts';
 import { run } from '../system/run.ts';
@@ -171,7 +172,11 @@ export const apply: Command = {
 			let result: ApplyResult;
 			try {
 				result = await whileNoTransition(rt, files, async () => {
+					// keepalived's WAN part is in place before keepalived (re)starts below.
+					const wanChanged = model.wan ? await writeKeepalivedWan(rt, model, paths, await bestKnownLease(rt, model, paths)) : false;
 					const r = await applyChanges(rt, changes, systemApply(rt, model, paths, platform, daemons), `${paths.root}/etc/ha-router/previous`);
+					if (model.wan) await platform.wanPrepare(model.wan);
+					if (wanChanged && !r.reloaded.includes('keepalived') && (await platform.serviceRunning('keepalived'))) await platform.service('keepalived', 'reload');
 					// After a reboot no table is loaded although every file is unchanged.
 					if (args.flags.has('boot') && !r.reloaded.includes('nft')) await loadNftTable(rt, model, paths);
 					await applyKernelSettings(rt, model);

@@ -1,10 +1,14 @@
 // `ha-router lease`: the shared WAN got, renewed or lost its lease (netifd hotplug on OpenWrt,
-// our udhcpc script on linux). Remember the lease for the next takeover and move the SNAT
-// address to it in one nft transaction.
+// our udhcpc script on linux), or the peer's lease beacon arrived (`refresh`, from the lease
+// watcher). Remember the lease, hand it to keepalived (which carries the WAN address) and move the
+// SNAT address to it.
 import { ExitError, UsageError } from '../errors.ts';
 import { publishLeaseBeacon } from '../exec/lease-beacon.ts';
 import { readKnownLease, writeKnownLease } from '../exec/lease-store.ts';
-import { loadNftTable } from '../exec/system-effects.ts';
+import { refreshWanLease } from '../exec/keepalived-wan.ts';
+import type { Paths } from '../model/paths.ts';
+import type { Model } from '../model/types.ts';
+import type { Runtime } from '../runtime/runtime.ts';
 import { parseArgs } from './args.ts';
 import type { Command } from './command.ts';
 import { NODE_OPTIONS, nodePaths } from './context.ts';
@@ -12,11 +16,15 @@ import { type LeaseReading, leaseFromStatus, leaseFromUdhcpc } from './lease-inp
 import { loadNode, openPlatform } from './node.ts';
 
 const USAGE = `Usage: ha-router lease ifup|ifupdate|ifdown INTERFACE [--root DIR] [--config DIR]
+       ha-router lease refresh [--root DIR] [--config DIR]
 
-Called by /etc/hotplug.d/iface/30-ha-router (OpenWrt) or ha-router's udhcpc script (linux)
-when the shared WAN interface changes. Records the lease in /var/run/ha-router/lease.json and
-points the SNAT rule of table inet ha_router at the new address. ifdown keeps the address:
-the next takeover asks for it again.
+ifup|ifupdate|ifdown: called by /etc/hotplug.d/iface/30-ha-router (OpenWrt) or ha-router's
+udhcpc script (linux) when the shared WAN interface changes. Records the lease in
+/var/run/ha-router/lease.json and publishes it to the peer; then as refresh. ifdown keeps the
+lease: the next takeover uses it again.
+refresh: called by the lease watcher when the peer's lease arrives. Writes the best known lease
+to /var/run/ha-router/keepalived-wan.conf (keepalived adds that address and default route when
+it becomes MASTER), reloading keepalived if it changed, and points the SNAT rule at it.
 Exit: 0 done (or not our WAN interface), 1 failed, 2 usage.
 `;
 
@@ -27,12 +35,14 @@ export const lease: Command = {
 	async run(rt, argv) {
 		const args = parseArgs('lease', argv, [], NODE_OPTIONS);
 		const [action, iface] = args.positional;
-		if (!action || !['ifup', 'ifupdate', 'ifdown'].includes(action) || !iface || args.positional.length > 2) {
-			throw new UsageError('lease: expected ifup|ifupdate|ifdown INTERFACE');
+		const refresh = action === 'refresh' && args.positional.length === 1;
+		if (!refresh && (!action || !['ifup', 'ifupdate', 'ifdown'].includes(action) || !iface || args.positional.length > 2)) {
+			throw new UsageError('lease: expected ifup|ifupdate|ifdown INTERFACE, or refresh');
 		}
 		const paths = nodePaths(rt, args);
 		const model = await loadNode(rt, paths);
-		if (!model.wan || model.wan.interface !== iface) return 0;
+		if (!model.wan || (!refresh && model.wan.interface !== iface)) return 0;
+		if (refresh) return handOver(rt, model, paths);
 		const before = await readKnownLease(rt, paths);
 		if (action === 'ifdown') {
 			await rt.syslog('info', `WAN ${iface} down; keeping ${before ? before.address.address : 'no'} lease for the next takeover`);
@@ -60,12 +70,26 @@ export const lease: Command = {
 			return 1;
 		}
 		await writeKnownLease(rt, paths, now);
-		// The standby learns the lease through conntrackd; its first takeover then needs no DHCP wait.
+		// The standby learns the lease through conntrackd and hands it to its own keepalived.
 		if (model.sync) await publishLeaseBeacon(rt, now).catch((e: Error) => rt.syslog('warning', `lease beacon: ${e.message}`));
-		if (before?.address.address !== now.address.address || before?.address.prefix !== now.address.prefix) {
-			await loadNftTable(rt, model, paths);
-			await rt.syslog('notice', `WAN lease ${now.address.address}/${now.address.prefix} via ${now.gateway ?? '-'}: SNAT now translates to it`);
+		if (before?.address.address !== now.address.address || before?.gateway !== now.gateway) {
+			await rt.syslog('notice', `WAN lease ${now.address.address}/${now.address.prefix} via ${now.gateway ?? '-'}`);
 		}
-		return 0;
+		return handOver(rt, model, paths);
 	},
 };
+
+/** keepalived's WAN part and the SNAT address follow the best known lease. */
+async function handOver(rt: Runtime, model: Model, paths: Paths): Promise<number> {
+	const platform = await openPlatform(rt, model, paths);
+	try {
+		const { changed, lease: l } = await refreshWanLease(rt, model, paths, platform);
+		if (changed) {
+			const what = l ? `${l.address.address}/${l.address.prefix} via ${l.gateway ?? 'no gateway'}` : 'no lease';
+			await rt.syslog('notice', `keepalived's WAN part now holds ${what}; SNAT follows it`);
+		}
+		return 0;
+	} finally {
+		platform.close();
+	}
+}

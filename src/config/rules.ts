@@ -3,6 +3,7 @@
 // own check (they are absent from ReadSection.values).
 
 import type { Cidr } from '../model/types.ts';
+import { wanHoldInterface } from '../model/names.ts';
 import { conntrackdCarriesDevice, deviceSectionName, USABLE_DEVICE, usableDevice } from '../model/value-rules.ts';
 import { didYouMean } from './did-you-mean.ts';
 import { shown } from '../util/shown.ts';
@@ -236,8 +237,14 @@ function wanDeviceIsNew(ctx: RuleContext): void {
 	const valid = "valid: a new name for the macvlan, e.g. 'hawan'";
 	if (device === v<string>(ctx.wan, 'parent')) return ctx.error('WAN_DEVICE_CONFLICT', at, `'${device}' is also the parent; ${valid}`, device);
 	const wanName = v<string>(ctx.wan, 'interface');
+	// apply writes an interface of this name to keep the device up (render/network.ts): ours, or free.
+	const hold = wanHoldInterface(device);
+	const held = ctx.networkSections.find((s) => !s.anonymous && s.name === hold);
+	if (held && (held.type !== 'interface' || (findOption(held, 'device')?.values[0] ?? device) !== device)) {
+		return ctx.error('WAN_DEVICE_SECTION', at, `'${device}' needs section '${hold}' of ${ctx.networkFile} for itself, but it is already a '${held.type}' section (line ${held.line}) for something else; ${valid}`, device);
+	}
 	for (const i of ctx.network?.values() ?? []) {
-		if (i.name === wanName || i.alias === wanName || !onLink(device, i)) continue;
+		if (i.name === wanName || i.alias === wanName || i.name === hold || !onLink(device, i)) continue;
 		return ctx.error('WAN_DEVICE_CONFLICT', at, `'${device}' is already ${linkText(device, i)} interface '${i.name}' (${ctx.networkFile} line ${i.line}); ${valid}`, device);
 	}
 	// apply writes the macvlan as `config device '<name>'`: that name must be free or ours already.

@@ -16,9 +16,12 @@ import { withLock } from './lock.ts';
 const FLUSH_TRIES = 20;
 const FLUSH_WAIT_MS = 50;
 
-/** This node's own last lease, else the one the peer's beacon replicated to us. */
+/**
+ * The lease the pair holds now: the beacon (the current master's lease, its own on the master)
+ * before this node's lease.json, which on a standby may be from its last turn as master.
+ */
 export async function bestKnownLease(rt: Runtime, model: Model, paths: Paths): Promise<KnownLease | null> {
-	return (await readKnownLease(rt, paths)) ?? (model.sync ? await readLeaseBeacon(rt).catch(() => null) : null);
+	return (model.sync ? await readLeaseBeacon(rt).catch(() => null) : null) ?? (await readKnownLease(rt, paths));
 }
 
 /**

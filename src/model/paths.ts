@@ -8,6 +8,8 @@ export interface Paths {
 	/** argv that runs this program; keepalived's notify line and hotplug glue call it. */
 	readonly self: readonly string[];
 	readonly keepalivedConf: string;
+	/** The shared WAN's lease as keepalived addresses and routes; keepalived.conf includes it. */
+	readonly keepalivedWan: string;
 	readonly conntrackdConf: string;
 	readonly conntrackdSocket: string;
 	readonly conntrackdLock: string;
@@ -35,6 +37,7 @@ export function pathsFor(root: string, configDir = `${root}/etc/config`, self: r
 		configDir,
 		self,
 		keepalivedConf: `${root}/etc/ha-router/keepalived.conf`,
+		keepalivedWan: `${run}/keepalived-wan.conf`,
 		conntrackdConf: `${root}/etc/conntrackd/conntrackd.conf`,
 		conntrackdSocket: `${root}/var/run/conntrackd.ctl`,
 		conntrackdLock: `${root}/var/lock/conntrack.lock`,

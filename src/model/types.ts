@@ -101,6 +101,12 @@ export interface SharedWan {
 	readonly snatSources: readonly Cidr[];
 }
 
+/** The shared WAN's DHCP lease as the renderers need it (the address and its gateway). */
+export interface WanLease {
+	readonly address: Cidr;
+	readonly gateway: string | null;
+}
+
 /** Connection-state replication with conntrackd (FTFW). */
 export interface StateSync {
 	/** Logical interface of the sync link: a dedicated one or the LAN. */

@@ -23,3 +23,9 @@ export function kaQuoted(value: string): string {
 	}
 	return `"${value}"`;
 }
+
+/** A path for `include`, which keepalived globs and never unquotes: plain characters only. */
+export function kaPath(path: string): string {
+	if (!BARE.test(path)) throw new RenderError(`keepalived cannot include ${JSON.stringify(path)}: only letters, digits and ._:@%+=,/- are safe in an include path`);
+	return path;
+}

@@ -5,7 +5,8 @@ import type { Model, VrrpGroup } from '../model/types.ts';
 import type { Paths } from '../model/paths.ts';
 import { SYNC_GROUP_NAME } from '../model/names.ts';
 import { HEADER, commandLine, sortedUnique } from './text.ts';
-import { kaQuoted, kaWord } from './keepalived-text.ts';
+import { kaPath, kaQuoted, kaWord } from './keepalived-text.ts';
+import type { WanLease } from '../model/types.ts';
 
 /** The track_file that reads paths.trackFile: its number is added to every instance's priority. */
 export const TRACK_FILE_NAME = 'ha_router_priority';
@@ -75,7 +76,7 @@ function addressLine(vip: { address: string; prefix: number; device: string }): 
 	return `${vip.address}/${vip.prefix} dev ${kaWord(vip.device)}`;
 }
 
-function instance(model: Model, group: VrrpGroup, notify: string | null): string[] {
+function instance(model: Model, group: VrrpGroup, notify: string | null, wanInclude: string | null): string[] {
 	const node = model.node;
 	const family = group.address.family;
 	const lines: string[] = [];
@@ -115,6 +116,10 @@ function instance(model: Model, group: VrrpGroup, notify: string | null): string
 	const other = group.vips.filter((v) => v.family !== family);
 	if (own.length > 0) lines.push(...block('', 'virtual_ipaddress', own.map(addressLine)));
 	if (other.length > 0) lines.push(...block('', 'virtual_ipaddress_excluded', other.map(addressLine)));
+	// The shared WAN's lease address and default route: keepalived adds them (and sends the GARPs
+	// from the shared MAC) the moment this instance becomes MASTER, removes them when it leaves.
+	// The file changes with the lease (renderKeepalivedWan), this one only with the Model.
+	if (wanInclude !== null) lines.push(`include ${wanInclude}`);
 
 	// The instance's own device is always tracked; listing it again is a keepalived warning.
 	const tracked = sortedUnique(group.trackInterfaces).filter((d) => d !== group.device);
@@ -132,7 +137,23 @@ export function renderKeepalived(model: Model, paths: Paths): string {
 	const sections: string[][] = [[`# ${HEADER}`, `# keepalived for node ${model.node.name}`], globalDefs(model, paths.trackFile)];
 	const grouped = groups.length > 1;
 	if (grouped) sections.push(syncGroup({ ...model, groups }, notify));
-	for (const g of groups) sections.push(instance(model, g, grouped ? null : notify));
+	// One instance carries the WAN; in a sync group the whole group moves together anyway.
+	const wanInclude = model.wan ? kaPath(paths.keepalivedWan) : null;
+	groups.forEach((g, i) => sections.push(instance(model, g, grouped ? null : notify, i === 0 ? wanInclude : null)));
 	return sections.map((s) => s.join('\n')).join('\n\n') + '\n';
 }
 
+
+/**
+ * The included WAN part: the lease address on the shared-MAC device and the default route
+ * through the lease's gateway, as keepalived-managed addresses outside the adverts. Empty while
+ * no lease is known (the DHCP client then configures the first one).
+ */
+export function renderKeepalivedWan(model: Model, lease: WanLease | null): string {
+	const head = `# ${HEADER}\n# the shared WAN lease, owned by keepalived on the MASTER\n`;
+	if (!model.wan || !lease || lease.address.family !== 4) return head;
+	const dev = kaWord(model.wan.device);
+	const lines = block('', 'virtual_ipaddress_excluded', [`${lease.address.address}/${lease.address.prefix} dev ${dev}`]);
+	if (lease.gateway) lines.push(...block('', 'virtual_routes', [`0.0.0.0/0 via ${lease.gateway} dev ${dev}`]));
+	return head + lines.join('\n') + '\n';
+}

@@ -24,6 +24,20 @@ export interface LinuxOptions {
 	readonly serviceTimeoutMs?: number;
 }
 
+/**
+ * The shared-MAC device says nothing while it holds no address: no IPv6 (link-local DAD, RS, MLD),
+ * strict reverse-path filtering (a standby has no route through it, so nothing is forwarded from
+ * it and no ARP is answered on it: measured), and ARP answers only for its own addresses.
+ * OpenWrt's netifd sets the first two from the device section (render/network.ts).
+ */
+function silentWanSysctls(device: string): [string, string][] {
+	return [
+		[`net/ipv6/conf/${device}/disable_ipv6`, '1'],
+		[`net/ipv4/conf/${device}/rp_filter`, '1'],
+		[`net/ipv4/conf/${device}/arp_ignore`, '1'],
+	];
+}
+
 export function linuxPlatform(rt: Runtime, opts: LinuxOptions): Platform {
 	const { paths } = opts;
 	const initDir = opts.initDir ?? `${paths.root}/etc/init.d`;
@@ -43,16 +57,17 @@ export function linuxPlatform(rt: Runtime, opts: LinuxOptions): Platform {
 		return m && m[1] === 'udhcpc' && m[2] !== 'Z' && m[2] !== 'X' ? pid : null;
 	}
 
-	async function startUdhcpc(wan: SharedWan, known: KnownLease | null): Promise<void> {
+	/** `keep`: an address is already up (keepalived's or ours); udhcpc's start-up deconfig must leave it. */
+	async function startUdhcpc(wan: SharedWan, known: KnownLease | null, keep: boolean): Promise<void> {
 		const args = [opts.udhcpc ?? 'udhcpc', '-i', wan.device, '-s', script, '-p', pidFile(wan), '-b', '-S', '-t', '4', '-T', '2', '-A', '5'];
 		// -r puts the known address in option 50 of DISCOVER/REQUEST. Never -R: a standby
 		// stopping its client must not release the lease the pair shares.
 		if (known) args.push('-r', known.address.address);
-		if (known) await rt.writeFileAtomic(keepFile(wan), '', 0o644);
+		if (keep) await rt.writeFileAtomic(keepFile(wan), '', 0o644);
 		const env = {
 			HA_ROUTER_LEASE_CMD: [...paths.self, 'lease'].join(' '),
 			HA_ROUTER_INTERFACE: wan.interface,
-			HA_ROUTER_KEEP_FILE: known ? keepFile(wan) : '',
+			HA_ROUTER_KEEP_FILE: keep ? keepFile(wan) : '',
 		};
 		// sh backgrounds udhcpc and returns at once; udhcpc -b daemonizes itself (setsid, new pid
 		// written to the pid file) when it has a lease, so it outlives us for renewals.
@@ -88,22 +103,34 @@ export function linuxPlatform(rt: Runtime, opts: LinuxOptions): Platform {
 
 		async wanUp(wan, known) {
 			await rt.makeDir(paths.runDir);
+			await platform.wanPrepare(wan);
+			const v4 = known && known.address.family === 4 ? known : null;
+			const held = (await addresses(rt, wan.device)).some((a) => a.family === 4 && (!v4 || a.local === v4.address.address));
+			if (v4 && !held) {
+				await ip(rt, ['-4', 'addr', 'replace', `${v4.address.address}/${v4.address.prefix}`, 'dev', wan.device]);
+				if (v4.gateway) await ip(rt, ['-4', 'route', 'replace', 'default', 'via', v4.gateway, 'dev', wan.device]);
+			}
+			await rt.writeFileAtomic(sinceFile(wan), `${rt.wallClock()}\n`, 0o644);
+			if ((await settledPid(wan)) === null) await startUdhcpc(wan, v4, held || v4 !== null);
+		},
+
+		async wanPrepare(wan) {
 			if (!(await linkExists(rt, wan.device))) {
 				await ip(rt, ['link', 'add', 'link', wan.parent, 'name', wan.device, 'address', wan.macaddr, 'type', 'macvlan', 'mode', wan.mode]);
 			}
+			// Before it is up: an IPv6 link-local would send DAD, RS and MLD from the shared MAC.
+			for (const [key, value] of silentWanSysctls(wan.device)) await run(rt, ['sysctl', '-q', '-w', `${key}=${value}`], { timeoutMs: 5000 });
 			await ip(rt, ['link', 'set', 'dev', wan.device, 'up']);
-			if (known && known.address.family === 4) {
-				await ip(rt, ['-4', 'addr', 'replace', `${known.address.address}/${known.address.prefix}`, 'dev', wan.device]);
-				if (known.gateway) await ip(rt, ['-4', 'route', 'replace', 'default', 'via', known.gateway, 'dev', wan.device]);
-			}
-			await rt.writeFileAtomic(sinceFile(wan), `${rt.wallClock()}\n`, 0o644);
-			if ((await settledPid(wan)) === null) await startUdhcpc(wan, known);
 		},
 
 		async wanDown(wan) {
 			await stopUdhcpc(wan);
-			// Deleting the macvlan takes its addresses and routes with it.
-			if (await linkExists(rt, wan.device)) await ip(rt, ['link', 'del', 'dev', wan.device]);
+			// keepalived removed the address and route it added; this takes what a DHCP client
+			// added. The device stays, up and silent, for the next MASTER.
+			if (await linkExists(rt, wan.device)) {
+				await ip(rt, ['-4', 'route', 'flush', 'dev', wan.device]);
+				await ip(rt, ['-4', 'addr', 'flush', 'dev', wan.device]);
+			}
 			await rt.remove(sinceFile(wan));
 		},
 

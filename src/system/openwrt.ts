@@ -3,8 +3,9 @@
 // contracts: docs/openwrt-contracts.md.
 
 import type { SharedWan } from '../model/types.ts';
+import { wanHoldInterface } from '../model/names.ts';
 import type { Runtime } from '../runtime/runtime.ts';
-import { ip, linkExists } from './iproute.ts';
+import { addresses, ip, linkExists } from './iproute.ts';
 import { checkServiceName } from './service-name.ts';
 import { ServiceNotInstalled, type KnownLease, type Platform, type ServiceAction, type ServiceInstance, type WanStatus } from './platform.ts';
 import { run } from './run.ts';
@@ -79,12 +80,14 @@ export function openwrtPlatform(rt: Runtime, ubus: Ubus, opts: OpenwrtOptions = 
 	}
 
 	/** netifd's udhcpc deconfigures only what netifd configured: our early address survives. */
+	/** The known lease up at once, unless keepalived carries it already. */
 	async function preconfigure(wan: SharedWan, known: KnownLease): Promise<void> {
 		const end = rt.now() + (opts.deviceWaitMs ?? 2000);
 		while (!(await linkExists(rt, wan.device))) {
 			if (rt.now() > end) return; // netifd is slow: DHCP will configure it instead
 			await rt.sleep(20);
 		}
+		if ((await addresses(rt, wan.device)).some((a) => a.local === known.address.address)) return;
 		await ip(rt, ['-4', 'addr', 'replace', `${known.address.address}/${known.address.prefix}`, 'dev', wan.device]);
 		if (known.gateway) await ip(rt, ['-4', 'route', 'replace', 'default', 'via', known.gateway, 'dev', wan.device]);
 	}
@@ -94,6 +97,11 @@ export function openwrtPlatform(rt: Runtime, ubus: Ubus, opts: OpenwrtOptions = 
 		transport: ubus.transport,
 		ubus,
 		uci,
+
+		async wanPrepare(wan) {
+			// netifd creates, configures and keeps it for this interface (render/network.ts).
+			await ubus.call(`network.interface.${wanHoldInterface(wan.device)}`, 'up', {});
+		},
 
 		async wanUp(wan, known) {
 			const v4 = known && known.address.family === 4 ? known : null;

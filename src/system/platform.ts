@@ -3,7 +3,7 @@
 // udhcpc and init scripts. Callers never know which one they got.
 
 import { SystemError } from '../errors.ts';
-import type { Cidr, SharedWan } from '../model/types.ts';
+import type { Cidr, SharedWan, WanLease } from '../model/types.ts';
 
 export type PlatformName = 'openwrt' | 'linux';
 
@@ -18,9 +18,7 @@ export interface WanStatus {
 }
 
 /** A WAN lease as remembered in /var/run/ha-router/lease.json. */
-export interface KnownLease {
-	readonly address: Cidr;
-	readonly gateway: string | null;
+export interface KnownLease extends WanLease {
 	/** Wall-clock ms when it was obtained or renewed. */
 	readonly since: number;
 	/** Lease time in seconds, if the server said. */
@@ -49,11 +47,19 @@ export interface Platform {
 	readonly transport: string;
 
 	/**
-	 * Brings the shared WAN up. `known` is the last lease this pair held: the DHCP client asks for
-	 * that address directly (DHCPREQUEST, no discovery), and where the platform allows it the
-	 * address and default route are in place before the server answers.
+	 * Starts the shared WAN's DHCP client. keepalived has usually put the lease address and route
+	 * up already; `known` is the last lease this pair held: the client asks for that address
+	 * directly (DHCPREQUEST, no discovery), and if keepalived did not carry it (no lease was known
+	 * when it loaded) the address and route are put up before the server answers.
 	 */
 	wanUp(wan: SharedWan, known: KnownLease | null): Promise<void>;
+	/**
+	 * The shared-MAC device present and up on every node, but silent: no IPv6, strict reverse-path
+	 * filter (nothing forwarded, no ARP answered while it holds no address). keepalived adds the
+	 * lease address to it on MASTER. netifd keeps it on OpenWrt; linux creates it here.
+	 */
+	wanPrepare(wan: SharedWan): Promise<void>;
+	/** Stops the DHCP client (never releasing the lease) and drops the WAN address; the device stays. */
 	wanDown(wan: SharedWan): Promise<void>;
 	wanStatus(wan: SharedWan): Promise<WanStatus>;
 

@@ -6,8 +6,8 @@
 //   <root>/etc/ha-router/ruleset.nft       (our nft table)
 // ha-router's linux platform reaches services as `<root>/etc/init.d/<name> start|stop|...`, and keepalived's notify
 // line runs HA_ROUTER_SELF (+ --root/--config) notify ..., so the whole pair runs without touching the host.
-import { cpSync, existsSync } from 'node:fs';
-import { spawnSync } from 'node:child_process';
+import { cpSync, existsSync, writeFileSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { pathsFor } from '../../../src/model/paths.ts';
 import { BUNDLE, ROOT, TJS } from '../../support/tjs.ts';
@@ -70,6 +70,7 @@ export const haRouterStack: Stack = {
 		}
 		await initdOk(node, 'conntrackd', 'start');
 		await initdOk(node, 'keepalived', 'start');
+		startLeaseWatch(node);
 	},
 	async switchAway(_bed: Testbed, node: RouterNode) {
 		// TODO(issue 7): the planned-switchover command is not final; `ha-router switchover` is the expected name.
@@ -77,6 +78,20 @@ export const haRouterStack: Stack = {
 		if (r.code !== 0) throw new Error(`${node.name}: ha-router switchover exited ${r.code}: ${r.stderr.trim()}`);
 	},
 };
+
+/**
+ * The lease watcher (files/usr/libexec/ha-router/lease-watch), as a service manager would run it: in the node's
+ * namespace, detached; the crash fault and the testbed's teardown kill it with the node's other processes.
+ */
+function startLeaseWatch(node: RouterNode): void {
+	const p = pathsFor(node.root);
+	const wrapper = path.join(node.root, 'usr/libexec/ha-router/ha-router');
+	writeFileSync(wrapper, `#!/bin/sh\nexec '${TJS}' run '${BUNDLE}' "$@" --root '${node.root}' --config '${p.configDir}'\n`, { mode: 0o755 });
+	const watch = path.join(node.root, 'usr/libexec/ha-router/lease-watch');
+	const child = spawn('ip', ['netns', 'exec', node.ns, 'setsid', 'busybox', 'sh', watch, wrapper], { detached: true, stdio: 'ignore', env: { ...process.env, HA_ROUTER_SELF: SELF } });
+	child.on('error', () => {});
+	child.unref();
+}
 
 /** `ha-router status` of a node, parsed if it prints JSON (for reports). */
 export async function haRouterStatus(node: RouterNode): Promise<unknown> {

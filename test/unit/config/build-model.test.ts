@@ -3,11 +3,21 @@ import { describe, expect, it } from 'vitest';
 import { applyUciEdits } from '../../../src/config/apply-uci-edits.ts';
 import { buildModel } from '../../../src/config/build-model.ts';
 import { formatIssue } from '../../../src/config/issues.ts';
+import { renderNetworkEdits } from '../../../src/render/network.ts';
 import { BASE, HA, LEGACY_NETWORK, NET, NETWORK } from './fixtures.ts';
 
 const build = (ha: string, net: string | null = NETWORK) => buildModel({ haRouter: { path: HA, text: ha }, network: { path: NET, text: net } });
 
 describe('buildModel', () => {
+	it('accepts the network file as its own apply left it (the WAN, its macvlan and the interface holding it)', () => {
+		const first = build(BASE);
+		const applied = applyUciEdits(NETWORK, NET, renderNetworkEdits(first.model!).edits);
+		expect(applied).toContain("config interface 'hawan_hold'");
+		const again = build(BASE, applied);
+		expect(again.issues.map(formatIssue)).toEqual([]);
+		expect(again.model).toEqual(first.model);
+	});
+
 	it('builds the model of a valid pair with every default filled in', () => {
 		const r = build(BASE);
 		expect(r.issues.map(formatIssue)).toEqual([]);

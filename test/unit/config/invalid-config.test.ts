@@ -113,6 +113,7 @@ const CASES: readonly Case[] = [
 	['macvlan with a quote', [set('wan', 'device', 'ha"wan')], 'ha-router:14 wan device IFNAME_INVALID'],
 	['macvlan named like the logical wan', [set('wan', 'device', 'wan')], 'ha-router:14 wan device WAN_DEVICE_SECTION'],
 	['macvlan named like another section', [set('wan', 'device', 'globals')], 'ha-router:14 wan device WAN_DEVICE_SECTION'],
+	['the name apply needs to keep the macvlan up is taken', [], 'ha-router:11 wan device WAN_DEVICE_SECTION', (t) => `${t}\nconfig interface 'hawan_hold'\n\toption device 'eth3'\n\toption proto 'dhcp'\n`],
 	['macvlan already defined in network', [], 'ha-router:11 wan device WAN_DEVICE_CONFLICT', (t) => `${t}\nconfig device\n\toption name 'hawan'\n\toption type '8021q'\n`],
 	['macvlan named like the sync link', [set('sync', 'interface', 'sync'), set('sync', 'peer', '10.99.0.2'), set('wan', 'device', 'eth2')], 'ha-router:14 wan device WAN_DEVICE_CONFLICT'],
 	['macvlan named lo', [set('wan', 'device', 'lo')], 'ha-router:14 wan device WAN_DEVICE_CONFLICT'],

@@ -14,6 +14,7 @@ export function fakeEffects(failing: string[] = [], delayMs = 0) {
 		transport: 'fake',
 		wanUp: () => act('platform.wanUp'),
 		wanDown: () => act('platform.wanDown'),
+		wanPrepare: () => act('platform.wanPrepare'),
 		wanStatus: async () => ({ up: false, device: null, address: null, gateway: null, uptime: null }),
 		networkReload: () => act('networkReload'),
 		service: (name, action) => act(`service ${name} ${action}`),

@@ -3,17 +3,25 @@
 import type { Paths } from '../../../src/model/paths.ts';
 import { renderConntrackd } from '../../../src/render/conntrackd.ts';
 import { renderFw4Input } from '../../../src/render/fw4-input.ts';
-import { renderKeepalived } from '../../../src/render/keepalived.ts';
+import { renderKeepalived, renderKeepalivedWan } from '../../../src/render/keepalived.ts';
+import type { WanLease } from '../../../src/model/types.ts';
 import { renderNetworkEdits } from '../../../src/render/network.ts';
 import { renderNft } from '../../../src/render/nft.ts';
 import type { GoldenCase } from './models.ts';
 
-export const GOLDEN_FILES = ['keepalived.conf', 'conntrackd.conf', 'ruleset.nft', 'fw4-input.nft', 'network-edits.json'] as const;
+export const GOLDEN_FILES = ['keepalived.conf', 'keepalived-wan.conf', 'conntrackd.conf', 'ruleset.nft', 'fw4-input.nft', 'network-edits.json'] as const;
 export type GoldenFile = (typeof GOLDEN_FILES)[number];
+
+/** The case's lease: its WAN address in a /24 whose .1 is the gateway. */
+export function caseLease(c: GoldenCase): WanLease | null {
+	if (c.wanAddress === null) return null;
+	return { address: { address: c.wanAddress, prefix: 24, family: 4 }, gateway: c.wanAddress.replace(/\.\d+$/, '.1') };
+}
 
 export function renderCase(c: GoldenCase, paths: Paths): Record<GoldenFile, string | null> {
 	return {
 		'keepalived.conf': renderKeepalived(c.model, paths),
+		'keepalived-wan.conf': c.model.wan ? renderKeepalivedWan(c.model, caseLease(c)) : null,
 		'conntrackd.conf': renderConntrackd(c.model, paths, { conntrackMax: c.conntrackMax }),
 		'ruleset.nft': renderNft(c.model, { wanAddress: c.wanAddress }),
 		'fw4-input.nft': renderFw4Input(c.model),

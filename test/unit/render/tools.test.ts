@@ -12,6 +12,7 @@ import type { Model } from '../../../src/model/types.ts';
 import { renderConntrackd } from '../../../src/render/conntrackd.ts';
 import { renderKeepalived } from '../../../src/render/keepalived.ts';
 import { cases } from './models.ts';
+import { caseLease } from './render-case.ts';
 import { type Netns, haveTools, withNetns } from './netns.ts';
 
 const GOLDEN = join(import.meta.dirname, '../../golden');
@@ -41,7 +42,7 @@ afterAll(() => {
 /** The golden text with the router's paths swapped for this test's: proves the tools see the golden bytes. */
 function withTestPaths(golden: string): string {
 	let text = golden.replaceAll(`"${ROUTER.self.join(' ')} notify"`, `"${paths.self.join(' ')} notify"`);
-	for (const key of ['trackFile', 'conntrackdLock', 'conntrackdSocket'] as const) text = text.replaceAll(ROUTER[key], paths[key]);
+	for (const key of ['trackFile', 'conntrackdLock', 'conntrackdSocket', 'keepalivedWan'] as const) text = text.replaceAll(ROUTER[key], paths[key]);
 	return text;
 }
 
@@ -57,8 +58,15 @@ function keepalivedDevices(ns: Netns, model: Model): void {
 		for (const v of g.vips) devices.add(v.device);
 		for (const t of g.trackInterfaces) devices.add(t);
 	}
+	if (model.wan) devices.add(model.wan.device);
 	for (const d of [...devices].sort()) ns.device(d);
 	for (const g of model.groups) ns.address(g.device, `${g.address.address}/${g.address.prefix}`);
+}
+
+/** The WAN part keepalived.conf includes, as the golden has it (or its absence). */
+function writeWanPart(c: (typeof cases)[number]): void {
+	rmSync(paths.keepalivedWan, { force: true });
+	if (c.model.wan) writeFileSync(paths.keepalivedWan, golden(c.name, 'keepalived-wan.conf'), { mode: 0o644 });
 }
 
 /** keepalived -t on `text` in a namespace holding the Model's devices and addresses. */
@@ -119,6 +127,7 @@ describe.skipIf(!tools)('real tools accept the golden files', () => {
 		it('keepalived -t', async () => {
 			const text = renderKeepalived(c.model, paths);
 			expect(text).toBe(withTestPaths(golden(c.name, 'keepalived.conf')));
+			writeWanPart(c);
 			const r = await keepalivedCheck(`hr5-ka-${short}`, c.model, text);
 			expect(r.stderr).toBe('');
 			expect(r.code).toBe(0);
@@ -200,6 +209,7 @@ describe.skipIf(!tools)('keepalived runs the golden config', () => {
 		rmSync(runPaths.trackFile, { force: true });
 		const conf = join(dir, 'keepalived.conf');
 		writeFileSync(conf, renderKeepalived(c.model, runPaths), { mode: 0o644 });
+		writeWanPart(c);
 		await withNetns(`hr5-kr-${name.slice(0, 2)}`, async (ns) => {
 			keepalivedDevices(ns, c.model);
 			const pid = (f: string) => join(dir, f);
@@ -215,6 +225,12 @@ describe.skipIf(!tools)('keepalived runs the golden config', () => {
 				if (c.model.groups.length > 1) expect(lines.every((l) => l.startsWith('notify GROUP ha_router '))).toBe(true);
 				const vip = c.model.groups[0]!.vips[0]!;
 				expect(ns.exec(['ip', 'addr', 'show', 'dev', vip.device]).stdout).toContain(`${vip.address}/${vip.prefix}`);
+				// keepalived carries the WAN: the lease address on the shared-MAC device, the default route through it.
+				const lease = caseLease(c);
+				if (c.model.wan && lease) {
+					expect(ns.exec(['ip', '-4', 'addr', 'show', 'dev', c.model.wan.device]).stdout).toContain(`${lease.address.address}/${lease.address.prefix}`);
+					expect(ns.exec(['ip', '-4', 'route', 'show', 'default']).stdout).toContain(`via ${lease.gateway} dev ${c.model.wan.device}`);
+				}
 				expect(readFileSync(runPaths.trackFile, 'utf8').trim()).toBe('0');
 			} finally {
 				if (child.exitCode === null && child.signalCode === null && child.pid !== undefined) process.kill(child.pid, 'SIGTERM');

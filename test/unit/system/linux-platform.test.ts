@@ -134,12 +134,23 @@ describe('linux platform: the shared WAN', () => {
 		expect(count()).toBe('1');
 	});
 
-	it('wanDown stops udhcpc without releasing the lease and deletes the macvlan', async () => {
+	it('the macvlan is silent: no IPv6, strict reverse-path filter, ARP only for its own addresses', () => {
+		const sysctl = (key: string) => inRtr('sysctl', '-n', key).trim();
+		expect(sysctl('net.ipv6.conf.hawan.disable_ipv6')).toBe('1');
+		expect(sysctl('net.ipv4.conf.hawan.rp_filter')).toBe('1');
+		expect(sysctl('net.ipv4.conf.hawan.arp_ignore')).toBe('1');
+		expect(inRtr('ip', '-6', 'addr', 'show', 'dev', 'hawan').trim()).toBe('');
+	});
+
+	it('wanDown stops udhcpc without releasing the lease; the macvlan stays up with no address', async () => {
 		const pid = pidOf();
 		await platform.wanDown(wan);
 		expect(alive(pid)).toBe(false);
 		expect(pidOf()).toBeNull();
-		expect(spawnSync('ip', ['-n', RTR, 'link', 'show', 'dev', 'hawan']).status).not.toBe(0);
+		const link = JSON.parse(inRtr('ip', '-j', 'link', 'show', 'dev', 'hawan'))[0];
+		expect(link.flags).toContain('UP');
+		expect(inRtr('ip', '-4', 'addr', 'show', 'dev', 'hawan').trim()).toBe('');
+		expect(inRtr('ip', '-4', 'route', 'show', 'dev', 'hawan').trim()).toBe('');
 		expect(await platform.wanStatus(wan)).toMatchObject({ up: false });
 		// dnsmasq drops a lease on DHCPRELEASE; ours is still in its lease file.
 		expect(readFileSync(path.join(dir, 'leases'), 'utf8')).toContain(`02:00:5e:10:20:30 ${first.address!.address}`);
@@ -163,6 +174,23 @@ describe('linux platform: the shared WAN', () => {
 		const r = await until('the confirmed lease', reports, (l) => l.length > before && l.slice(before).some((x) => x.includes(' ifup ')), 20_000);
 		expect(r.slice(before).find((x) => x.includes(' ifup '))).toContain(`ip=${first.address!.address} `);
 		expect((await platform.wanStatus(wan)).address).toEqual(first.address);
+		await platform.wanDown(wan);
+	});
+
+	it('leaves the address and route keepalived put up alone while DHCP confirms them', async () => {
+		// What keepalived does on MASTER with the lease in its WAN part.
+		const cidr = `${first.address!.address}/24`;
+		inRtr('ip', '-4', 'addr', 'add', cidr, 'dev', 'hawan');
+		inRtr('ip', '-4', 'route', 'add', 'default', 'via', '198.51.100.1', 'dev', 'hawan', 'proto', 'keepalived');
+		spawnSync('kill', ['-STOP', String(dnsmasq!.pid)]);
+		try {
+			await platform.wanUp(wan, null);
+			await new Promise((r) => setTimeout(r, 1500));
+			expect(inRtr('ip', '-4', 'addr', 'show', 'dev', 'hawan')).toContain(cidr);
+			expect(inRtr('ip', '-4', 'route', 'show', 'default')).toContain('via 198.51.100.1 dev hawan proto keepalived');
+		} finally {
+			spawnSync('kill', ['-CONT', String(dnsmasq!.pid)]);
+		}
 		await platform.wanDown(wan);
 	});
 });
