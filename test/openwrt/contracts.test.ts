@@ -1,10 +1,12 @@
 // The mini OpenWrt holds OpenWrt's contracts (issue 10): rpcd rc, procd's service registry and
-// reload triggers, the stock keepalived/conntrackd init scripts, fw4 includes, netifd's dhcp proto.
+// reload triggers, the stock keepalived/conntrackd init scripts, fw4 includes, netifd's dhcp proto,
+// and netifd's device claims for the shared WAN macvlan (C39-C45).
 import { existsSync, readFileSync, writeFileSync, symlinkSync, mkdirSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parseUci } from '../../src/config/uci-parse.ts';
 import { UbusError } from '../../src/system/ubus/ubus-error.ts';
-import { nsRun, waitFor } from '../e2e/lib/exec.ts';
-import { createNode, type TestNode } from './lib/node-fixture.ts';
+import { nsRun, nsSpawn, sleep, waitFor } from '../e2e/lib/exec.ts';
+import { createNode, ISP_GW, type TestNode } from './lib/node-fixture.ts';
 
 const KEEPALIVED_CONF = `global_defs {
 	router_id test
@@ -207,4 +209,134 @@ describe('netifd dhcp on a macvlan device', () => {
 		expect(s).toMatchObject({ up: true, l3_device: 'hawan' });
 		await node.call('network.interface.wan', 'down');
 	}, 40_000);
+});
+
+/**
+ * The network config ha-router writes for the shared WAN on both routers (C39-C45): the macvlan
+ * claimed by a proto-none interface all the time, wan (dhcp, defaultroute '0') on the same device.
+ */
+function sharedWan(deviceOptions: Record<string, string> = { ipv6: '0', rpfilter: 'strict' }, deviceSection = 'hawan_dev'): string {
+	const dev = Object.entries(deviceOptions).map(([k, v]) => `\toption ${k} '${v}'\n`).join('');
+	return `config device '${deviceSection}'\n\toption name 'hawan'\n\toption type 'macvlan'\n\toption ifname 'wan0'\n\toption macaddr '02:00:5e:00:01:01'\n\toption mode 'private'\n${dev}
+config interface 'hawan'\n\toption device 'hawan'\n\toption proto 'none'\n\toption auto '1'
+
+config interface 'wan'\n\toption device 'hawan'\n\toption proto 'dhcp'\n\toption auto '0'\n\toption norelease '1'\n\toption defaultroute '0'\n`;
+}
+
+describe('netifd: the shared WAN macvlan claimed by a proto-none interface and by wan', () => {
+	const ip = (...args: string[]) => nsRun(node.ns, 'ip', args, { check: false });
+	const sysctl = (key: string) => nsRun(node.ns, 'sysctl', ['-n', key], { check: false }).stdout.trim();
+	const setDefault = (key: string, value: string) => nsRun(node.ns, 'sysctl', ['-q', '-w', `net.${key}=${value}`]);
+	/** ifindex and flags of hawan, or null when it does not exist. */
+	const hawan = () => {
+		const r = ip('-o', 'link', 'show', 'hawan');
+		return r.code === 0 ? { ifindex: r.stdout.split(':')[0], up: /[<,]UP[,>]/.test(r.stdout), mac: r.stdout.includes('02:00:5e:00:01:01') } : null;
+	};
+	const v4 = () => ip('-4', '-o', 'addr', 'show', 'dev', 'hawan').stdout;
+	const status = (name: string) => node.call(`network.interface.${name}`, 'status');
+	const events = (name: string) => readFileSync(`${node.root}/tmp/iface.events`, 'utf8').split('\n').filter((l) => l.split(' ')[1] === name);
+	const lease = () => waitFor('the lease on wan', async () => ((await status('wan')).up === true ? status('wan') : undefined), 15_000, 200);
+
+	beforeAll(() => {
+		mkdirSync(`${node.root}/etc/hotplug.d/iface`, { recursive: true });
+		writeFileSync(`${node.root}/etc/hotplug.d/iface/10-probe`, 'echo "$ACTION $INTERFACE $DEVICE" >>"$MINI_ROOT/tmp/iface.events"\n');
+	});
+
+	it("a proto-none interface creates the macvlan at reload, its ipv6 '0' and rpfilter 'strict' written before it is up", async () => {
+		// Kernel defaults that differ from the device's options, so a setting not written shows.
+		setDefault('ipv4.conf.default.rp_filter', '0');
+		setDefault('ipv6.conf.default.disable_ipv6', '0');
+		expect(ip('-6', 'addr', 'show', 'dev', 'wan0').stdout).toContain('inet6 fe80::'); // IPv6 works here: an up link gets a link-local address at once
+		expect(hawan()).toBeNull();
+		const monitor = nsSpawn(node.ns, 'ip', ['-o', 'monitor', 'address']);
+		let seen = '';
+		monitor.stdout!.on('data', (d: Buffer) => (seen += d.toString()));
+		try {
+			await sleep(300);
+			setUci('network', sharedWan());
+			await node.call('network', 'reload');
+			expect(await status('hawan')).toMatchObject({ up: true, proto: 'none', device: 'hawan', l3_device: 'hawan', 'ipv4-address': [], route: [] });
+			expect(hawan()).toMatchObject({ up: true, mac: true });
+			expect(sysctl('net.ipv6.conf.hawan.disable_ipv6')).toBe('1');
+			expect(sysctl('net.ipv4.conf.hawan.rp_filter')).toBe('1');
+			await sleep(500);
+		} finally {
+			monitor.kill('SIGKILL');
+		}
+		// Written after IFF_UP, disable_ipv6 would come too late: the kernel adds fe80:: on up.
+		expect(seen.split('\n').filter((l) => /\bhawan\b.*\binet6\b/.test(l))).toEqual([]);
+		expect(ip('-6', 'addr', 'show', 'dev', 'hawan').stdout.trim()).toBe('');
+		expect(events('hawan')).toEqual(['ifup hawan hawan']);
+		expect((await status('wan')).up).toBe(false); // auto '0'
+	}, 30_000);
+
+	it('keeps the macvlan present and up, without an address, while wan goes up and down on it', async () => {
+		const before = hawan()!;
+		await node.call('network.interface.wan', 'up');
+		const s = await lease();
+		const address = (s['ipv4-address'] as any)[0].address as string;
+		expect(s).toMatchObject({ up: true, device: 'hawan', l3_device: 'hawan' });
+		expect(v4()).toContain(`inet ${address}/24`);
+		await node.call('network.interface.wan', 'down');
+		expect(hawan()).toEqual(before); // the same link (ifindex), still up: the proto-none interface holds it
+		expect(v4()).toBe('');
+		expect((await status('wan')).up).toBe(false);
+		expect(await status('hawan')).toMatchObject({ up: true, l3_device: 'hawan' });
+		await node.call('network.interface.wan', 'up');
+		await lease(); // and wan comes up on it again
+		await node.call('network.interface.wan', 'down');
+		expect(hawan()).toEqual(before);
+	}, 60_000);
+
+	it("defaultroute '0': wan gets the lease address but no default route; status lists the route as inactive", async () => {
+		await node.call('network.interface.wan', 'up');
+		const s = await lease();
+		const address = (s['ipv4-address'] as any)[0].address as string;
+		expect(v4()).toContain(`inet ${address}/24`);
+		expect(ip('-4', 'route', 'show', 'default').stdout.trim()).toBe('');
+		expect(s.route).toEqual([]);
+		expect((s.inactive as any).route).toMatchObject([{ target: '0.0.0.0', mask: 0, nexthop: ISP_GW }]);
+		await node.call('network.interface.wan', 'down');
+	}, 30_000);
+
+	it('down removes the lease address; one keepalived removed first is no error, and ifdown still runs', async () => {
+		await node.call('network.interface.wan', 'up');
+		const address = ((await lease())['ipv4-address'] as any)[0].address as string;
+		const n = events('wan').length;
+		expect(ip('-4', 'addr', 'del', `${address}/24`, 'dev', 'hawan').code).toBe(0);
+		await node.call('network.interface.wan', 'down');
+		expect((await status('wan')).up).toBe(false);
+		expect(events('wan').slice(n)).toEqual(['ifdown wan ']);
+		expect(hawan()).toMatchObject({ up: true });
+		expect(v4()).toBe('');
+	}, 30_000);
+
+	it("a changed device section makes netifd recreate the macvlan (an address on it is lost); rpfilter 'loose' is 2, 'off' is no value", async () => {
+		const before = hawan()!;
+		expect(ip('-4', 'addr', 'add', '192.0.2.10/32', 'dev', 'hawan').code).toBe(0); // as keepalived's VIP would be
+		setUci('network', sharedWan({ ipv6: '0', rpfilter: 'loose' }));
+		await node.call('network', 'reload');
+		expect(hawan()!.ifindex).not.toBe(before.ifindex);
+		expect(v4()).toBe('');
+		expect(sysctl('net.ipv4.conf.hawan.rp_filter')).toBe('2');
+		expect(await status('hawan')).toMatchObject({ up: true });
+		setDefault('ipv4.conf.default.rp_filter', '2');
+		setUci('network', sharedWan({ ipv6: '0', rpfilter: 'off' }));
+		await node.call('network', 'reload');
+		expect(sysctl('net.ipv4.conf.hawan.rp_filter')).toBe('2'); // the kernel's default: 'off' is not written (as 0 or anything)
+		setDefault('ipv4.conf.default.rp_filter', '0');
+	}, 30_000);
+
+	it('a device and an interface section of one name are one section: uci refuses the file, netifd merges them and wan has NO_DEVICE', async () => {
+		const text = sharedWan(undefined, 'hawan');
+		expect(() => parseUci(text, 'network')).toThrow(/section of different type overwrites prior section with same name/);
+		setUci('network', text);
+		await node.call('network', 'reload');
+		expect(hawan()).toBeNull();
+		await node.call('network.interface.wan', 'up');
+		const s = await waitFor('the error of wan', async () => ((await status('wan')).errors ? status('wan') : undefined), 5000, 100);
+		expect(s).toMatchObject({ up: false, available: false, errors: [{ subsystem: 'interface', code: 'NO_DEVICE' }] });
+		expect(await status('hawan')).toMatchObject({ up: false, proto: 'none' });
+		expect(hawan()).toBeNull();
+	}, 30_000);
 });
