@@ -5,7 +5,7 @@ import path from 'node:path';
 import readline from 'node:readline';
 import type { ChildProcess } from 'node:child_process';
 import { ipn, killPid, nsRun, nsSpawn, sleep } from './exec.ts';
-import { WAN_DEV, type RouterNode, type Testbed } from './testbed.ts';
+import { WAN_DEV, WAN_MAC, type RouterNode, type Testbed } from './testbed.ts';
 
 /** The shared-MAC macvlan of a node: present, its operstate, its IPv4 addresses. */
 export function wanDevice(node: RouterNode): { present: boolean; state: string; addrs: string[] } {
@@ -22,11 +22,11 @@ export function wanDevice(node: RouterNode): { present: boolean; state: string; 
 	return { present: true, state, addrs };
 }
 
-/** The node holds the shared WAN identity: the shared-MAC macvlan is up (it can transmit from the shared MAC) or
- * carries a lease address. */
+/** The node holds the shared WAN identity: the shared-MAC macvlan carries a lease address. The macvlan itself is up
+ * on both nodes (keepalived adds the address on MASTER); that the standby's stays silent is what SharedMacCapture
+ * checks, on the wire. */
 export function holdsWan(node: RouterNode): boolean {
-	const w = wanDevice(node);
-	return w.present && (w.state !== 'DOWN' || w.addrs.length > 0);
+	return wanDevice(node).addrs.length > 0;
 }
 
 export interface WanSample {
@@ -165,7 +165,7 @@ export class WanWatch {
 					st.up = !deleted && /[<,]UP[,>]/.test(rest);
 					if (deleted) st.addrs.clear();
 				} else return; // inet6
-				this.events.push({ node: r.name, t, holds: st.present && (st.up || st.addrs.size > 0), line: l.slice(0, 120) });
+				this.events.push({ node: r.name, t, holds: st.present && st.addrs.size > 0, line: l.slice(0, 120) });
 			});
 		}
 	}
@@ -190,12 +190,63 @@ export class WanWatch {
 		return { ms: Math.round(periods.reduce((s, p) => s + p.ms, 0) * 10) / 10, periods };
 	}
 
+	/** Whether `node` held the WAN at wall-clock ms `t` (by the last event at or before it). */
+	holdsAt(node: string, t: number): boolean {
+		let holds = this.initial.get(node) ?? false;
+		for (const e of [...this.events].sort((a, b) => a.t - b.t)) {
+			if (e.t > t) break;
+			if (e.node === node) holds = e.holds;
+		}
+		return holds;
+	}
+
 	/** Events seen, for a check that the watch really ran. */
 	count(): number {
 		return this.events.length;
 	}
 
 	stop(): void {
+		for (const p of this.procs) if (p.pid !== undefined && p.exitCode === null) killPid(p.pid, 'SIGKILL');
+	}
+}
+
+/** A frame a router sent from the shared MAC, as the ISP's bridge port of that router received it. */
+export interface SharedMacFrame {
+	node: string;
+	/** Wall-clock ms (tcpdump -tt: the same host clock as WanWatch). */
+	t: number;
+	line: string;
+}
+
+/**
+ * tcpdump on each router's port of the ISP bridge, for frames from the shared MAC: the standby must never send one
+ * (issue 12: its macvlan is up but silent). Each port has one router behind it, so a frame there says who sent it.
+ */
+export class SharedMacCapture {
+	readonly frames: SharedMacFrame[] = [];
+	private readonly procs: ChildProcess[] = [];
+
+	constructor(bed: Testbed) {
+		for (const r of bed.routers) {
+			// -Q in: what the router sent into the bridge; -l: line-buffered; -tt: epoch seconds.
+			const p = bed.track(nsSpawn(bed.ns.isp, 'tcpdump', ['-i', r.name, '-Q', 'in', '-nn', '-e', '-tt', '-l', 'ether', 'src', WAN_MAC]));
+			this.procs.push(p);
+			const rl = readline.createInterface({ input: p.stdout! });
+			rl.on('line', (l) => {
+				const m = /^(\d+\.\d+) /.exec(l);
+				if (m) this.frames.push({ node: r.name, t: Number(m[1]) * 1000, line: l.slice(0, 160) });
+			});
+		}
+	}
+
+	/** Frames a node sent while it held no WAN address (by the watch), `slackMs` either side of a change allowed. */
+	strays(watch: WanWatch, slackMs = 20): SharedMacFrame[] {
+		return this.frames.filter((f) => !watch.holdsAt(f.node, f.t + slackMs) && !watch.holdsAt(f.node, f.t - slackMs));
+	}
+
+	async stop(): Promise<void> {
+		// tcpdump prints a frame as it sees it; give the last ones a moment to arrive.
+		await sleep(200);
 		for (const p of this.procs) if (p.pid !== undefined && p.exitCode === null) killPid(p.pid, 'SIGKILL');
 	}
 }
