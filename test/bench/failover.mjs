@@ -1,7 +1,8 @@
 #!/usr/bin/env node
-// The long failover benchmark (root only): node test/bench/failover.mjs [--streams 200] [--scenarios a,b]
-// [--stacks baseline,ha-router,openwrt] [--out bench/results.md]. The testbed library is TypeScript; this bundles
-// failover-main.ts with esbuild (a dev dependency) next to itself, runs it, and removes the bundle.
+// The long failover benchmark (root only): node test/bench/failover.mjs [--runs 20] [--streams 200]
+// [--scenarios a,b] [--stacks baseline,previous,ha-router,openwrt] [--previous <rev>] [--out bench/results.md].
+// The testbed library is TypeScript; this bundles failover-main.ts with esbuild (a dev dependency) next to itself,
+// runs it, and removes the bundle.
 import { build } from 'esbuild';
 import { readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
@@ -11,6 +12,8 @@ const here = import.meta.dirname;
 process.chdir(path.resolve(here, '../..'));
 // Next to the source, so that import.meta.dirname inside the bundle (test/support/tjs.ts) still finds the repo.
 const out = path.join(here, `.failover-${process.pid}.mjs`);
+// The benchmark ends with process.exit, which skips the finally below: remove the bundle on exit as well.
+process.on('exit', () => rmSync(out, { force: true }));
 try {
 	await build({
 		entryPoints: [path.join(here, 'failover-main.ts')],
