@@ -6,9 +6,9 @@ import { conntrackdHashSizes, renderConntrackd } from '../../../src/render/connt
 import { renderDhcpEdits } from '../../../src/render/dhcp.ts';
 import { renderFw4Input } from '../../../src/render/fw4-input.ts';
 import { renderFirewallUci, renderKeepalivedUci } from '../../../src/render/glue.ts';
-import { kaQuoted, kaWord } from '../../../src/render/keepalived-text.ts';
+import { kaPath, kaQuoted, kaWord } from '../../../src/render/keepalived-text.ts';
 import { SYNC_GROUP_NAME } from '../../../src/model/names.ts';
-import { advertInt, renderKeepalived } from '../../../src/render/keepalived.ts';
+import { advertInt, renderKeepalived, renderKeepalivedWan } from '../../../src/render/keepalived.ts';
 import { renderNetworkEdits } from '../../../src/render/network.ts';
 import { deviceSectionName } from '../../../src/model/value-rules.ts';
 import { renderNft } from '../../../src/render/nft.ts';
@@ -86,6 +86,30 @@ describe('keepalived.conf', () => {
 	it('never tracks the instance\'s own device (a keepalived warning)', () => {
 		const text = renderKeepalived(model({ groups: [group({ trackInterfaces: ['br-lan'] })] }), paths);
 		expect(text).not.toContain('track_interface');
+	});
+});
+
+describe("keepalived's WAN part", () => {
+	const lease = { address: { address: '198.51.100.7', prefix: 24, family: 4 as const }, gateway: '198.51.100.1' };
+	it('is a comment only while no IPv4 lease is known, or without a shared WAN', () => {
+		for (const text of [renderKeepalivedWan(model(), null), renderKeepalivedWan(model({ wan: null }), lease), renderKeepalivedWan(model(), { address: { address: '2001:db8::7', prefix: 64, family: 6 }, gateway: null })]) {
+			expect(text.split('\n').filter((l) => l !== '' && !l.startsWith('#'))).toEqual([]);
+		}
+	});
+	it('has no default route for a lease without a gateway', () => {
+		const text = renderKeepalivedWan(model(), { ...lease, gateway: null });
+		expect(text).toContain('198.51.100.7/24 dev hawan');
+		expect(text).not.toContain('virtual_routes');
+	});
+	it('is included by exactly one instance, also with a sync group', () => {
+		const two = model({ groups: [group(), group({ name: 'guest', vrid: 52 })] });
+		const p = pathsFor('');
+		expect(renderKeepalived(two, p).split(`include ${p.keepalivedWan}`).length).toBe(2);
+		expect(renderKeepalived(model({ wan: null }), p)).not.toContain('include');
+	});
+	it('include paths keepalived would glob or misread are refused', () => {
+		expect(kaPath('/var/run/ha-router/keepalived-wan.conf')).toBe('/var/run/ha-router/keepalived-wan.conf');
+		for (const bad of ['/tmp/a b/x.conf', '/tmp/*.conf', '/tmp/x#y']) expect(() => kaPath(bad)).toThrow(RenderError);
 	});
 });
 
