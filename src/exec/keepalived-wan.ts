@@ -12,11 +12,17 @@ import { decodeUtf8 } from '../util/utf8.ts';
 import { withLock } from './lock.ts';
 import { bestKnownLease, loadNftTable } from './system-effects.ts';
 
-/** Writes the WAN part for this lease; true when its text changed. */
+/**
+ * Writes the WAN part for this lease; true when its text changed. No lease known right now (the
+ * beacon not readable for a moment, conntrack busy) is not "no lease": a part that already holds
+ * one for this device is kept, or a standby would lose its lease until the master's next renewal.
+ */
 export async function writeKeepalivedWan(rt: Runtime, model: Model, paths: Paths, lease: WanLease | null): Promise<boolean> {
 	const text = renderKeepalivedWan(model, lease);
-	const old = await rt.readFile(paths.keepalivedWan);
-	if (old && decodeUtf8(old) === text) return false;
+	const raw = await rt.readFile(paths.keepalivedWan);
+	const old = raw && decodeUtf8(raw);
+	if (old === text) return false;
+	if (lease === null && model.wan && old?.includes(` dev ${model.wan.device}\n`)) return false;
 	await rt.makeDir(paths.runDir);
 	await rt.writeFileAtomic(paths.keepalivedWan, text, 0o644);
 	return true;

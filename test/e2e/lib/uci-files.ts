@@ -12,6 +12,7 @@ export interface NodeRole {
 	/** Role services: started only on the master. */
 	services: string[];
 	vrid: number;
+	/** '' leaves advert_int out: the shipped default applies. */
 	advertInt: string;
 }
 
@@ -22,7 +23,7 @@ export function defaultRole(node: RouterNode): NodeRole {
 		nopreempt: false,
 		services: ['dnsmasq'],
 		vrid: 51,
-		advertInt: '0.1',
+		advertInt: '', // the shipped default (0.05 s with VRRPv3)
 	};
 }
 
@@ -65,8 +66,7 @@ config vrrp 'lan'
 	option interface 'lan'
 	option vrid '${role.vrid}'
 	option version '3'
-	option advert_int '${role.advertInt}'
-${peers}	list vip '${VIP_CIDR}'
+${role.advertInt === '' ? '' : `\toption advert_int '${role.advertInt}'\n`}${peers}	list vip '${VIP_CIDR}'
 
 config wan 'wan'
 	option interface 'wan'

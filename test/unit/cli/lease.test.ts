@@ -2,7 +2,7 @@
 // node's, or the master's beacon on a standby), keepalived is reloaded only when that part changed and it runs, and
 // the SNAT rule follows. Real conntrack and nft, in a throwaway network namespace; keepalived's init script is a
 // stub that logs its calls.
-import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { lease } from '../../../src/cli/lease.ts';
@@ -73,6 +73,12 @@ describe.skipIf(!tools)('ha-router lease hands the lease to keepalived', () => {
 			expect(await lease.run(n.inNs(), ['--root', n.root, 'refresh'])).toBe(0);
 			expect(await n.reloads()).toBe(2);
 			beacon('203.0.113.21', '203.0.113.1');
+			expect(await lease.run(n.inNs(), ['--root', n.root, 'refresh'])).toBe(0);
+			expect(await n.wanPart()).toContain('203.0.113.21/24 dev hawan');
+			expect(await n.reloads()).toBe(3);
+			// Nothing readable for a moment (no beacon, no lease.json): the known lease stays.
+			ns.exec(['conntrack', '-D', '-p', 'udp', '--orig-port-src', '4852']);
+			await rm(pathsFor(n.root).leaseFile);
 			expect(await lease.run(n.inNs(), ['--root', n.root, 'refresh'])).toBe(0);
 			expect(await n.wanPart()).toContain('203.0.113.21/24 dev hawan');
 			expect(await n.reloads()).toBe(3);

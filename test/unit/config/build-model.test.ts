@@ -9,6 +9,14 @@ import { BASE, HA, LEGACY_NETWORK, NET, NETWORK } from './fixtures.ts';
 const build = (ha: string, net: string | null = NETWORK) => buildModel({ haRouter: { path: HA, text: ha }, network: { path: NET, text: net } });
 
 describe('buildModel', () => {
+	it('advertises every 50 ms with VRRPv3 and every 1 s with VRRPv2 unless advert_int says otherwise', () => {
+		expect(build(BASE).model!.groups[0]!.advertIntMs).toBe(50);
+		const v2 = BASE.replace("option vrid '51'", "option vrid '51'\n\toption version '2'");
+		expect(build(v2).model!.groups[0]!.advertIntMs).toBe(1000);
+		const set = BASE.replace("option vrid '51'", "option vrid '51'\n\toption advert_int '0.2'");
+		expect(build(set).model!.groups[0]!.advertIntMs).toBe(200);
+	});
+
 	it('accepts the network file as its own apply left it (the WAN, its macvlan and the interface holding it)', () => {
 		const first = build(BASE);
 		const applied = applyUciEdits(NETWORK, NET, renderNetworkEdits(first.model!).edits);
@@ -42,7 +50,7 @@ describe('buildModel', () => {
 					address: { address: '192.168.1.2', prefix: 24, family: 4 },
 					vrid: 51,
 					version: 3,
-					advertIntMs: 1000,
+					advertIntMs: 50,
 					unicastPeers: ['192.168.1.3'],
 					auth: { type: 'none' },
 					vips: [{ address: '192.168.1.1', prefix: 24, family: 4, device: 'br-lan' }],
