@@ -261,7 +261,7 @@ for (const [stack, skip] of [
 				return existsSync(f) ? (readFileSync(f, 'utf8').match(/Reloading/g) ?? []).length : undefined;
 			};
 			const reloadsBefore = reloads();
-			const meter = await startMeter(b, { streams: 50 });
+			const meter = await startMeter(b, { streams: 200 });
 			let missing = 0;
 			let samples = 0;
 			let vipLost = 0;
@@ -294,7 +294,7 @@ for (const [stack, skip] of [
 			expect(missing).toBe(0);
 			expect(after).toBe(before);
 			expect(tr.tcp.reset).toBe(0);
-			expect(tr.tcp.survived).toBe(50);
+			expect(tr.tcp.survived).toBe(200);
 			expect(tr.tcp.bytesMismatched).toBe(0);
 		}, 150_000);
 	});

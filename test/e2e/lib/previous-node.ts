@@ -20,7 +20,7 @@ export const PREVIOUS_NAME = 'previous (hook WAN)';
 export const PREVIOUS_REV = '0afe97e';
 /** Today's shipped advert_int (files/etc/config/ha-router). The old bundle's default was 1 s: a role that leaves it
  * to the default gets this one written out, so that the column differs from ha-router in how the WAN moves only. */
-const SHIPPED_ADVERT_INT = '0.05';
+const SHIPPED_ADVERT_INT = '0.03';
 
 /** A built tree of an older revision. */
 export interface PreviousTree {

@@ -222,6 +222,7 @@ export async function runScenario(stack: Stack, scenario: Scenario, opts: Scenar
 		const tFault = await meter.mark('fault');
 		tRef = tFault;
 		let expect: RouterNode | undefined = other;
+		let stopping: Promise<void> | undefined;
 		switch (scenario) {
 			case 'master-crash':
 				await crash(m, watch.pids());
@@ -233,7 +234,10 @@ export async function runScenario(stack: Stack, scenario: Scenario, opts: Scenar
 				watch.markDown(m);
 				break;
 			case 'keepalived-stop':
-				await stopKeepalived(m);
+				// keepalived's stop returns only after it waited for (or killed) its notify script, ~1 s: the takeover
+				// is timed while it runs, not after.
+				stopping = stopKeepalived(m);
+				stopping.catch(() => undefined);
 				break;
 			case 'planned-switchover':
 				await stack.switchAway(bed, m);
@@ -274,6 +278,7 @@ export async function runScenario(stack: Stack, scenario: Scenario, opts: Scenar
 			// No change of master expected (nopreempt) or a split to heal (vrrp-cut): give VRRP time to settle.
 			await sleep(1_000 + 4_000 * stack.advertIntS);
 		}
+		await stopping;
 		await sleep(settleMs);
 		result.traffic = await meter.stop();
 		meter = undefined;

@@ -23,7 +23,7 @@ export function defaultRole(node: RouterNode): NodeRole {
 		nopreempt: false,
 		services: ['dnsmasq'],
 		vrid: 51,
-		advertInt: '', // the shipped default (0.05 s with VRRPv3)
+		advertInt: '', // the shipped default (0.03 s with VRRPv3)
 	};
 }
 

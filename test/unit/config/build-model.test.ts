@@ -9,8 +9,8 @@ import { BASE, HA, LEGACY_NETWORK, NET, NETWORK } from './fixtures.ts';
 const build = (ha: string, net: string | null = NETWORK) => buildModel({ haRouter: { path: HA, text: ha }, network: { path: NET, text: net } });
 
 describe('buildModel', () => {
-	it('advertises every 50 ms with VRRPv3 and every 1 s with VRRPv2 unless advert_int says otherwise', () => {
-		expect(build(BASE).model!.groups[0]!.advertIntMs).toBe(50);
+	it('advertises every 30 ms with VRRPv3 and every 1 s with VRRPv2 unless advert_int says otherwise', () => {
+		expect(build(BASE).model!.groups[0]!.advertIntMs).toBe(30);
 		const v2 = BASE.replace("option vrid '51'", "option vrid '51'\n\toption version '2'");
 		expect(build(v2).model!.groups[0]!.advertIntMs).toBe(1000);
 		const set = BASE.replace("option vrid '51'", "option vrid '51'\n\toption advert_int '0.2'");
@@ -50,7 +50,7 @@ describe('buildModel', () => {
 					address: { address: '192.168.1.2', prefix: 24, family: 4 },
 					vrid: 51,
 					version: 3,
-					advertIntMs: 50,
+					advertIntMs: 30,
 					unicastPeers: ['192.168.1.3'],
 					auth: { type: 'none' },
 					vips: [{ address: '192.168.1.1', prefix: 24, family: 4, device: 'br-lan' }],

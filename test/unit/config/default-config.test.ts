@@ -27,7 +27,7 @@ describe('files/etc/config/ha-router', () => {
 		expect(r.issues.map(formatIssue)).toEqual([]);
 		expect(r.model).toMatchObject({
 			node: { enabled: true, name: 'ha1', services: ['dnsmasq', 'odhcpd', 'miniupnpd'] },
-			groups: [{ name: 'lan', device: 'br-lan', vrid: 51, version: 3, advertIntMs: 50, unicastPeers: ['192.168.1.3'], vips: [{ address: '192.168.1.1', prefix: 24, device: 'br-lan' }] }],
+			groups: [{ name: 'lan', device: 'br-lan', vrid: 51, version: 3, advertIntMs: 30, unicastPeers: ['192.168.1.3'], vips: [{ address: '192.168.1.1', prefix: 24, device: 'br-lan' }] }],
 			wan: { parent: 'eth1', device: 'hawan', macaddr: '02:68:61:00:00:01', snatSources: [{ address: '192.168.1.0', prefix: 24 }] },
 			sync: { peerAddress: '192.168.1.3', localAddress: '192.168.1.2', transport: 'udp' },
 		});
