@@ -2,6 +2,8 @@
 // (the mini OpenWrt stand-in on its root) with the .ipk installed by the opkg driver, booted by its rc.d sequence.
 // The same scenarios and assertions as ha-router.test.ts, and the boot scenario of issue 10: a rebooted node comes
 // back as BACKUP without ever starting DHCP/RA on the LAN, and the pair converges.
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ROLE_SERVICES, bootSteps, openwrtStack, openwrtUnavailable, procdStarts } from './lib/openwrt-node.ts';
 import { runReboot } from './lib/reboot.ts';
@@ -41,7 +43,13 @@ describe.skipIf(skip)(`ha-router pair on the openwrt platform${skip ? ` (skipped
 				streams: STREAMS,
 				settleMs: 3_000,
 				log: report,
-				probe: (node) => ({ boot: bootSteps(node), starts: procdStarts(node).map((s) => s.service) }),
+				probe: (node) => ({
+					boot: bootSteps(node),
+					starts: procdStarts(node).map((s) => s.service),
+					leaseWatchers: procdStarts(node).filter((s) => s.service === 'ha-router' && s.instance === 'lease-watch').length,
+					// keepalived's WAN part: emptied by the reboot (tmpfs), filled again from the master's beacon.
+					wanPart: readFileSync(path.join(node.root, 'var/run/ha-router/keepalived-wan.conf'), 'utf8'),
+				}),
 			});
 			report(JSON.stringify({ ...r, traffic: summary(r.traffic) }));
 			// nopreempt for the master case: the first master is whichever node's keepalived was up first.
@@ -58,6 +66,10 @@ describe.skipIf(skip)(`ha-router pair on the openwrt platform${skip ? ` (skipped
 			expect(r.probe!.starts.filter((s) => ROLE_SERVICES.includes(s))).toEqual([]);
 			expect(r.probe!.starts).toContain('keepalived');
 			expect(r.rebootedRanDhcp).toBe(false);
+			// procd runs the lease watcher, and through it the rebooted node's keepalived learned the master's lease:
+			// it would take the WAN over at once.
+			expect(r.probe!.leaseWatchers).toBe(1);
+			expect(r.probe!.wanPart).toContain(`${r.wanBefore} dev hawan`);
 			// The pair converged: the other node is the one master, with the WAN and the role services.
 			expect(r.masterAfter).toBe(survivor);
 			expect(r.wanAfter).toBe(r.wanBefore);
