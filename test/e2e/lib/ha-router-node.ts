@@ -48,7 +48,7 @@ export function snatHoldsWan(node: RouterNode): boolean {
 
 export const haRouterStack: Stack = {
 	name: 'ha-router',
-	advertIntS: 0.03,
+	advertIntS: 0.1,
 	unavailable: haRouterUnavailable,
 	ready: snatHoldsWan,
 	async configure(_bed: Testbed, node: RouterNode, role: NodeRole) {

@@ -72,7 +72,7 @@ async function powerOff(node: RouterNode): Promise<void> {
 
 export const openwrtStack: Stack = {
 	name: 'openwrt',
-	advertIntS: 0.03,
+	advertIntS: 0.1,
 	unavailable: openwrtUnavailable,
 	async configure(_bed: Testbed, node: RouterNode, role: NodeRole) {
 		// The testbed wrote the linux stand-ins into etc/init.d: a stock image has OpenWrt's own.
