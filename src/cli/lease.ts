@@ -7,7 +7,8 @@ import { publishLeaseBeacon } from '../exec/lease-beacon.ts';
 import { readKnownLease, writeKnownLease } from '../exec/lease-store.ts';
 import { refreshWanLease } from '../exec/keepalived-wan.ts';
 import type { Paths } from '../model/paths.ts';
-import type { Model } from '../model/types.ts';
+import type { Model, SharedWan } from '../model/types.ts';
+import type { Platform } from '../system/platform.ts';
 import type { Runtime } from '../runtime/runtime.ts';
 import { parseArgs } from './args.ts';
 import type { Command } from './command.ts';
@@ -42,54 +43,57 @@ export const lease: Command = {
 		const paths = nodePaths(rt, args);
 		const model = await loadNode(rt, paths);
 		if (!model.wan || (!refresh && model.wan.interface !== iface)) return 0;
-		if (refresh) return handOver(rt, model, paths);
-		const before = await readKnownLease(rt, paths);
 		if (action === 'ifdown') {
+			const before = await readKnownLease(rt, paths);
 			await rt.syslog('info', `WAN ${iface} down; keeping ${before ? before.address.address : 'no'} lease for the next takeover`);
 			return 0;
 		}
-		let reading: LeaseReading | null = leaseFromUdhcpc((name) => rt.env(name), rt.wallClock());
-		if (!reading) {
-			const platform = await openPlatform(rt, model, paths);
-			try {
-				const st = await platform.wanStatus(model.wan);
-				if (st.address) reading = leaseFromStatus({ address: st.address, gateway: st.gateway }, rt.wallClock());
-			} finally {
-				platform.close();
-			}
+		// Opened once, when first needed: recording a lease udhcpc reported needs no platform.
+		let platform: Platform | undefined;
+		const open = async () => (platform ??= await openPlatform(rt, model, paths));
+		try {
+			if (!refresh && !(await recordLease(rt, model, model.wan, paths, open, `${action} ${iface}`))) return 1;
+			return await handOver(rt, model, paths, await open());
+		} finally {
+			platform?.close();
 		}
-		// Nothing is stored or loaded from a lease with a bad field.
-		if (Array.isArray(reading)) {
-			const lines = reading.map((p) => `ha-router lease ${action} ${iface}: ${p}; nothing recorded`);
-			for (const l of lines) await rt.syslog('err', l);
-			throw new ExitError(1, lines.join('\n'));
-		}
-		const now = reading;
-		if (!now) {
-			await rt.syslog('warning', `WAN ${iface} ${action} without an address`);
-			return 1;
-		}
-		await writeKnownLease(rt, paths, now);
-		// The standby learns the lease through conntrackd and hands it to its own keepalived.
-		if (model.sync) await publishLeaseBeacon(rt, now).catch((e: Error) => rt.syslog('warning', `lease beacon: ${e.message}`));
-		if (before?.address.address !== now.address.address || before?.gateway !== now.gateway) {
-			await rt.syslog('notice', `WAN lease ${now.address.address}/${now.address.prefix} via ${now.gateway ?? '-'}`);
-		}
-		return handOver(rt, model, paths);
 	},
 };
 
-/** keepalived's WAN part and the SNAT address follow the best known lease. */
-async function handOver(rt: Runtime, model: Model, paths: Paths): Promise<number> {
-	const platform = await openPlatform(rt, model, paths);
-	try {
-		const { changed, lease: l } = await refreshWanLease(rt, model, paths, platform);
-		if (changed) {
-			const what = l ? `${l.address.address}/${l.address.prefix} via ${l.gateway ?? 'no gateway'}` : 'no lease';
-			await rt.syslog('notice', `keepalived's WAN part now holds ${what}; SNAT follows it`);
-		}
-		return 0;
-	} finally {
-		platform.close();
+/** Stores and publishes the lease udhcpc (or netifd's status) reports; false when there is none. */
+async function recordLease(rt: Runtime, model: Model, wan: SharedWan, paths: Paths, platform: () => Promise<Platform>, event: string): Promise<boolean> {
+	const before = await readKnownLease(rt, paths);
+	let reading: LeaseReading | null = leaseFromUdhcpc((name) => rt.env(name), rt.wallClock());
+	if (!reading) {
+		const st = await (await platform()).wanStatus(wan);
+		if (st.address) reading = leaseFromStatus({ address: st.address, gateway: st.gateway }, rt.wallClock());
 	}
+	// Nothing is stored or loaded from a lease with a bad field.
+	if (Array.isArray(reading)) {
+		const lines = reading.map((p) => `ha-router lease ${event}: ${p}; nothing recorded`);
+		for (const l of lines) await rt.syslog('err', l);
+		throw new ExitError(1, lines.join('\n'));
+	}
+	const now = reading;
+	if (!now) {
+		await rt.syslog('warning', `WAN ${event} without an address`);
+		return false;
+	}
+	await writeKnownLease(rt, paths, now);
+	// The standby learns the lease through conntrackd and hands it to its own keepalived.
+	if (model.sync) await publishLeaseBeacon(rt, now).catch((e: Error) => rt.syslog('warning', `lease beacon: ${e.message}`));
+	if (before?.address.address !== now.address.address || before?.gateway !== now.gateway) {
+		await rt.syslog('notice', `WAN lease ${now.address.address}/${now.address.prefix} via ${now.gateway ?? '-'}`);
+	}
+	return true;
+}
+
+/** keepalived's WAN part and the SNAT address follow the best known lease. */
+async function handOver(rt: Runtime, model: Model, paths: Paths, platform: Platform): Promise<number> {
+	const { changed, lease: l } = await refreshWanLease(rt, model, paths, platform);
+	if (changed) {
+		const what = l ? `${l.address.address}/${l.address.prefix} via ${l.gateway ?? 'no gateway'}` : 'no lease';
+		await rt.syslog('notice', `keepalived's WAN part now holds ${what}; SNAT follows it`);
+	}
+	return 0;
 }

@@ -67,7 +67,6 @@ export function buildModel(files: ConfigFiles): BuildResult {
 	return done(assemble(node, groups, wan, sync, netMap), issues, haRouter, network);
 }
 
-
 /**
  * VRRPv3 advertises every 30 ms unless told otherwise: a dead master is noticed in ~0.1 s (3 adverts
  * plus skew), before a TCP sender's first retransmission (~0.2 s), and 10-minute soaks with both

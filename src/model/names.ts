@@ -1,4 +1,5 @@
 // Names shared by the renderers and the planner.
+import { deviceSectionName } from './value-rules.ts';
 
 /** keepalived vrrp_sync_group that holds every instance when there are several. */
 export const SYNC_GROUP_NAME = 'ha_router';
@@ -8,5 +9,5 @@ export const SYNC_GROUP_NAME = 'ha_router';
  * and is up on both nodes while the DHCP interface goes up and down with the role.
  */
 export function wanHoldInterface(device: string): string {
-	return `${device.replace(/[^A-Za-z0-9_]/g, '_')}_hold`;
+	return `${deviceSectionName(device)}_hold`;
 }

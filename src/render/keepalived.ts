@@ -1,12 +1,11 @@
 // keepalived.conf from the Model: one vrrp_instance per VRRP group, a sync group when there are
 // several, and our hook as the generic `notify` script (the only one that gets TYPE NAME STATE PRIORITY).
 
-import type { Model, VrrpGroup } from '../model/types.ts';
+import type { Model, VrrpGroup, WanLease } from '../model/types.ts';
 import type { Paths } from '../model/paths.ts';
 import { SYNC_GROUP_NAME } from '../model/names.ts';
 import { HEADER, commandLine, sortedUnique } from './text.ts';
 import { kaPath, kaQuoted, kaWord } from './keepalived-text.ts';
-import type { WanLease } from '../model/types.ts';
 
 /** The track_file that reads paths.trackFile: its number is added to every instance's priority. */
 export const TRACK_FILE_NAME = 'ha_router_priority';
@@ -142,7 +141,6 @@ export function renderKeepalived(model: Model, paths: Paths): string {
 	groups.forEach((g, i) => sections.push(instance(model, g, grouped ? null : notify, i === 0 ? wanInclude : null)));
 	return sections.map((s) => s.join('\n')).join('\n\n') + '\n';
 }
-
 
 /**
  * The included WAN part: the lease address on the shared-MAC device and the default route

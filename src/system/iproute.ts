@@ -61,6 +61,17 @@ export async function linkExists(rt: Runtime, dev: string, opts: IpOptions = {})
 }
 
 /** Global addresses of a device. */
+/**
+ * The known lease's address and default route on `dev` at once (before DHCP answers), unless the
+ * address is there already (keepalived's). True when it was.
+ */
+export async function putLeaseUp(rt: Runtime, dev: string, lease: { address: { address: string; prefix: number }; gateway: string | null }): Promise<boolean> {
+	if ((await addresses(rt, dev)).some((a) => a.local === lease.address.address)) return true;
+	await ip(rt, ['-4', 'addr', 'replace', `${lease.address.address}/${lease.address.prefix}`, 'dev', dev]);
+	if (lease.gateway) await ip(rt, ['-4', 'route', 'replace', 'default', 'via', lease.gateway, 'dev', dev]);
+	return false;
+}
+
 export async function addresses(rt: Runtime, dev: string, opts: IpOptions = {}): Promise<IpAddr[]> {
 	const links = await ipJson<{ addr_info?: { family: string; local: string; prefixlen: number; scope?: string }[] }>(rt, ['addr', 'show', 'dev', dev], opts);
 	return (links[0]?.addr_info ?? [])

@@ -5,7 +5,7 @@
 import type { Paths } from '../model/paths.ts';
 import type { Cidr, SharedWan } from '../model/types.ts';
 import type { Runtime } from '../runtime/runtime.ts';
-import { addresses, defaultRoute, ip, linkExists } from './iproute.ts';
+import { addresses, defaultRoute, ip, linkExists, putLeaseUp } from './iproute.ts';
 import { ServiceNotInstalled, type KnownLease, type Platform, type ServiceAction, type WanStatus } from './platform.ts';
 import { run } from './run.ts';
 import { findProgram } from './find-program.ts';
@@ -105,13 +105,10 @@ export function linuxPlatform(rt: Runtime, opts: LinuxOptions): Platform {
 			await rt.makeDir(paths.runDir);
 			await platform.wanPrepare(wan);
 			const v4 = known && known.address.family === 4 ? known : null;
-			const held = (await addresses(rt, wan.device)).some((a) => a.family === 4 && (!v4 || a.local === v4.address.address));
-			if (v4 && !held) {
-				await ip(rt, ['-4', 'addr', 'replace', `${v4.address.address}/${v4.address.prefix}`, 'dev', wan.device]);
-				if (v4.gateway) await ip(rt, ['-4', 'route', 'replace', 'default', 'via', v4.gateway, 'dev', wan.device]);
-			}
+			// With a known lease its address is up now (keepalived's or ours); without one, any IPv4 address is kept.
+			const keep = v4 ? (await putLeaseUp(rt, wan.device, v4), true) : (await addresses(rt, wan.device)).some((a) => a.family === 4);
 			await rt.writeFileAtomic(sinceFile(wan), `${rt.wallClock()}\n`, 0o644);
-			if ((await settledPid(wan)) === null) await startUdhcpc(wan, v4, held || v4 !== null);
+			if ((await settledPid(wan)) === null) await startUdhcpc(wan, v4, keep);
 		},
 
 		async wanPrepare(wan) {

@@ -5,7 +5,7 @@
 import type { SharedWan } from '../model/types.ts';
 import { wanHoldInterface } from '../model/names.ts';
 import type { Runtime } from '../runtime/runtime.ts';
-import { addresses, ip, linkExists } from './iproute.ts';
+import { linkExists, putLeaseUp } from './iproute.ts';
 import { checkServiceName } from './service-name.ts';
 import { ServiceNotInstalled, type KnownLease, type Platform, type ServiceAction, type ServiceInstance, type WanStatus } from './platform.ts';
 import { run } from './run.ts';
@@ -79,17 +79,17 @@ export function openwrtPlatform(rt: Runtime, ubus: Ubus, opts: OpenwrtOptions = 
 		return e && typeof e === 'object' && !Array.isArray(e) ? (e as RcEntry) : null;
 	}
 
-	/** netifd's udhcpc deconfigures only what netifd configured: our early address survives. */
-	/** The known lease up at once, unless keepalived carries it already. */
+	/**
+	 * The known lease up at once, unless keepalived carries it already. netifd's udhcpc deconfigures
+	 * only what netifd configured: this early address survives.
+	 */
 	async function preconfigure(wan: SharedWan, known: KnownLease): Promise<void> {
 		const end = rt.now() + (opts.deviceWaitMs ?? 2000);
 		while (!(await linkExists(rt, wan.device))) {
 			if (rt.now() > end) return; // netifd is slow: DHCP will configure it instead
 			await rt.sleep(20);
 		}
-		if ((await addresses(rt, wan.device)).some((a) => a.local === known.address.address)) return;
-		await ip(rt, ['-4', 'addr', 'replace', `${known.address.address}/${known.address.prefix}`, 'dev', wan.device]);
-		if (known.gateway) await ip(rt, ['-4', 'route', 'replace', 'default', 'via', known.gateway, 'dev', wan.device]);
+		await putLeaseUp(rt, wan.device, known);
 	}
 
 	const platform: OpenwrtPlatform = {

@@ -58,18 +58,7 @@ export const haRouterStack: Stack = {
 		cpSync(path.join(ROOT, 'files/usr/libexec/ha-router'), path.join(node.root, 'usr/libexec/ha-router'), { recursive: true });
 	},
 	async boot(_bed: Testbed, node: RouterNode) {
-		const p = pathsFor(node.root);
-		// TODO(issue 7): the CLI contract is not final. Adjust the argv here when `apply` lands
-		// (now: `ha-router apply --boot --config <root>/etc/config --root <root>`: renders, loads our nft table, starts
-		// conntrackd and keepalived through <root>/etc/init.d; exit 0 on success).
-		const r = await haRouter(node, ['apply', '--boot', '--config', p.configDir, '--root', node.root]);
-		if (r.code !== 0) throw new Error(`${node.name}: ha-router apply exited ${r.code}: ${r.stderr.trim() || r.stdout.trim()}`);
-		// TODO(issue 7): drop this if apply loads the table itself (it should; then this is a no-op check).
-		if (existsSync(p.nftRuleset) && nsRun(node.ns, 'nft', ['list', 'table', 'inet', 'ha_router'], { check: false }).code !== 0) {
-			nsRun(node.ns, 'nft', ['-f', p.nftRuleset]);
-		}
-		await initdOk(node, 'conntrackd', 'start');
-		await initdOk(node, 'keepalived', 'start');
+		await bootWith(node, haRouter);
 		startLeaseWatch(node);
 	},
 	async switchAway(_bed: Testbed, node: RouterNode) {
@@ -78,6 +67,22 @@ export const haRouterStack: Stack = {
 		if (r.code !== 0) throw new Error(`${node.name}: ha-router switchover exited ${r.code}: ${r.stderr.trim()}`);
 	},
 };
+
+/**
+ * A node's boot on the linux platform with the bundle `run` runs: `ha-router apply --boot --config <root>/etc/config
+ * --root <root>` (renders, loads our nft table), then conntrackd and keepalived through <root>/etc/init.d.
+ */
+export async function bootWith(node: RouterNode, run: (node: RouterNode, args: readonly string[]) => Promise<RunResult>): Promise<void> {
+	const p = pathsFor(node.root);
+	const r = await run(node, ['apply', '--boot', '--config', p.configDir, '--root', node.root]);
+	if (r.code !== 0) throw new Error(`${node.name}: ha-router apply exited ${r.code}: ${r.stderr.trim() || r.stdout.trim()}`);
+	// TODO(issue 7): drop this if apply loads the table itself (it should; then this is a no-op check).
+	if (existsSync(p.nftRuleset) && nsRun(node.ns, 'nft', ['list', 'table', 'inet', 'ha_router'], { check: false }).code !== 0) {
+		nsRun(node.ns, 'nft', ['-f', p.nftRuleset]);
+	}
+	await initdOk(node, 'conntrackd', 'start');
+	await initdOk(node, 'keepalived', 'start');
+}
 
 /**
  * The lease watcher (files/usr/libexec/ha-router/lease-watch), as a service manager would run it: in the node's

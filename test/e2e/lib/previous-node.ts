@@ -8,11 +8,10 @@ import { spawnSync } from 'node:child_process';
 import { cpSync, existsSync, mkdtempSync, rmSync, symlinkSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { pathsFor } from '../../../src/model/paths.ts';
 import { ROOT, TJS } from '../../support/tjs.ts';
-import { nsRun, nsRunAsync, type RunResult } from './exec.ts';
-import { haRouterStack } from './ha-router-node.ts';
-import { initdOk, type Stack } from './stack.ts';
+import { nsRunAsync, type RunResult } from './exec.ts';
+import { bootWith, haRouterStack } from './ha-router-node.ts';
+import type { Stack } from './stack.ts';
 import type { RouterNode, Testbed } from './testbed.ts';
 import { writeUciFiles, type NodeRole } from './uci-files.ts';
 
@@ -86,14 +85,7 @@ export function previousStack(tree: PreviousTree | string): Stack {
 		},
 		// haRouterStack.boot without the lease watcher.
 		async boot(_bed: Testbed, node: RouterNode) {
-			const p = pathsFor(node.root);
-			const r = await run(node, ['apply', '--boot', '--config', p.configDir, '--root', node.root]);
-			if (r.code !== 0) throw new Error(`${node.name}: ha-router apply exited ${r.code}: ${r.stderr.trim() || r.stdout.trim()}`);
-			if (existsSync(p.nftRuleset) && nsRun(node.ns, 'nft', ['list', 'table', 'inet', 'ha_router'], { check: false }).code !== 0) {
-				nsRun(node.ns, 'nft', ['-f', p.nftRuleset]);
-			}
-			await initdOk(node, 'conntrackd', 'start');
-			await initdOk(node, 'keepalived', 'start');
+			await bootWith(node, run);
 		},
 		async switchAway(_bed: Testbed, node: RouterNode) {
 			const r = await run(node, ['switchover', '--root', node.root]);
