@@ -1,8 +1,10 @@
+import { agent } from './agent.ts';
 import { apply } from './apply.ts';
 import { check } from './check.ts';
 import { lease } from './lease.ts';
 import { notify } from './notify.ts';
 import { status } from './status.ts';
+import { switchoverCommand } from './switchover.ts';
 import { teardown } from './teardown.ts';
 import type { Command } from './command.ts';
 
@@ -13,5 +15,7 @@ export const COMMANDS: readonly Command[] = [
 	notify,
 	lease,
 	status,
+	switchoverCommand,
+	agent,
 	teardown,
 ];

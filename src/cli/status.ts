@@ -11,6 +11,10 @@ import { ipJson } from '../system/iproute.ts';
 import { nftListTable } from '../system/nft.ts';
 import type { Platform } from '../system/platform.ts';
 import { withTimeout } from '../util/with-timeout.ts';
+import { readDemotion, readTrackValue } from '../exec/demotion.ts';
+import { queryPeer } from '../peer/client.ts';
+import { effectivePriority } from '../peer/local-state.ts';
+import { peerLink } from '../peer/protocol.ts';
 import { parseArgs } from './args.ts';
 import type { Command } from './command.ts';
 import { NODE_OPTIONS, nodePaths } from './context.ts';
@@ -64,6 +68,15 @@ export async function gatherStatus(rt: Runtime, model: Model, paths: Paths, plat
 		daemons[d] = inst === null ? null : { running: inst.some((i) => i.running), pid: inst.find((i) => i.running)?.pid ?? null };
 		if (model.node.enabled && daemons[d]?.running === false) warnings.push(`${d} is not running: ${d === 'keepalived' ? 'this node takes no part in VRRP' : 'connections are not synchronised'} (ha-router apply starts it)`);
 	}
+	const demotion = await readDemotion(rt, paths);
+	const track = await readTrackValue(rt, paths);
+	const link = peerLink(model);
+	// The peer's own view, over the peer link (its agent answers from files: no process runs there).
+	const peerNow = link ? await queryPeer(rt, link, 600, false).catch(() => null) : null;
+	if (link && !peerNow) warnings.push(`the peer's agent (${link.peer} UDP 4853) does not answer: no split-brain guard, no switchover`);
+	if (demotion.switchover) warnings.push(`demoted by a switchover since ${new Date(demotion.switchover.since).toISOString().slice(0, 19).replace('T', ' ')}: 'ha-router switchover --back' restores the priority`);
+	if (demotion.splitBrain) warnings.push(`stepped down (FAULT) in a split brain since ${new Date(demotion.splitBrain.since).toISOString().slice(0, 19).replace('T', ' ')}: the peer is MASTER and preferred`);
+	if (role === 'MASTER' && peerNow?.role === 'MASTER') warnings.push(`split brain: ${peerNow.node} is MASTER too`);
 	const caches = model.sync ? await probe('conntrackd', warnings, conntrackd(rt, paths.conntrackdConf).cacheCounts()) : null;
 
 	if (role === 'MASTER' && model.wan && wan && !wan.up) warnings.push('MASTER but the shared WAN is down');
@@ -80,11 +93,14 @@ export async function gatherStatus(rt: Runtime, model: Model, paths: Paths, plat
 	if (failed.length) warnings.push(`last transition: ${failed.map((s) => `${s.kind}${s.target ? `(${s.target})` : ''} ${s.status}${s.error ? `: ${s.error}` : ''}`).join('; ')}`);
 
 	return {
-		node: { name: model.node.name, enabled: model.node.enabled, priority: model.node.priority, platform: platform.name, transport: platform.transport },
+		node: { name: model.node.name, enabled: model.node.enabled, priority: model.node.priority, effectivePriority: effectivePriority(model.node.priority, track), platform: platform.name, transport: platform.transport },
 		role,
 		since: state ? state.since : null,
 		vrrp: model.groups.map((g) => ({ name: g.name, device: g.device, vrid: g.vrid, version: g.version, advertIntMs: g.advertIntMs, vips: g.vips.map((v) => `${v.address}/${v.prefix}`) })),
 		peers,
+		demoted: demotion.splitBrain ? { reason: 'split-brain', since: demotion.splitBrain.since } : demotion.switchover ? { reason: 'switchover', since: demotion.switchover.since } : null,
+		splitBrain: { count: demotion.splitBrains, last: demotion.lastSplitBrain },
+		peer: link ? { address: link.peer, answers: peerNow !== null, node: peerNow?.node ?? null, role: peerNow?.role ?? null, priority: peerNow?.priority ?? null, demoted: peerNow?.demoted ?? null, wanHeld: peerNow?.wanHeld ?? null } : null,
 		wan: model.wan ? { interface: model.wan.interface, device: model.wan.device, up: wan?.up ?? null, address: wan?.address ? `${wan.address.address}/${wan.address.prefix}` : null, gateway: wan?.gateway ?? null, uptime: wan?.uptime ?? null } : null,
 		lease: lease ? { address: `${lease.address.address}/${lease.address.prefix}`, gateway: lease.gateway, ageSeconds: Math.round((now - lease.since) / 1000), leaseTime: lease.leaseTime } : null,
 		snat,
@@ -100,9 +116,12 @@ export type Status = Awaited<ReturnType<typeof gatherStatus>>;
 
 export function formatStatus(s: Status, now: number): string {
 	const rows: [string, string][] = [
-		['node', `${s.node.name} priority ${s.node.priority}${s.node.enabled ? '' : ' (disabled)'}, ${s.node.platform} via ${s.node.transport}`],
+		['node', `${s.node.name} priority ${s.node.priority}${s.node.effectivePriority !== s.node.priority ? ` (now ${s.node.effectivePriority})` : ''}${s.node.enabled ? '' : ' (disabled)'}, ${s.node.platform} via ${s.node.transport}`],
 		['role', s.role ? `${s.role} since ${new Date(s.since!).toISOString().replace('T', ' ').slice(0, 19)} (${age(now - s.since!)})` : 'none yet (no state change seen)'],
 	];
+	if (s.demoted) rows.push(['demoted', `${s.demoted.reason} since ${new Date(s.demoted.since).toISOString().replace('T', ' ').slice(0, 19)} (${age(now - s.demoted.since)})`]);
+	if (s.peer) rows.push(['peer node', s.peer.answers ? `${s.peer.node} ${s.peer.role ?? 'no role yet'} priority ${s.peer.priority}${s.peer.demoted ? ` (demoted: ${s.peer.demoted})` : ''} at ${s.peer.address}` : `${s.peer.address} does not answer`]);
+	if (s.splitBrain.count) rows.push(['split brain', `${s.splitBrain.count} seen, last ${new Date(s.splitBrain.last!).toISOString().replace('T', ' ').slice(0, 19)}`]);
 	for (const g of s.vrrp) rows.push([`vrrp ${g.name}`, `vrid ${g.vrid} v${g.version} ${g.advertIntMs / 1000}s on ${g.device}, VIPs ${g.vips.join(' ')}`]);
 	for (const p of s.peers) rows.push(['peer', `${p.address} (${p.group}) ${p.neighbour}`]);
 	if (s.wan) rows.push(['wan', `${s.wan.interface} on ${s.wan.device} ${s.wan.up ? `up ${s.wan.address ?? 'no address'} via ${s.wan.gateway ?? '-'}` : s.wan.up === false ? 'down' : 'unknown'}`]);
@@ -129,7 +148,8 @@ export const status: Command = {
 	summary: "this node's role, WAN, SNAT, services, sync caches and last transition",
 	usage: `Usage: ha-router status [--json] [--root DIR] [--config DIR]
 
-Read-only. --json prints one object with stable keys: node, role, since, vrrp, peers, wan,
+Read-only. --json prints one object with stable keys: node, role, since, vrrp, peers, demoted,
+splitBrain, peer (the peer's agent over the peer link), wan,
 lease, snat, services, daemons, conntrackd, lastTransition, warnings.
 Exit: 0 (also when services are down: that is status, not failure), 1 invalid configuration, 2 usage.
 `,

@@ -125,6 +125,7 @@ function assemble(n: ReadSection, groupFacts: readonly GroupFacts[], wan: ReadSe
 		preemptDelay: get(n, 'preempt_delay'),
 		services: get(n, 'service'),
 		vipRouteFix: get(n, 'vip_route_fix'),
+		splitBrainDampingS: get(n, 'split_brain_damping'),
 		platform: get<Platform>(n, 'platform'),
 		logLevel: get<LogLevel>(n, 'log_level'),
 	};

@@ -38,6 +38,7 @@ export const SCHEMA: Readonly<Record<string, SectionSpec>> = {
 			{ name: 'preempt_delay', check: int(0, 1000, 'PREEMPT_DELAY_RANGE'), default: '0' },
 			{ name: 'service', check: service, list: true, default: ['dnsmasq', 'odhcpd', 'miniupnpd'] },
 			{ name: 'vip_route_fix', check: bool, default: '1' },
+			{ name: 'split_brain_damping', check: int(0, 3600, 'DAMPING_RANGE'), default: '30' },
 			{ name: 'platform', check: oneOf(['auto', 'openwrt', 'linux']), default: 'auto' },
 			{ name: 'log_level', check: oneOf(['err', 'warning', 'notice', 'info', 'debug']), default: 'info' },
 		],

@@ -21,10 +21,16 @@ export interface QueueFiles {
 	readonly runnerLock: string;
 	/** The key of the newest event ever accepted: anything older arrived too late. */
 	readonly latest: string;
+	readonly announced: string;
+}
+
+/** The state keepalived announced last, one word: the peer agent's view of our role before the plan ends. */
+export function announcedFile(runDir: string): string {
+	return `${runDir}/announced`;
 }
 
 export function queueFiles(runDir: string): QueueFiles {
-	return { pending: `${runDir}/pending.json`, queueLock: `${runDir}/queue.lock`, runnerLock: `${runDir}/runner.lock`, latest: `${runDir}/latest` };
+	return { pending: `${runDir}/pending.json`, queueLock: `${runDir}/queue.lock`, runnerLock: `${runDir}/runner.lock`, latest: `${runDir}/latest`, announced: announcedFile(runDir) };
 }
 
 /** This process's order key: start time in clock ticks from /proc/self/stat, then pid. */
@@ -53,6 +59,7 @@ export async function submitEvent(rt: Runtime, files: QueueFiles, mine: QueuedEv
 		if (latest && decodeUtf8(latest) >= mine.key) return false;
 		await rt.writeFileAtomic(files.pending, JSON.stringify(mine), 0o644);
 		await rt.writeFileAtomic(files.latest, mine.key, 0o644);
+		await rt.writeFileAtomic(files.announced, `${mine.event.state}\n`, 0o644);
 		return true;
 	});
 	if (!accepted) return 'stale';

@@ -44,6 +44,8 @@ export interface NodeSettings {
 	readonly services: readonly string[];
 	/** Give each VIP's local route the node's own address as source (on by default). */
 	readonly vipRouteFix: boolean;
+	/** Seconds a node that stepped down in a split brain stays down, at least, once VRRP is heard again. */
+	readonly splitBrainDampingS: number;
 	readonly platform: Platform;
 	readonly logLevel: LogLevel;
 }

@@ -4,6 +4,7 @@
 
 import type { Model } from '../model/types.ts';
 import { nftCarries } from '../model/value-rules.ts';
+import { PEER_PORT, peerLink } from '../peer/protocol.ts';
 import { RenderError, familyOf, sortedUnique } from './text.ts';
 
 /** IP protocol numbers, not names: nft resolves names through /etc/protocols. */
@@ -35,12 +36,12 @@ export function admissionRules(model: Model): string[] {
 		for (const family of [4, 6] as const) {
 			const peers = sortedUnique(g.unicastPeers.filter((p) => familyOf(p) === family));
 			if (peers.length > 0) {
-				rules.push(`iifname ${dev} ${ipKey(family)} saddr ${nftSet(peers)} meta l4proto ${protos} accept comment "!ha-router: VRRP ${g.name} from the peer"`);
+				rules.push(`iifname ${dev} ${ipKey(family)} saddr ${nftSet(peers)} meta l4proto ${protos} counter accept comment "!ha-router: VRRP ${g.name} from the peer"`);
 			}
 		}
 		if (g.unicastPeers.length === 0) {
 			const family = g.address.family;
-			rules.push(`iifname ${dev} ${ipKey(family)} daddr ${VRRP_MCAST[family]} meta l4proto ${protos} accept comment "!ha-router: VRRP ${g.name} multicast"`);
+			rules.push(`iifname ${dev} ${ipKey(family)} daddr ${VRRP_MCAST[family]} meta l4proto ${protos} counter accept comment "!ha-router: VRRP ${g.name} multicast"`);
 		}
 	}
 	const sync = model.sync;
@@ -51,6 +52,10 @@ export function admissionRules(model: Model): string[] {
 		} else if (sync.transport === 'multicast') {
 			rules.push(`iifname ${dev} ${ipKey(familyOf(sync.multicastGroup))} daddr ${sync.multicastGroup} udp dport ${sync.port} accept comment "!ha-router: conntrackd sync multicast"`);
 		}
+	}
+	const link = peerLink(model);
+	if (link !== null) {
+		rules.push(`iifname ${nftString(link.device)} ${ipKey(familyOf(link.peer))} saddr ${link.peer} udp dport ${PEER_PORT} accept comment "!ha-router: peer agent"`);
 	}
 	return rules;
 }
@@ -64,5 +69,6 @@ export function admissionDrops(model: Model): string[] {
 		const dst = sync.transport === 'multicast' ? `${ipKey(familyOf(sync.multicastGroup))} daddr ${sync.multicastGroup} ` : '';
 		drops.push(`${dst}udp dport ${sync.port} counter drop comment "!ha-router: conntrackd sync from anyone but the peer"`);
 	}
+	if (peerLink(model) !== null) drops.push(`udp dport ${PEER_PORT} counter drop comment "!ha-router: peer agent port from anyone but the peer"`);
 	return drops;
 }

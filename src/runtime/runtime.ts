@@ -32,6 +32,14 @@ export interface Conn {
 	close(): void;
 }
 
+/** A bound UDP socket (the peer link). One object per bind: after close() it is done. */
+export interface Udp {
+	/** The next datagram; null after close(). Only one receive may be pending. */
+	receive(): Promise<{ data: Uint8Array; address: string; port: number } | null>;
+	send(data: Uint8Array, address: string, port: number): Promise<void>;
+	close(): void;
+}
+
 export interface FileInfo {
 	mode: number;
 	size: number;
@@ -77,6 +85,8 @@ export interface Runtime {
 	 */
 	spawn(argv: readonly string[], opts?: SpawnOptions): Promise<SpawnResult>;
 	connectUnix(path: string): Promise<Conn>;
+	/** Binds a UDP socket to this local address and port (0: any free port). */
+	bindUdp(address: string, port: number): Promise<Udp>;
 
 	/** Monotonic milliseconds. */
 	now(): number;

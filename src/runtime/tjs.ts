@@ -1,7 +1,7 @@
 // The Runtime on txiki.js 24.12: the only file in src/ that touches `tjs.*`.
 // Facts it relies on are in ../shared/reference/runtime-protocols.md section 1.
 
-import type { Conn, FileInfo, LogLevel, Runtime, SpawnOptions, SpawnResult } from './runtime.ts';
+import type { Conn, Udp, FileInfo, LogLevel, Runtime, SpawnOptions, SpawnResult } from './runtime.ts';
 import { decodeUtf8, encodeUtf8 } from '../util/utf8.ts';
 import { brokenLinkError } from './broken-link.ts';
 import { DEFAULT_PATH, findExecutable, isExecutable } from './find-executable.ts';
@@ -306,6 +306,34 @@ export const tjsRuntime: Runtime = {
 				closed = true;
 				// close() alone: shutdown() + close() ends the process in 24.12.
 				c.close();
+			},
+		};
+	},
+
+	async bindUdp(address: string, port: number): Promise<Udp> {
+		// 24.12: recv() resolves to {nread, addr} and send() to a byte count, whatever the typings say.
+		const u = (await tjs.listen('udp', address, port)) as unknown as {
+			recv(buf: Uint8Array): Promise<{ nread: number; addr: { ip: string; port: number } } | undefined>;
+			send(buf: Uint8Array, addr: { ip: string; port: number }): Promise<unknown>;
+			close(): void;
+		};
+		let closed = false;
+		const buf = new Uint8Array(2048);
+		return {
+			async receive() {
+				if (closed) return null;
+				const r = await u.recv(buf).catch(() => undefined);
+				if (closed || !r) return null;
+				return { data: buf.slice(0, r.nread), address: r.addr.ip, port: r.addr.port };
+			},
+			async send(data, ip, p) {
+				if (closed) throw Object.assign(new Error(`EBADF: send on a closed UDP socket`), { code: 'EBADF' });
+				await u.send(data, { ip, port: p });
+			},
+			close() {
+				if (closed) return;
+				closed = true;
+				u.close();
 			},
 		};
 	},

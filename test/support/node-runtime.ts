@@ -1,10 +1,11 @@
 // The Runtime on Node, for unit tests only (the bundle never contains it).
 import { spawn as nodeSpawn } from 'node:child_process';
 import { promises as fs, constants } from 'node:fs';
+import dgram from 'node:dgram';
 import net from 'node:net';
 import path from 'node:path';
 import { brokenLinkError } from '../../src/runtime/broken-link.ts';
-import type { Conn, FileInfo, Runtime, SpawnOptions, SpawnResult } from '../../src/runtime/runtime.ts';
+import type { Conn, Udp, FileInfo, Runtime, SpawnOptions, SpawnResult } from '../../src/runtime/runtime.ts';
 import { encodeUtf8 } from '../../src/util/utf8.ts';
 
 export interface NodeRuntimeOptions {
@@ -123,6 +124,37 @@ export function nodeRuntime(opts: NodeRuntimeOptions = {}): CapturingRuntime {
 					resolve({ code, signal, stdout, stderr, timedOut });
 				});
 				if (o.input !== undefined) child.stdin?.end(o.input);
+			}),
+		bindUdp: (address, port) =>
+			new Promise<Udp>((resolve, reject) => {
+				const sock = dgram.createSocket(address.includes(':') ? 'udp6' : 'udp4');
+				const queue: { data: Uint8Array; address: string; port: number }[] = [];
+				let closed = false;
+				let waiter: (() => void) | null = null;
+				sock.on('message', (msg, rinfo) => {
+					queue.push({ data: new Uint8Array(msg), address: rinfo.address, port: rinfo.port });
+					const w = waiter;
+					waiter = null;
+					w?.();
+				});
+				sock.once('error', reject);
+				sock.bind(port, address, () =>
+					resolve({
+						async receive() {
+							while (queue.length === 0 && !closed) await new Promise<void>((r) => (waiter = r));
+							return closed ? null : queue.shift()!;
+						},
+						send: (data, ip, p) => new Promise<void>((res, rej) => sock.send(data, p, ip, (e) => (e ? rej(e) : res()))),
+						close() {
+							if (closed) return;
+							closed = true;
+							sock.close();
+							const w = waiter;
+							waiter = null;
+							w?.();
+						},
+					}),
+				);
 			}),
 		connectUnix: (p) =>
 			new Promise<Conn>((resolve, reject) => {

@@ -60,9 +60,9 @@ export const haRouterStack: Stack = {
 	async boot(_bed: Testbed, node: RouterNode) {
 		await bootWith(node, haRouter);
 		startLeaseWatch(node);
+		startAgent(node);
 	},
 	async switchAway(_bed: Testbed, node: RouterNode) {
-		// TODO(issue 7): the planned-switchover command is not final; `ha-router switchover` is the expected name.
 		const r = await haRouter(node, ['switchover', '--root', node.root]);
 		if (r.code !== 0) throw new Error(`${node.name}: ha-router switchover exited ${r.code}: ${r.stderr.trim()}`);
 	},
@@ -94,6 +94,18 @@ function startLeaseWatch(node: RouterNode): void {
 	writeFileSync(wrapper, `#!/bin/sh\nexec '${TJS}' run '${BUNDLE}' "$@" --root '${node.root}' --config '${p.configDir}'\n`, { mode: 0o755 });
 	const watch = path.join(node.root, 'usr/libexec/ha-router/lease-watch');
 	const child = spawn('ip', ['netns', 'exec', node.ns, 'setsid', 'busybox', 'sh', watch, wrapper], { detached: true, stdio: 'ignore', env: { ...process.env, HA_ROUTER_SELF: SELF } });
+	child.on('error', () => {});
+	child.unref();
+}
+
+/** The resident agent (`ha-router agent`), as procd runs it on OpenWrt: detached in the node's namespace. */
+export function startAgent(node: RouterNode): void {
+	const p = pathsFor(node.root);
+	const child = spawn('ip', ['netns', 'exec', node.ns, 'setsid', TJS, 'run', BUNDLE, 'agent', '--root', node.root, '--config', p.configDir], {
+		detached: true,
+		stdio: 'ignore',
+		env: { ...process.env, HA_ROUTER_SELF: SELF },
+	});
 	child.on('error', () => {});
 	child.unref();
 }

@@ -27,6 +27,7 @@ export function pairModel(over: { groups?: number; sync?: boolean; externalCache
 			initialState: 'BACKUP',
 			nopreempt: false,
 			preemptDelay: 0,
+			splitBrainDampingS: 30,
 			services: over.services ?? ['dnsmasq', 'odhcpd', 'miniupnpd'],
 			vipRouteFix: over.routeFix ?? true,
 			platform: 'linux',

@@ -21,6 +21,7 @@ export function node(over: Partial<NodeSettings> = {}): NodeSettings {
 		preemptDelay: 0,
 		services: [],
 		vipRouteFix: true,
+		splitBrainDampingS: 30,
 		platform: 'openwrt',
 		logLevel: 'info',
 		...over,

@@ -1,0 +1,233 @@
+// `ha-router agent`: the one resident ha-router process, on both nodes (procd instance `agent` of
+// /etc/init.d/ha-router). On the peer link it sends a heartbeat every 200 ms, answers the peer's
+// queries, and guards against a split brain (src/peer/split-brain.ts) through the track file.
+// It holds no state of its own: a demotion lives in /var/run/ha-router, so when the agent dies
+// procd starts it again and it carries on; while it is down the pair fails over as always.
+import type { Paths } from '../model/paths.ts';
+import type { Model } from '../model/types.ts';
+import type { Runtime, Udp } from '../runtime/runtime.ts';
+import { UsageError } from '../errors.ts';
+import { readDemotion, syncTrackFile, updateDemotion, demotionReason, trackValue } from '../exec/demotion.ts';
+import { HEARTBEAT_MS, PEER_PORT, PEER_SILENT_MS, decodeMessage, encodeMessage, peerLink, type Heartbeat, type PeerLink } from '../peer/protocol.ts';
+import { announcedRole, effectivePriority, localState } from '../peer/local-state.ts';
+import { judgeSplit } from '../peer/split-brain.ts';
+import { run } from '../system/run.ts';
+import { parseArgs } from './args.ts';
+import type { Command } from './command.ts';
+import { NODE_OPTIONS, nodePaths } from './context.ts';
+import { loadNode, openPlatform } from './node.ts';
+
+const CONFIG_CHECK_MS = 2000;
+/** How often VRRP from the peer is looked for while stepped down (one `nft list` each). */
+const VRRP_CHECK_MS = 1000;
+
+/** Packets counted by our VRRP accept rules (adverts from the peer), or null when unreadable. */
+export function vrrpPackets(table: string): number | null {
+	let sum: number | null = null;
+	for (const line of table.split('\n')) {
+		if (!line.includes('"!ha-router: VRRP ') || line.includes(' drop ')) continue;
+		const m = /counter packets (\d+)/.exec(line);
+		if (m) sum = (sum ?? 0) + Number(m[1]);
+	}
+	return sum;
+}
+
+class Agent {
+	private model: Model;
+	private link: PeerLink | null;
+	private sock: Udp | null = null;
+	private peer: { hb: Heartbeat; at: number } | null = null;
+	private seq = 0;
+	private split = false;
+	private vrrp = { at: -Infinity, packets: null as number | null, heard: false };
+	private configStamp = '';
+	private busy = false;
+
+	constructor(
+		private readonly rt: Runtime,
+		private readonly paths: Paths,
+		model: Model,
+	) {
+		this.model = model;
+		this.link = peerLink(model);
+	}
+
+	private log(level: 'notice' | 'warning' | 'err' | 'info', msg: string) {
+		// A long-running process: lines waiting for a `logger` (no /dev/log) must not pile up.
+		void this.rt.syslog(level, `agent: ${msg}`).then(() => this.rt.flushLogs());
+	}
+
+	async start(): Promise<never> {
+		this.configStamp = await this.stamp();
+		await this.bind();
+		let lastConfig = this.rt.now();
+		for (;;) {
+			await this.tick();
+			if (this.rt.now() - lastConfig >= CONFIG_CHECK_MS) {
+				lastConfig = this.rt.now();
+				await this.reloadIfChanged();
+			}
+			await this.rt.sleep(HEARTBEAT_MS);
+		}
+	}
+
+	private async stamp(): Promise<string> {
+		const files = ['ha-router', 'network'].map((f) => `${this.paths.configDir}/${f}`);
+		const st = await Promise.all(files.map((f) => this.rt.stat(f)));
+		return st.map((s) => `${s?.mtimeMs ?? 0}:${s?.size ?? 0}`).join(',');
+	}
+
+	private async reloadIfChanged() {
+		const stamp = await this.stamp();
+		if (stamp === this.configStamp) return;
+		this.configStamp = stamp;
+		try {
+			const model = await loadNode(this.rt, this.paths);
+			const link = peerLink(model);
+			const rebind = JSON.stringify(link) !== JSON.stringify(this.link);
+			this.model = model;
+			this.link = link;
+			if (rebind) await this.bind();
+			this.log('info', 'configuration reloaded');
+		} catch {
+			this.log('warning', 'the configuration is invalid; keeping the last good one');
+		}
+	}
+
+	private async bind() {
+		this.sock?.close();
+		this.sock = null;
+		this.peer = null;
+		if (!this.link) {
+			this.log('notice', 'no peer address (sync peer or unicast VRRP peer): no heartbeats, no split-brain guard');
+			return;
+		}
+		// The address may not be up yet at boot: retry every second, heartbeats wait.
+		for (;;) {
+			try {
+				this.sock = await this.rt.bindUdp(this.link.local, PEER_PORT);
+				break;
+			} catch (e) {
+				this.log('warning', `cannot listen on ${this.link.local} UDP ${PEER_PORT} (${(e as Error).message.split('\n')[0]}); retrying`);
+				await this.rt.sleep(1000);
+			}
+		}
+		void this.receive(this.sock, this.link);
+		this.log('info', `listening on ${this.link.local} UDP ${PEER_PORT}, peer ${this.link.peer}`);
+	}
+
+	private async receive(sock: Udp, link: PeerLink) {
+		for (;;) {
+			const d = await sock.receive();
+			if (d === null) return;
+			if (d.address !== link.peer) continue;
+			const m = decodeMessage(d.data);
+			if (m?.t === 'hb') {
+				const was = this.peer?.hb.role;
+				this.peer = { hb: m, at: this.rt.now() };
+				// A change of the peer's role is judged at once, not at our next tick.
+				if (was !== m.role) await this.judge();
+			} else if (m?.t === 'q') {
+				void this.answer(sock, d.address, d.port, m.id, m.full);
+			}
+		}
+	}
+
+	private async answer(sock: Udp, address: string, port: number, id: string, full: boolean) {
+		const platform = full ? await openPlatform(this.rt, this.model, this.paths).catch(() => null) : null;
+		try {
+			const state = await localState(this.rt, this.model, this.paths, platform);
+			await sock.send(encodeMessage({ t: 'r', id, state }), address, port).catch(() => undefined);
+		} finally {
+			platform?.close();
+		}
+	}
+
+	private async tick() {
+		const d = await readDemotion(this.rt, this.paths);
+		// Whatever rewrote the track file (keepalived's init_file at its start), it says what the demotion means.
+		if (await syncTrackFile(this.rt, this.paths, d, this.model.node.priority).catch(() => false)) this.log('info', `track file set to ${trackValue(d, this.model.node.priority)}`);
+		if (this.sock && this.link) {
+			const hb: Heartbeat = {
+				t: 'hb',
+				node: this.model.node.name,
+				seq: ++this.seq,
+				role: await announcedRole(this.rt, this.paths),
+				priority: effectivePriority(this.model.node.priority, trackValue(d, this.model.node.priority)),
+				address: this.link.local,
+				demoted: demotionReason(d),
+			};
+			await this.sock.send(encodeMessage(hb), this.link.peer, PEER_PORT).catch(() => undefined);
+		}
+		await this.judge();
+	}
+
+	/** Were VRRP adverts from the peer counted since the last look (at most once a second)? */
+	private async vrrpHeard(): Promise<boolean> {
+		if (this.rt.now() - this.vrrp.at < VRRP_CHECK_MS) return this.vrrp.heard;
+		this.vrrp.at = this.rt.now();
+		const r = await run(this.rt, ['nft', 'list', 'chain', 'inet', 'ha_router', 'input'], { okCodes: [0, 1], timeoutMs: 3000 }).catch(() => null);
+		const packets = r && r.code === 0 ? vrrpPackets(r.stdout) : null;
+		this.vrrp.heard = packets !== null && this.vrrp.packets !== null && packets > this.vrrp.packets;
+		this.vrrp.packets = packets;
+		return this.vrrp.heard;
+	}
+
+	private async judge() {
+		if (this.busy) return;
+		this.busy = true;
+		try {
+			const d = await readDemotion(this.rt, this.paths);
+			const demotedSince = d.splitBrain?.since ?? null;
+			const verdict = judgeSplit({
+				now: this.rt.now(),
+				wallNow: this.rt.wallClock(),
+				role: await announcedRole(this.rt, this.paths),
+				priority: effectivePriority(this.model.node.priority, trackValue(d, this.model.node.priority)),
+				address: this.link?.local ?? '',
+				peer: this.peer,
+				silentMs: PEER_SILENT_MS,
+				demotedSince,
+				vrrpHeard: demotedSince === null ? false : await this.vrrpHeard(),
+				dampingMs: this.model.node.splitBrainDampingS * 1000,
+			});
+			const prio = this.model.node.priority;
+			if (verdict.split && !this.split) {
+				const peer = this.peer!.hb;
+				this.log('warning', `split brain: this node and ${peer.node} are both MASTER (VRRP adverts do not arrive; the peer link works)`);
+				await updateDemotion(this.rt, this.paths, prio, (x) => ({ ...x, splitBrains: x.splitBrains + 1, lastSplitBrain: this.rt.wallClock() }));
+			}
+			this.split = verdict.split;
+			if (verdict.action === 'step-down') {
+				this.log('warning', `split brain: stepping down to FAULT: ${verdict.why}`);
+				await updateDemotion(this.rt, this.paths, prio, (x) => ({ ...x, splitBrain: { since: this.rt.wallClock() } }));
+				this.vrrp = { at: -Infinity, packets: null, heard: false };
+			} else if (verdict.action === 'step-up') {
+				this.log('notice', `split brain over: taking part in VRRP again: ${verdict.why}`);
+				await updateDemotion(this.rt, this.paths, prio, (x) => ({ ...x, splitBrain: null }));
+			}
+		} finally {
+			this.busy = false;
+		}
+	}
+}
+
+export const agent: Command = {
+	name: 'agent',
+	summary: 'the resident peer agent: heartbeats, split-brain guard, answers the peer (run by procd)',
+	usage: `Usage: ha-router agent [--root DIR] [--config DIR]
+
+Runs until killed, on both nodes (procd instance "agent" of /etc/init.d/ha-router). Every 200 ms it
+sends a heartbeat to the peer on the peer link (the sync link's peer, else the first unicast VRRP
+peer; UDP ${PEER_PORT}), answers the peer's queries (switchover preflight, status), and steps this
+node down to FAULT in a split brain when the peer is preferred (docs/decisions.md "Split brain").
+`,
+	async run(rt, argv) {
+		const args = parseArgs('agent', argv, [], NODE_OPTIONS);
+		if (args.positional.length) throw new UsageError(`agent: unexpected argument '${args.positional[0]}'`);
+		const paths = nodePaths(rt, args);
+		const model = await loadNode(rt, paths);
+		await rt.makeDir(paths.runDir);
+		return new Agent(rt, paths, model).start();
+	},
+};

@@ -1,0 +1,93 @@
+// What this node tells its peer (and `status`, and a switchover's preflight) about itself. The
+// cheap parts are file reads; the full state also asks procd/the service manager and conntrackd.
+import type { Paths } from '../model/paths.ts';
+import type { Model, VrrpState } from '../model/types.ts';
+import type { Runtime } from '../runtime/runtime.ts';
+import { conntrackd } from '../system/conntrackd.ts';
+import type { Platform } from '../system/platform.ts';
+import { decodeUtf8 } from '../util/utf8.ts';
+import { withTimeout } from '../util/with-timeout.ts';
+import { demotionReason, readDemotion, trackValue } from '../exec/demotion.ts';
+import { announcedFile } from '../exec/event-queue.ts';
+import { readNodeState } from '../exec/run-transition.ts';
+import type { PeerState } from './protocol.ts';
+
+const ROLES: readonly string[] = ['MASTER', 'BACKUP', 'FAULT', 'STOP'];
+
+/** The role keepalived announced last: written by the hook the moment it starts, before the plan runs. */
+export async function announcedRole(rt: Runtime, paths: Paths): Promise<VrrpState | null> {
+	const raw = await rt.readFile(announcedFile(paths.runDir));
+	const role = raw ? decodeUtf8(raw).trim() : '';
+	if (ROLES.includes(role)) return role as VrrpState;
+	return (await readNodeState(rt, paths.stateFile))?.role ?? null;
+}
+
+async function readNumber(rt: Runtime, path: string): Promise<number | null> {
+	const raw = await rt.readFile(path).catch(() => null);
+	const n = raw ? Number(decodeUtf8(raw).trim()) : NaN;
+	return Number.isFinite(n) ? n : null;
+}
+
+/** Connections in this network namespace's conntrack table. */
+export function kernelConntrackCount(rt: Runtime): Promise<number | null> {
+	return readNumber(rt, '/proc/sys/net/netfilter/nf_conntrack_count');
+}
+
+/** Is keepalived's default route through the shared WAN in the main table (it is while MASTER)? */
+export async function wanHeld(rt: Runtime, model: Model): Promise<boolean | null> {
+	if (!model.wan) return null;
+	const raw = await rt.readFile('/proc/net/route').catch(() => null);
+	if (!raw) return null;
+	// Iface Destination Gateway Flags RefCnt Use Metric Mask ...: a default route has both 00000000.
+	return decodeUtf8(raw)
+		.split('\n')
+		.some((l) => {
+			const f = l.split('\t');
+			return f[0] === model.wan!.device && f[1] === '00000000' && f[7] === '00000000';
+		});
+}
+
+/** The lease keepalived's WAN part holds, as "a.b.c.d/p via g" (what this node would put up). */
+export async function wanPartLease(rt: Runtime, paths: Paths): Promise<string | null> {
+	const raw = await rt.readFile(paths.keepalivedWan);
+	if (!raw) return null;
+	const text = decodeUtf8(raw);
+	const addr = /^\s*([0-9.]+\/\d+) dev /m.exec(text)?.[1];
+	if (!addr) return null;
+	const via = / via ([0-9.]+) dev /.exec(text)?.[1];
+	return via ? `${addr} via ${via}` : addr;
+}
+
+/** The priority keepalived advertises now: configured plus the track file (0 when in FAULT). */
+export function effectivePriority(priority: number, track: number): number {
+	const p = priority + track;
+	return p <= 0 ? 0 : Math.min(255, p);
+}
+
+async function running(platform: Platform, name: string): Promise<boolean | null> {
+	try {
+		return (await withTimeout(platform.serviceInstances(name), 3000, 'no answer')).some((i) => i.running);
+	} catch {
+		return null;
+	}
+}
+
+/** The state a query answers with; `full` adds the daemons and conntrackd's caches (processes). */
+export async function localState(rt: Runtime, model: Model, paths: Paths, platform: Platform | null): Promise<PeerState> {
+	const d = await readDemotion(rt, paths);
+	const caches = model.sync && platform ? await withTimeout(conntrackd(rt, paths.conntrackdConf).cacheCounts(), 3000, 'no answer').catch(() => null) : null;
+	return {
+		node: model.node.name,
+		role: await announcedRole(rt, paths),
+		priority: effectivePriority(model.node.priority, trackValue(d, model.node.priority)),
+		nopreempt: model.node.nopreempt,
+		preemptDelay: model.node.preemptDelay,
+		demoted: demotionReason(d),
+		keepalived: platform ? await running(platform, 'keepalived') : null,
+		conntrackd: platform && model.sync ? await running(platform, 'conntrackd') : null,
+		conntrack: { kernel: await kernelConntrackCount(rt), internal: caches?.internal ?? null, external: caches?.external ?? null },
+		lease: await wanPartLease(rt, paths),
+		wanHeld: await wanHeld(rt, model),
+		splitBrains: d.splitBrains,
+	};
+}

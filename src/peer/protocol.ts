@@ -1,0 +1,113 @@
+// The peer link: small JSON datagrams between the two nodes' agents on the sync link (UDP 4853).
+// A heartbeat says who this node is and what it does, every HEARTBEAT_MS; a query asks the
+// peer's agent for the numbers a switchover checks. Only the configured peer address is heard.
+import type { VrrpState } from '../model/types.ts';
+import { decodeUtf8, encodeUtf8 } from '../util/utf8.ts';
+
+export const PEER_PORT = 4853;
+export const HEARTBEAT_MS = 200;
+/** A peer not heard for this long is gone (five heartbeats). */
+export const PEER_SILENT_MS = 1000;
+
+/** Why this node's priority is lowered at run time. */
+export type DemotionReason = 'switchover' | 'split-brain';
+
+export interface Heartbeat {
+	readonly t: 'hb';
+	readonly node: string;
+	readonly seq: number;
+	/** The role keepalived last announced (null: none yet). */
+	readonly role: VrrpState | null;
+	/** Configured priority: the higher one is the preferred MASTER in a split brain. */
+	readonly priority: number;
+	/** This node's address on the peer link: the tie-break at equal priority, as VRRP does. */
+	readonly address: string;
+	readonly demoted: DemotionReason | null;
+}
+
+/** What a switchover's preflight needs to know about the peer. */
+export interface PeerState {
+	readonly node: string;
+	readonly role: VrrpState | null;
+	readonly priority: number;
+	readonly nopreempt: boolean;
+	readonly preemptDelay: number;
+	readonly demoted: DemotionReason | null;
+	readonly keepalived: boolean | null;
+	readonly conntrackd: boolean | null;
+	/** Connections in the kernel table; conntrackd's caches when it answers. */
+	readonly conntrack: { readonly kernel: number | null; readonly internal: number | null; readonly external: number | null };
+	/** The WAN lease this node would put up ("a.b.c.d/p via g"), and whether it holds it now. */
+	readonly lease: string | null;
+	readonly wanHeld: boolean | null;
+	readonly splitBrains: number;
+}
+
+export interface Query {
+	readonly t: 'q';
+	readonly id: string;
+	/** Also ask procd and conntrackd (processes on the peer); otherwise file reads only. */
+	readonly full: boolean;
+}
+
+export interface Reply {
+	readonly t: 'r';
+	readonly id: string;
+	readonly state: PeerState;
+}
+
+export type PeerMessage = Heartbeat | Query | Reply;
+
+const VERSION = 1;
+const ROLES = new Set(['MASTER', 'BACKUP', 'FAULT', 'STOP']);
+
+export function encodeMessage(m: PeerMessage): Uint8Array {
+	return encodeUtf8(JSON.stringify({ ha: VERSION, ...m }));
+}
+
+function isRole(v: unknown): v is VrrpState | null {
+	return v === null || (typeof v === 'string' && ROLES.has(v));
+}
+
+/** A well-formed message of our version, or null (anything else on the port is ignored). */
+export function decodeMessage(data: Uint8Array): PeerMessage | null {
+	let m: Record<string, unknown>;
+	try {
+		m = JSON.parse(decodeUtf8(data)) as Record<string, unknown>;
+	} catch {
+		return null;
+	}
+	if (typeof m !== 'object' || m === null || m.ha !== VERSION) return null;
+	if (m.t === 'hb') {
+		if (typeof m.node !== 'string' || typeof m.seq !== 'number' || !isRole(m.role) || typeof m.priority !== 'number' || typeof m.address !== 'string') return null;
+		if (m.demoted !== null && m.demoted !== 'switchover' && m.demoted !== 'split-brain') return null;
+		return { t: 'hb', node: m.node, seq: m.seq, role: m.role, priority: m.priority, address: m.address, demoted: m.demoted };
+	}
+	if (m.t === 'q' && typeof m.id === 'string') return { t: 'q', id: m.id, full: m.full === true };
+	if (m.t === 'r' && typeof m.id === 'string' && typeof m.state === 'object' && m.state !== null) {
+		const s = m.state as PeerState;
+		if (typeof s.node !== 'string' || !isRole(s.role) || typeof s.conntrack !== 'object' || s.conntrack === null) return null;
+		return { t: 'r', id: m.id, state: s };
+	}
+	return null;
+}
+
+export interface PeerLink {
+	readonly local: string;
+	readonly peer: string;
+	/** The Linux device the link runs on (for the firewall rule that admits the peer). */
+	readonly device: string;
+}
+
+/** The peer link: the sync link's unicast peer, else the first unicast VRRP peer of an instance's family. */
+export function peerLink(model: {
+	readonly sync: { readonly localAddress: string; readonly peerAddress: string | null; readonly device: string } | null;
+	readonly groups: readonly { readonly device: string; readonly address: { readonly address: string; readonly family: 4 | 6 }; readonly unicastPeers: readonly string[] }[];
+}): PeerLink | null {
+	if (model.sync?.peerAddress) return { local: model.sync.localAddress, peer: model.sync.peerAddress, device: model.sync.device };
+	for (const g of model.groups) {
+		const peer = g.unicastPeers.find((p) => p.includes(':') === (g.address.family === 6));
+		if (peer) return { local: g.address.address, peer, device: g.device };
+	}
+	return null;
+}

@@ -1,0 +1,60 @@
+// Split brain: both nodes MASTER because VRRP adverts stopped arriving while the nodes still hear
+// each other on the peer link. The preferred node (higher configured priority; at equal priority
+// the higher peer-link address, VRRP's own tie-break) stays MASTER, the other goes to FAULT and
+// stays there until the peer stops serving or is gone (at once), or until VRRP is heard again
+// and the damping time has passed since it stepped down: a flapping link moves roles at most
+// once per damping interval. Pure: the agent feeds it what it saw and carries out the verdict.
+import type { VrrpState } from '../model/types.ts';
+import type { Heartbeat } from './protocol.ts';
+
+export interface SplitInput {
+	readonly now: number;
+	readonly role: VrrpState | null;
+	readonly priority: number;
+	readonly address: string;
+	/** The peer's last heartbeat and when it arrived; null when never heard. */
+	readonly peer: { readonly hb: Heartbeat; readonly at: number } | null;
+	readonly silentMs: number;
+	/** Wall-clock ms this node stepped down for a split brain, or null. */
+	readonly demotedSince: number | null;
+	/** VRRP adverts from the peer arrived during the last check. */
+	readonly vrrpHeard: boolean;
+	readonly dampingMs: number;
+	/** Wall-clock now, for demotedSince (the monotonic clock is not comparable across processes). */
+	readonly wallNow: number;
+}
+
+export type SplitVerdict =
+	| { readonly action: 'none'; readonly split: boolean }
+	| { readonly action: 'step-down'; readonly split: true; readonly why: string }
+	| { readonly action: 'stay-down'; readonly split: boolean }
+	| { readonly action: 'step-up'; readonly split: false; readonly why: string };
+
+/** Numeric order of two addresses of one family (IPv4 dotted or IPv6 text), as VRRP compares them. */
+function addressAbove(a: string, b: string): boolean {
+	const key = (x: string) => (x.includes(':') ? x.split(':').map((p) => p.padStart(4, '0')).join(':') : x.split('.').map((p) => p.padStart(3, '0')).join('.'));
+	return key(a) !== key(b) ? key(a) > key(b) : a > b;
+}
+
+/** Does this node win a split brain against that peer? (Priorities are effective ones: a node
+ * demoted by a switchover advertises priority 1 and so loses.) */
+export function preferred(priority: number, address: string, peer: Heartbeat): boolean {
+	if (priority !== peer.priority) return priority > peer.priority;
+	return addressAbove(address, peer.address);
+}
+
+export function judgeSplit(i: SplitInput): SplitVerdict {
+	const peerAlive = i.peer !== null && i.now - i.peer.at < i.silentMs;
+	const peerMaster = peerAlive && i.peer!.hb.role === 'MASTER';
+	if (i.demotedSince !== null) {
+		if (!peerAlive) return { action: 'step-up', split: false, why: 'the peer is silent on the peer link' };
+		if (!peerMaster) return { action: 'step-up', split: false, why: `the peer is ${i.peer!.hb.role ?? 'without a role'}` };
+		if (i.vrrpHeard && i.wallNow - i.demotedSince >= i.dampingMs) return { action: 'step-up', split: false, why: 'VRRP adverts from the peer arrive again' };
+		return { action: 'stay-down', split: !i.vrrpHeard };
+	}
+	const split = i.role === 'MASTER' && peerMaster;
+	if (split && !preferred(i.priority, i.address, i.peer!.hb)) {
+		return { action: 'step-down', split: true, why: `the peer ${i.peer!.hb.node} (priority ${i.peer!.hb.priority}) is MASTER too and is preferred` };
+	}
+	return { action: 'none', split };
+}
