@@ -4,12 +4,14 @@
 // It holds no state of its own: a demotion lives in /var/run/ha-router, so when the agent dies
 // procd starts it again and it carries on; while it is down the pair fails over as always.
 import type { Paths } from '../model/paths.ts';
-import type { Model } from '../model/types.ts';
+import type { Model, VrrpState } from '../model/types.ts';
 import type { Runtime, Udp } from '../runtime/runtime.ts';
 import { UsageError } from '../errors.ts';
 import { readDemotion, syncTrackFile, updateDemotion, demotionReason, trackValue } from '../exec/demotion.ts';
 import { HEARTBEAT_MS, PEER_PORT, PEER_SILENT_MS, decodeMessage, encodeMessage, peerLink, type Heartbeat, type PeerLink } from '../peer/protocol.ts';
-import { announcedRole, effectivePriority, localState } from '../peer/local-state.ts';
+import { IPV4_ADDRESS_GROUP, parseAddressEvents } from '../peer/addr-events.ts';
+import { announce } from '../peer/garp.ts';
+import { announcedRole, effectivePriority, localState, wanPartLease } from '../peer/local-state.ts';
 import { judgeSplit } from '../peer/split-brain.ts';
 import { run } from '../system/run.ts';
 import { parseArgs } from './args.ts';
@@ -39,9 +41,14 @@ class Agent {
 	private peer: { hb: Heartbeat; at: number } | null = null;
 	private seq = 0;
 	private split = false;
+	/** A split brain happened and the peer has not yet left MASTER since. */
+	private splitSeen = false;
 	private vrrp = { at: -Infinity, packets: null as number | null, heard: false };
 	private configStamp = '';
 	private busy = false;
+	private again = false;
+	/** Whether keepalived holds our IPv4 VIPs, from address events; null until one is seen. */
+	private vipHeld: boolean | null = null;
 
 	constructor(
 		private readonly rt: Runtime,
@@ -57,8 +64,31 @@ class Agent {
 		void this.rt.syslog(level, `agent: ${msg}`).then(() => this.rt.flushLogs());
 	}
 
+	/** keepalived's role as the kernel shows it first: a VIP added is MASTER before any hook runs. */
+	private async role(): Promise<VrrpState | null> {
+		const announced = await announcedRole(this.rt, this.paths);
+		if (this.vipHeld === true) return 'MASTER';
+		if (this.vipHeld === false && announced === 'MASTER') return 'BACKUP';
+		return announced;
+	}
+
+	private watchVips() {
+		try {
+			this.rt.watchNetlink(IPV4_ADDRESS_GROUP, (data) => {
+				const vips = new Set(this.model.groups.flatMap((g) => g.vips.filter((v) => v.family === 4).map((v) => v.address)));
+				const mine = parseAddressEvents(data).filter((e) => vips.has(e.address));
+				if (mine.length === 0) return;
+				this.vipHeld = mine[mine.length - 1]!.added;
+				void this.tick();
+			});
+		} catch (e) {
+			this.log('warning', `no address events (${(e as Error).message.split('\n')[0]}): roles come from the notify hook only`);
+		}
+	}
+
 	async start(): Promise<never> {
 		this.configStamp = await this.stamp();
+		this.watchVips();
 		await this.bind();
 		let lastConfig = this.rt.now();
 		for (;;) {
@@ -120,13 +150,21 @@ class Agent {
 		for (;;) {
 			const d = await sock.receive();
 			if (d === null) return;
-			if (d.address !== link.peer) continue;
 			const m = decodeMessage(d.data);
+			if (d.address === link.local && m?.t === 'poke') {
+				// Our hook: keepalived announced a state. Tell the peer and judge now.
+				await this.tick();
+				continue;
+			}
+			if (d.address !== link.peer) continue;
 			if (m?.t === 'hb') {
 				const was = this.peer?.hb.role;
 				this.peer = { hb: m, at: this.rt.now() };
 				// A change of the peer's role is judged at once, not at our next tick.
-				if (was !== m.role) await this.judge();
+				if (was !== m.role) {
+					await this.judge();
+					if (was === 'MASTER' && this.splitSeen) void this.reannounce();
+				}
 			} else if (m?.t === 'q') {
 				void this.answer(sock, d.address, d.port, m.id, m.full);
 			}
@@ -136,7 +174,7 @@ class Agent {
 	private async answer(sock: Udp, address: string, port: number, id: string, full: boolean) {
 		const platform = full ? await openPlatform(this.rt, this.model, this.paths).catch(() => null) : null;
 		try {
-			const state = await localState(this.rt, this.model, this.paths, platform);
+			const state = { ...(await localState(this.rt, this.model, this.paths, platform)), role: await this.role() };
 			await sock.send(encodeMessage({ t: 'r', id, state }), address, port).catch(() => undefined);
 		} finally {
 			platform?.close();
@@ -152,7 +190,7 @@ class Agent {
 				t: 'hb',
 				node: this.model.node.name,
 				seq: ++this.seq,
-				role: await announcedRole(this.rt, this.paths),
+				role: await this.role(),
 				priority: effectivePriority(this.model.node.priority, trackValue(d, this.model.node.priority)),
 				address: this.link.local,
 				demoted: demotionReason(d),
@@ -173,16 +211,34 @@ class Agent {
 		return this.vrrp.heard;
 	}
 
-	private async judge() {
-		if (this.busy) return;
+	/** The split brain ended with the peer stepping down: point hosts and the ISP's switch back here. */
+	private async reannounce() {
+		this.splitSeen = false;
+		if ((await this.role()) !== 'MASTER') return;
+		const items = this.model.groups.flatMap((g) => g.vips.filter((v) => v.family === 4).map((v) => ({ device: v.device, address: v.address })));
+		const lease = this.model.wan ? (await wanPartLease(this.rt, this.paths))?.split('/')[0] : undefined;
+		if (this.model.wan && lease) items.push({ device: this.model.wan.device, address: lease });
+		const sent = await announce(this.rt, items);
+		this.log('notice', `split brain over: the peer left MASTER; ${sent} gratuitous ARP${sent === 1 ? '' : 's'} sent`);
+		await this.rt.sleep(200);
+		await announce(this.rt, items);
+	}
+
+	private async judge(): Promise<void> {
+		// One judgement at a time; one asked for meanwhile runs right after, on fresh facts.
+		if (this.busy) {
+			this.again = true;
+			return;
+		}
 		this.busy = true;
+		this.again = false;
 		try {
 			const d = await readDemotion(this.rt, this.paths);
 			const demotedSince = d.splitBrain?.since ?? null;
 			const verdict = judgeSplit({
 				now: this.rt.now(),
 				wallNow: this.rt.wallClock(),
-				role: await announcedRole(this.rt, this.paths),
+				role: await this.role(),
 				priority: effectivePriority(this.model.node.priority, trackValue(d, this.model.node.priority)),
 				address: this.link?.local ?? '',
 				peer: this.peer,
@@ -198,6 +254,7 @@ class Agent {
 				await updateDemotion(this.rt, this.paths, prio, (x) => ({ ...x, splitBrains: x.splitBrains + 1, lastSplitBrain: this.rt.wallClock() }));
 			}
 			this.split = verdict.split;
+			if (verdict.split) this.splitSeen = true;
 			if (verdict.action === 'step-down') {
 				this.log('warning', `split brain: stepping down to FAULT: ${verdict.why}`);
 				await updateDemotion(this.rt, this.paths, prio, (x) => ({ ...x, splitBrain: { since: this.rt.wallClock() } }));
@@ -209,6 +266,7 @@ class Agent {
 		} finally {
 			this.busy = false;
 		}
+		if (this.again) await this.judge();
 	}
 }
 

@@ -5,6 +5,7 @@ import { UsageError } from '../errors.ts';
 import { parseEvent } from '../plan/event.ts';
 import { eventOwner, planTransition } from '../plan/plan-transition.ts';
 import { processKey, queueFiles, submitEvent } from '../exec/event-queue.ts';
+import { peerLink, pokeAgent } from '../peer/protocol.ts';
 import { parseArgs } from './args.ts';
 import type { Command } from './command.ts';
 import { NODE_OPTIONS, nodePaths } from './context.ts';
@@ -52,7 +53,10 @@ export const notify: Command = {
 			const handle = transitionHandler(rt, model, paths, platform, (st) => {
 				ok &&= st.transition.steps.every((s) => s.status !== 'failed');
 			});
-			const outcome = await submitEvent(rt, queueFiles(paths.runDir), { key, event: ev }, handle);
+			const link = peerLink(model);
+			// The agent reads the announced state at once (split-brain guard, heartbeat), not at its next tick.
+			const poke = link ? () => pokeAgent(rt, link) : undefined;
+			const outcome = await submitEvent(rt, queueFiles(paths.runDir), { key, event: ev }, handle, poke);
 			if (outcome === 'stale') await rt.syslog('info', `${ev.state} arrived after a newer event; dropped`);
 			return ok ? 0 : 1;
 		} finally {

@@ -53,7 +53,7 @@ export type Handler = (q: QueuedEvent, superseded: () => Promise<boolean>) => Pr
  * Offers an event. If no transition is running, this process becomes the runner and handles
  * events until none is waiting; otherwise the running process picks the event up.
  */
-export async function submitEvent(rt: Runtime, files: QueueFiles, mine: QueuedEvent, handle: Handler): Promise<SubmitOutcome> {
+export async function submitEvent(rt: Runtime, files: QueueFiles, mine: QueuedEvent, handle: Handler, onAccepted?: () => Promise<void>): Promise<SubmitOutcome> {
 	const accepted = await withLock(rt, files.queueLock, async () => {
 		const latest = await rt.readFile(files.latest);
 		if (latest && decodeUtf8(latest) >= mine.key) return false;
@@ -63,6 +63,7 @@ export async function submitEvent(rt: Runtime, files: QueueFiles, mine: QueuedEv
 		return true;
 	});
 	if (!accepted) return 'stale';
+	await onAccepted?.();
 	return (await drainEvents(rt, files, handle)) ? 'handled' : 'queued';
 }
 

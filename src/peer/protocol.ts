@@ -56,7 +56,12 @@ export interface Reply {
 	readonly state: PeerState;
 }
 
-export type PeerMessage = Heartbeat | Query | Reply;
+/** From this node's own hook to its agent: keepalived announced a state, look now. */
+export interface Poke {
+	readonly t: 'poke';
+}
+
+export type PeerMessage = Heartbeat | Query | Reply | Poke;
 
 const VERSION = 1;
 const ROLES = new Set(['MASTER', 'BACKUP', 'FAULT', 'STOP']);
@@ -83,6 +88,7 @@ export function decodeMessage(data: Uint8Array): PeerMessage | null {
 		if (m.demoted !== null && m.demoted !== 'switchover' && m.demoted !== 'split-brain') return null;
 		return { t: 'hb', node: m.node, seq: m.seq, role: m.role, priority: m.priority, address: m.address, demoted: m.demoted };
 	}
+	if (m.t === 'poke') return { t: 'poke' };
 	if (m.t === 'q' && typeof m.id === 'string') return { t: 'q', id: m.id, full: m.full === true };
 	if (m.t === 'r' && typeof m.id === 'string' && typeof m.state === 'object' && m.state !== null) {
 		const s = m.state as PeerState;
@@ -110,4 +116,18 @@ export function peerLink(model: {
 		if (peer) return { local: g.address.address, peer, device: g.device };
 	}
 	return null;
+}
+
+/** Tells this node's agent that keepalived just announced a state (best effort, never waits). */
+export async function pokeAgent(rt: { bindUdp(a: string, p: number): Promise<{ send(d: Uint8Array, a: string, p: number): Promise<void>; close(): void }> }, link: PeerLink): Promise<void> {
+	try {
+		const s = await rt.bindUdp(link.local, 0);
+		try {
+			await s.send(encodeMessage({ t: 'poke' }), link.local, PEER_PORT);
+		} finally {
+			s.close();
+		}
+	} catch {
+		// No agent, or the address is gone: the agent's own tick sees the role within 200 ms.
+	}
 }

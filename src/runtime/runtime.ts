@@ -85,6 +85,13 @@ export interface Runtime {
 	 */
 	spawn(argv: readonly string[], opts?: SpawnOptions): Promise<SpawnResult>;
 	connectUnix(path: string): Promise<Conn>;
+	/** Sends one raw Ethernet frame (with its header) out of this device (AF_PACKET). */
+	sendFrame(device: string, frame: Uint8Array): Promise<void>;
+	/**
+	 * Listens to rtnetlink (NETLINK_ROUTE) multicast groups; each datagram goes to onMessage as is.
+	 * Returns the function that stops listening.
+	 */
+	watchNetlink(groups: number, onMessage: (data: Uint8Array) => void): () => void;
 	/** Binds a UDP socket to this local address and port (0: any free port). */
 	bindUdp(address: string, port: number): Promise<Udp>;
 

@@ -2,6 +2,7 @@
 // Facts it relies on are in ../shared/reference/runtime-protocols.md section 1.
 
 import type { Conn, Udp, FileInfo, LogLevel, Runtime, SpawnOptions, SpawnResult } from './runtime.ts';
+import { PosixSocket } from 'tjs:posix-socket';
 import { decodeUtf8, encodeUtf8 } from '../util/utf8.ts';
 import { brokenLinkError } from './broken-link.ts';
 import { DEFAULT_PATH, findExecutable, isExecutable } from './find-executable.ts';
@@ -307,6 +308,50 @@ export const tjsRuntime: Runtime = {
 				// close() alone: shutdown() + close() ends the process in 24.12.
 				c.close();
 			},
+		};
+	},
+
+	async sendFrame(device: string, frame: Uint8Array): Promise<void> {
+		const D = PosixSocket.defines;
+		const index = PosixSocket.nametoindex(device);
+		if (!index) throw Object.assign(new Error(`ENODEV: no device ${device}`), { code: 'ENODEV' });
+		// struct sockaddr_ll: family (host order: little-endian, the package excludes big-endian targets), protocol (network order), ifindex, hatype, pkttype, halen, addr[8].
+		const sa = new Uint8Array(20);
+		const dv = new DataView(sa.buffer);
+		dv.setUint16(0, D.AF_PACKET, true);
+		dv.setUint16(2, (frame[12]! << 8) | frame[13]!, false);
+		dv.setInt32(4, index, true);
+		sa[11] = 6;
+		sa.set(frame.subarray(0, 6), 12);
+		const s = new PosixSocket(D.AF_PACKET, D.SOCK_RAW, 0);
+		try {
+			s.sendmsg(sa, undefined, 0, frame);
+		} finally {
+			s.close();
+		}
+	},
+
+	watchNetlink(groups: number, onMessage: (data: Uint8Array) => void): () => void {
+		const D = PosixSocket.defines;
+		const s = new PosixSocket(D.AF_NETLINK, D.SOCK_RAW, 0 /* NETLINK_ROUTE */);
+		// struct sockaddr_nl: family, pad, pid (0: the kernel picks), groups.
+		const sa = new Uint8Array(12);
+		const dv = new DataView(sa.buffer);
+		dv.setUint16(0, D.AF_NETLINK, true);
+		dv.setUint32(8, groups, true);
+		s.bind(sa);
+		let open = true;
+		// recvmsg, not recv: recv(size) misreads its size in 24.12 (a huge allocation, then EFAULT).
+		s.poll({
+			read: () => {
+				if (open) onMessage(s.recvmsg(16384).data);
+			},
+		});
+		return () => {
+			if (!open) return;
+			open = false;
+			s.stopPoll();
+			s.close();
 		};
 	},
 

@@ -125,6 +125,10 @@ export function nodeRuntime(opts: NodeRuntimeOptions = {}): CapturingRuntime {
 				});
 				if (o.input !== undefined) child.stdin?.end(o.input);
 			}),
+		watchNetlink: () => () => undefined,
+		sendFrame: async () => {
+			throw Object.assign(new Error('EOPNOTSUPP: raw frames are sent by the tjs runtime only'), { code: 'EOPNOTSUPP' });
+		},
 		bindUdp: (address, port) =>
 			new Promise<Udp>((resolve, reject) => {
 				const sock = dgram.createSocket(address.includes(':') ? 'udp6' : 'udp4');
