@@ -1,7 +1,7 @@
 // The ubus surface of the package: the rpcd plugin advertises, and the ACL grants, only methods
 // the CLI really has, and a read-only LuCI user can never read a secret (the VRRP auth_pass),
 // neither through uci nor through what the plugin's methods print.
-import { chmodSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { TJS } from '../support/tjs.ts';
@@ -61,7 +61,7 @@ describe('methods', () => {
 		for (const g of granted) expect({ g, listed: methods.includes(g.split(' ')[2]!) }).toEqual({ g, listed: true });
 	});
 
-	it.each(['switchover', 'notify', 'teardown', 'frobnicate'])('call %s (not listed) answers an error and runs no CLI', (method) => {
+	it.each(['notify', 'teardown', 'agent', 'frobnicate'])('call %s (not listed) answers an error and runs no CLI', (method) => {
 		const dir = tempDir('rpcd');
 		const log = path.join(dir, 'log');
 		writeFileSync(path.join(dir, 'cli'), '#!/bin/sh\necho "$*" >> "$LOG"\n');
@@ -72,14 +72,47 @@ describe('methods', () => {
 	});
 });
 
+describe('switchover', () => {
+	it.each([
+		['compact', '{"force":true,"wait":5}'],
+		['with blanks', '{ "force": true, "wait": 5 }'],
+	])('call switchover hands the ubus arguments (stdin), %s, to the CLI as one --ubus-args word', (_, input) => {
+		const dir = tempDir('rpcd');
+		const log = path.join(dir, 'log');
+		// One argument per line, after their count: a word split apart would show.
+		writeFileSync(path.join(dir, 'cli'), '#!/bin/sh\nprintf "%s\\n" "$#" "$@" >> "$LOG"\necho \'{"ok":true}\'\n');
+		chmodSync(path.join(dir, 'cli'), 0o755);
+		const r = run([...ASH, plugin, 'call', 'switchover'], { input, env: { PATH: process.env.PATH, HA_ROUTER: path.join(dir, 'cli'), LOG: log } });
+		expect(JSON.parse(r.stdout)).toEqual({ ok: true });
+		expect(readFileSync(log, 'utf8')).toBe(`4\nswitchover\n--json\n--ubus-args\n${input}\n`);
+	});
+
+	it('the CLI refuses an unknown ubus argument with exit 2, names the valid ones, and changes nothing', () => {
+		const root = tempDir('switchover');
+		const direct = run([TJS, 'run', bundle(), 'switchover', '--json', '--ubus-args', '{"bogus":1}', '--root', root]);
+		expect(direct.code).toBe(2);
+		expect(direct.stdout).toBe('');
+		expect(direct.stderr).toMatch(/'bogus'/);
+		for (const name of ['force', 'back', 'wait']) expect(direct.stderr).toContain(name);
+		expect(readdirSync(root)).toEqual([]);
+
+		const cli = path.join(root, '..', `${path.basename(root)}.cli`);
+		writeFileSync(cli, `#!/bin/sh\nexec "${TJS}" run "${bundle()}" "$@" --root "${root}"\n`);
+		chmodSync(cli, 0o755);
+		const viaPlugin = run([...ASH, plugin, 'call', 'switchover'], { input: '{"bogus":1}', env: { PATH: process.env.PATH, HA_ROUTER: cli } });
+		expect(JSON.parse(viaPlugin.stdout)).toEqual({ ok: false, code: 2, stdout: '', stderr: direct.stderr.trim() });
+		expect(readdirSync(root)).toEqual([]);
+	});
+});
+
 describe('least privilege', () => {
 	it('a read-only login gets status and check, and no uci or file access', () => {
 		expect(grants('read')).toEqual(['ubus ha-router check', 'ubus ha-router status']);
 	});
 
-	it('a login with write access can read and change /etc/config/ha-router and apply it', () => {
+	it('a login with write access can read and change /etc/config/ha-router, apply it and switch over', () => {
 		expect(grants('write')).toEqual(
-			['ubus ha-router apply', 'ubus ha-router check', 'ubus ha-router status', 'uci ha-router read', 'uci ha-router write'].sort(),
+			['ubus ha-router apply', 'ubus ha-router check', 'ubus ha-router status', 'ubus ha-router switchover', 'uci ha-router read', 'uci ha-router write'].sort(),
 		);
 	});
 });

@@ -47,8 +47,9 @@ describe('shell scripts', () => {
 	it('the init script is a procd script with START, a reload trigger and a boot-only --boot', () => {
 		const init = readFileSync(path.join(FILES, 'etc/init.d/ha-router'), 'utf8');
 		expect(init.split('\n', 1)[0]).toBe('#!/bin/sh /etc/rc.common');
-		// rpcd's rc object reads START=/USE_PROCD= from the first lines only.
-		const head = init.split('\n').slice(0, 12).join('\n');
+		// rpcd's rc object (rpcd: rc.c, rc_list_readdir) reads START=/USE_PROCD= from the first 11
+		// lines only (`count <= 10`): past them LuCI's startup page shows no start and no running.
+		const head = init.split('\n').slice(0, 11).join('\n');
 		const start = Number(/^START=(\d+)$/m.exec(head)?.[1]);
 		expect(start).toBeGreaterThan(20); // network
 		expect(start).toBeLessThan(35); // odhcpd, and keepalived (70)
@@ -56,8 +57,11 @@ describe('shell scripts', () => {
 		expect(init).toMatch(/procd_add_reload_trigger ha-router/);
 	});
 
-	/** Sources the init script as rc.common does and runs one of its functions with fake programs. */
-	function initCall(fn: string, applyCode = 0) {
+	/**
+	 * Sources the init script as rc.common does and runs one of its functions with fake programs;
+	 * `before` is shell run first (stand-ins for procd's helpers).
+	 */
+	function initCall(fn: string, applyCode = 0, before: string[] = [], env: Record<string, string> = {}) {
 		const dir = tempDir('init');
 		const log = path.join(dir, 'log');
 		writeFileSync(log, '');
@@ -66,37 +70,70 @@ describe('shell scripts', () => {
 			chmodSync(path.join(dir, name), 0o755);
 		}
 		const script = [
+			...before,
 			'. "$1"',
 			`HA_ROUTER="$2/ha-router"`,
 			'start() { start_service "$@"; }',
 			`${fn}`,
 		].join('\n');
-		const r = run([...ASH, '-c', script, 'rc.common', path.join(FILES, 'etc/init.d/ha-router'), dir], { env: { PATH: process.env.PATH, LOG: log } });
-		return { code: r.code, calls: readFileSync(log, 'utf8') };
+		const r = run([...ASH, '-c', script, 'rc.common', path.join(FILES, 'etc/init.d/ha-router'), dir], { env: { PATH: process.env.PATH, LOG: log, ...env } });
+		return { code: r.code, calls: readFileSync(log, 'utf8'), dir };
 	}
 
 	it('boot runs apply --boot; start (opkg, by hand) and reload (config change) a plain apply', () => {
-		expect(initCall('boot')).toEqual({ code: 0, calls: 'ha-router apply --boot\n' });
-		expect(initCall('start')).toEqual({ code: 0, calls: 'ha-router apply\n' });
-		expect(initCall('reload_service')).toEqual({ code: 0, calls: 'ha-router apply\n' });
+		expect(initCall('boot')).toMatchObject({ code: 0, calls: 'ha-router apply --boot\n' });
+		expect(initCall('start')).toMatchObject({ code: 0, calls: 'ha-router apply\n' });
+		expect(initCall('reload_service')).toMatchObject({ code: 0, calls: 'ha-router apply\n' });
 	});
 	it("passes apply's failure on to procd", () => {
-		expect(initCall('boot', 1)).toEqual({ code: 1, calls: 'ha-router apply --boot\n' });
-		expect(initCall('reload_service', 1)).toEqual({ code: 1, calls: 'ha-router apply\n' });
+		expect(initCall('boot', 1)).toMatchObject({ code: 1, calls: 'ha-router apply --boot\n' });
+		expect(initCall('reload_service', 1)).toMatchObject({ code: 1, calls: 'ha-router apply\n' });
+	});
+
+	/** procd's instance helpers and `uci -q get ha-router.@wan[0]` (a WAN section when $WAN is set), as recorders. */
+	const PROCD = [
+		'procd_open_instance() { echo "open $*" >> "$LOG"; }',
+		'procd_set_param() { echo "param $*" >> "$LOG"; }',
+		'procd_close_instance() { echo "close" >> "$LOG"; }',
+		'uci() { [ "$*" = "-q get ha-router.@wan[0]" ] && [ -n "$WAN" ] && echo wan; return 0; }',
+	];
+	const agent = (dir: string) => ['open agent', `param command ${dir}/ha-router agent`, 'param respawn', 'close'];
+
+	it('start runs the agent as a respawning procd instance, also after a failed apply, and the lease watcher only with a WAN', () => {
+		const noWan = initCall('start', 0, PROCD);
+		expect(noWan.code).toBe(0);
+		expect(noWan.calls.split('\n')).toEqual(['ha-router apply', ...agent(noWan.dir), '']);
+
+		const withWan = initCall('start', 0, PROCD, { WAN: '1' });
+		expect(withWan.calls.split('\n')).toEqual([
+			'ha-router apply',
+			...agent(withWan.dir),
+			'open lease-watch',
+			`param command /usr/libexec/ha-router/lease-watch ${withWan.dir}/ha-router`,
+			'param respawn',
+			'close',
+			'',
+		]);
+
+		const failed = initCall('boot', 1, PROCD);
+		expect(failed.code).toBe(1);
+		expect(failed.calls.split('\n')).toEqual(['ha-router apply --boot', ...agent(failed.dir), '']);
 	});
 });
 
 describe('rpcd plugin', () => {
-	it('list prints one JSON object of the three methods, each taking no arguments', () => {
+	it('list prints one JSON object of the four methods: switchover takes force, back and wait, the others nothing', () => {
 		const r = run([...ASH, plugin, 'list'], { input: '' });
 		expect(r.code).toBe(0);
-		expect(JSON.parse(r.stdout)).toEqual({ status: {}, check: {}, apply: {} });
+		// rpcd takes each argument's type from its example value: booleans, and an integer.
+		expect(JSON.parse(r.stdout)).toEqual({ status: {}, check: {}, apply: {}, switchover: { force: false, back: false, wait: 10 } });
 	});
 
 	it.each([
 		['status', 'status --json'],
 		['check', 'check --json'],
 		['apply', 'apply --json'],
+		['switchover', 'switchover --json --ubus-args {}'],
 	])('call %s runs `ha-router %s` and passes its JSON object through', (method, argv) => {
 		const dir = tempDir('rpcd');
 		const log = path.join(dir, 'log');
@@ -125,12 +162,12 @@ describe('rpcd plugin', () => {
 		expect(JSON.parse(unknown.stdout)).toEqual({ ok: false, error: "unknown method 'frobnicate'" });
 	});
 
-	it('ACL grants exactly the plugin methods: status/check to read, apply and uci ha-router to write', () => {
+	it('ACL grants exactly the plugin methods: status/check to read, apply, switchover and uci ha-router to write', () => {
 		const acl = JSON.parse(readFileSync(path.join(FILES, 'usr/share/rpcd/acl.d/luci-app-ha-router.json'), 'utf8'));
 		expect(Object.keys(acl)).toEqual(['luci-app-ha-router']);
 		const group = acl['luci-app-ha-router'];
 		expect(group.read).toEqual({ ubus: { 'ha-router': ['status', 'check'] } });
-		expect(group.write).toEqual({ ubus: { 'ha-router': ['apply'] }, uci: { 'ha-router': ['read', 'write'] } });
+		expect(group.write).toEqual({ ubus: { 'ha-router': ['apply', 'switchover'] }, uci: { 'ha-router': ['read', 'write'] } });
 		const methods = Object.keys(JSON.parse(run([...ASH, plugin, 'list']).stdout)).sort();
 		expect([...group.read.ubus['ha-router'], ...group.write.ubus['ha-router']].sort()).toEqual(methods);
 	});

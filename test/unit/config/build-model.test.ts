@@ -39,6 +39,7 @@ describe('buildModel', () => {
 				preemptDelay: 0,
 				services: ['dnsmasq', 'odhcpd', 'miniupnpd'],
 				vipRouteFix: true,
+				splitBrainDampingS: 30,
 				platform: 'auto',
 				logLevel: 'info',
 			},
@@ -94,6 +95,7 @@ describe('buildModel', () => {
 			{ op: 'set', section: 'node', option: 'preempt_delay', value: '30' },
 			{ op: 'list', section: 'node', option: 'service', values: ['dnsmasq'] },
 			{ op: 'set', section: 'node', option: 'vip_route_fix', value: 'no' },
+			{ op: 'set', section: 'node', option: 'split_brain_damping', value: '5' },
 			{ op: 'set', section: 'node', option: 'platform', value: 'linux' },
 			{ op: 'set', section: 'node', option: 'log_level', value: 'debug' },
 			{ op: 'set', section: 'lan', option: 'version', value: '2' },
@@ -114,7 +116,7 @@ describe('buildModel', () => {
 		const r = build(ha);
 		expect(r.issues.filter((i) => i.severity === 'error').map(formatIssue)).toEqual([]);
 		const m = r.model!;
-		expect(m.node).toMatchObject({ initialState: 'MASTER', preemptDelay: 30, services: ['dnsmasq'], vipRouteFix: false, platform: 'linux', logLevel: 'debug' });
+		expect(m.node).toMatchObject({ initialState: 'MASTER', preemptDelay: 30, services: ['dnsmasq'], vipRouteFix: false, splitBrainDampingS: 5, platform: 'linux', logLevel: 'debug' });
 		expect(m.groups[0]).toMatchObject({
 			version: 2,
 			advertIntMs: 2000,

@@ -33,6 +33,8 @@ const CASES: readonly Case[] = [
 	['name with a blank', [set('node', 'name', 'ha 1')], 'ha-router:2 node name NAME_INVALID'],
 	['enabled not a boolean', [set('node', 'enabled', 'maybe')], 'ha-router:4 node enabled BOOL_INVALID'],
 	['preempt_delay too long', [set('node', 'preempt_delay', '1001')], 'ha-router:4 node preempt_delay PREEMPT_DELAY_RANGE'],
+	['split_brain_damping too long', [set('node', 'split_brain_damping', '3601')], 'ha-router:4 node split_brain_damping DAMPING_RANGE'],
+	['split_brain_damping negative', [set('node', 'split_brain_damping', '-1')], 'ha-router:4 node split_brain_damping DAMPING_RANGE'],
 	['unknown log level', [set('node', 'log_level', 'verbose')], 'ha-router:4 node log_level VALUE_NOT_ALLOWED'],
 	['unknown platform', [set('node', 'platform', 'windows')], 'ha-router:4 node platform VALUE_NOT_ALLOWED'],
 	['misspelt option', [set('node', 'prioirty', '100')], 'ha-router:4 node prioirty UNKNOWN_OPTION'],

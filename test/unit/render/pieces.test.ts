@@ -146,13 +146,35 @@ describe('nft ruleset', () => {
 
 	it('the fw4 include accepts what our own table admits, and drops nothing', () => {
 		const rules = renderFw4Input(model());
-		expect(rules).toContain('iifname "br-lan" ip saddr 192.168.1.3 meta l4proto 112 accept');
+		expect(rules).toContain('iifname "br-lan" ip saddr 192.168.1.3 meta l4proto 112 counter accept');
+		expect(rules).toContain('iifname "eth2" ip saddr 10.255.0.2 udp dport 4853 accept');
 		expect(rules).not.toContain('drop');
+		const accepts = rules.split('\n').filter((l) => l.includes(' accept '));
+		expect(accepts).toHaveLength(3);
+		const table = renderNft(model(), { wanAddress: null });
+		for (const rule of accepts) expect(table).toContain(`\t${rule}\n`);
+	});
+
+	it('VRRP accepts carry a counter (the agent reads it to hear the peer), unicast and multicast', () => {
+		const two = model({ groups: [group(), group({ name: 'guest', device: 'br-guest', unicastPeers: ['192.168.2.3', 'fd00:2::3'] })] });
+		const vrrp = renderFw4Input(two).split('\n').filter((l) => l.includes('meta l4proto'));
+		expect(vrrp).toHaveLength(3);
+		for (const rule of vrrp) expect(rule).toMatch(/ meta l4proto 112 counter accept comment "!ha-router: VRRP /);
+		expect(renderFw4Input(model({ groups: [group({ unicastPeers: [] })] }))).toContain('ip daddr 224.0.0.18 meta l4proto 112 counter accept');
+	});
+
+	it('the peer agent port is admitted from the peer-link peer only, and dropped from anyone else', () => {
+		const viaVrrp = model({ sync: null, groups: [group({ address: { address: 'fd00:1::2', prefix: 64, family: 6 }, unicastPeers: ['192.168.1.3', 'fd00:1::3'] })] });
+		expect(renderFw4Input(viaVrrp)).toContain('iifname "br-lan" ip6 saddr fd00:1::3 udp dport 4853 accept comment "!ha-router: peer agent"');
+		expect(renderNft(viaVrrp, { wanAddress: null })).toContain('udp dport 4853 counter drop');
+		const none = model({ sync: sync({ transport: 'multicast', peerAddress: null }), groups: [group({ unicastPeers: [] })] });
+		expect(renderFw4Input(none)).not.toContain('4853');
+		expect(renderNft(none, { wanAddress: null })).not.toContain('4853');
 	});
 
 	it('AH is admitted with VRRPv2 auth ah', () => {
 		const ah = model({ groups: [group({ version: 2, auth: { type: 'ah', password: 'x' } })] });
-		expect(renderFw4Input(ah)).toContain('meta l4proto { 51, 112 } accept');
+		expect(renderFw4Input(ah)).toContain('meta l4proto { 51, 112 } counter accept');
 	});
 });
 
