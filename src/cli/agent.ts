@@ -47,6 +47,8 @@ class Agent {
 	private configStamp = '';
 	private busy = false;
 	private again = false;
+	/** When the peer link was (re)bound: a peer not heard yet is not "silent" before PEER_SILENT_MS. */
+	private boundAt = 0;
 	/** Whether keepalived holds our IPv4 VIPs, from address events; null until one is seen. */
 	private vipHeld: boolean | null = null;
 
@@ -128,6 +130,7 @@ class Agent {
 		this.sock?.close();
 		this.sock = null;
 		this.peer = null;
+		this.boundAt = this.rt.now();
 		if (!this.link) {
 			this.log('notice', 'no peer address (sync peer or unicast VRRP peer): no heartbeats, no split-brain guard');
 			return;
@@ -174,7 +177,10 @@ class Agent {
 	private async answer(sock: Udp, address: string, port: number, id: string, full: boolean) {
 		const platform = full ? await openPlatform(this.rt, this.model, this.paths).catch(() => null) : null;
 		try {
-			const state = { ...(await localState(this.rt, this.model, this.paths, platform)), role: await this.role() };
+			const mine = await localState(this.rt, this.model, this.paths, platform);
+			const role = await this.role();
+			// The kernel showed a change the hook has not announced yet: not settled in the new role.
+			const state = role === mine.role ? mine : { ...mine, role, settled: false };
 			await sock.send(encodeMessage({ t: 'r', id, state }), address, port).catch(() => undefined);
 		} finally {
 			platform?.close();
@@ -235,6 +241,8 @@ class Agent {
 		try {
 			const d = await readDemotion(this.rt, this.paths);
 			const demotedSince = d.splitBrain?.since ?? null;
+			// Just (re)started while stepped down: wait for the peer's heartbeat before deciding anything.
+			if (demotedSince !== null && this.peer === null && this.rt.now() - this.boundAt < PEER_SILENT_MS) return;
 			const verdict = judgeSplit({
 				now: this.rt.now(),
 				wallNow: this.rt.wallClock(),

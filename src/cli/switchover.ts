@@ -168,7 +168,8 @@ Exit: 0 switched (or restored), 1 refused or the peer did not take over, 2 usage
 		const args = pre.values.has('ubus-args') ? parseArgs('switchover', [...argv, ...ubusArgs(pre.values.get('ubus-args')!)], ['force', 'json', 'back', 'clear'], [...NODE_OPTIONS, 'wait', 'ubus-args']) : pre;
 		if (args.positional.length) throw new UsageError(`switchover: unexpected argument '${args.positional[0]}'`);
 		const goBack = args.flags.has('back') || args.flags.has('clear');
-		if (goBack && (args.flags.has('force') || args.values.has('wait'))) throw new UsageError('switchover: --back takes no --force or --wait');
+		// --wait is accepted and ignored with --back: ubus callers send every argument with its default.
+		if (goBack && args.flags.has('force')) throw new UsageError('switchover: --back takes no --force');
 		const waitS = parseWait(args.values.get('wait'));
 		const json = args.flags.has('json');
 		const paths = nodePaths(rt, args);

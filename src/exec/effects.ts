@@ -13,4 +13,6 @@ export interface Effects {
 	wanDown(): Promise<void>;
 	vipRouteSource(address: string, device: string, source: string): Promise<void>;
 	vipRouteRestore(address: string, device: string): Promise<void>;
+	/** Returns once the peer has left MASTER and finished its plan, or is silent; throws after timeoutMs. */
+	peerLeftMaster(timeoutMs: number): Promise<void>;
 }

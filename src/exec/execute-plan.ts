@@ -61,6 +61,8 @@ function run(step: Step, fx: Effects): Promise<void> {
 			return fx.vipRouteSource(step.address, step.device, step.source);
 		case 'vip-route-restore':
 			return fx.vipRouteRestore(step.address, step.device);
+		case 'peer-left-master':
+			return fx.peerLeftMaster(step.timeoutMs - 500);
 		case 'service-start':
 			return fx.platform.service(step.name, 'start');
 		case 'service-stop':

@@ -1,5 +1,7 @@
 // Effects on a real node: the platform for WAN and services, conntrackd's client commands,
 // our nft table and iproute2 for the VIP local routes.
+import { queryPeer } from '../peer/client.ts';
+import { peerLink } from '../peer/protocol.ts';
 import { ConntrackdBusyError, conntrackd } from '../system/conntrackd.ts';
 import { fixVipLocalRoute, restoreVipLocalRoute } from '../system/iproute.ts';
 import { nftApply, nftDeleteTable } from '../system/nft.ts';
@@ -90,5 +92,17 @@ export function systemEffects(rt: Runtime, model: Model, paths: Paths, platform:
 		wanDown: () => platform.wanDown(wan()),
 		vipRouteSource: (address, device, source) => fixVipLocalRoute(rt, address, device, source),
 		vipRouteRestore: (address, device) => restoreVipLocalRoute(rt, address, device),
+		async peerLeftMaster(timeoutMs) {
+			const link = peerLink(model);
+			if (!link) return;
+			const end = rt.now() + timeoutMs;
+			for (;;) {
+				const p = await queryPeer(rt, link, 300, false);
+				// Silent (crashed, cut off): nothing to wait for. Otherwise its standby plan has stopped its services.
+				if (p === null || (p.role !== 'MASTER' && p.settled)) return;
+				if (rt.now() >= end) throw new Error(`the peer ${p.node} is still ${p.role === 'MASTER' ? 'MASTER' : `leaving MASTER (${p.role})`}`);
+				await rt.sleep(50);
+			}
+		},
 	};
 }

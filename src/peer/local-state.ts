@@ -75,10 +75,12 @@ async function running(platform: Platform, name: string): Promise<boolean | null
 /** The state a query answers with; `full` adds the daemons and conntrackd's caches (processes). */
 export async function localState(rt: Runtime, model: Model, paths: Paths, platform: Platform | null): Promise<PeerState> {
 	const d = await readDemotion(rt, paths);
+	const role = await announcedRole(rt, paths);
 	const caches = model.sync && platform ? await withTimeout(conntrackd(rt, paths.conntrackdConf).cacheCounts(), 3000, 'no answer').catch(() => null) : null;
 	return {
 		node: model.node.name,
-		role: await announcedRole(rt, paths),
+		role,
+		settled: (await readNodeState(rt, paths.stateFile))?.role === role,
 		priority: effectivePriority(model.node.priority, trackValue(d, model.node.priority)),
 		nopreempt: model.node.nopreempt,
 		preemptDelay: model.node.preemptDelay,

@@ -29,6 +29,8 @@ export interface Heartbeat {
 export interface PeerState {
 	readonly node: string;
 	readonly role: VrrpState | null;
+	/** The transition to that role has run to its end (a standby's services are stopped). */
+	readonly settled: boolean;
 	readonly priority: number;
 	readonly nopreempt: boolean;
 	readonly preemptDelay: number;

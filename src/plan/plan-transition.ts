@@ -11,11 +11,13 @@ import type { Model, Vip, VrrpState } from '../model/types.ts';
 import { SYNC_GROUP_NAME } from '../model/names.ts';
 import type { StateEvent } from './event.ts';
 import type { Step } from './steps.ts';
+import { peerLink } from '../peer/protocol.ts';
 
 const CONNTRACKD_MS = 5000;
 const WAN_MS = 10_000;
 const SERVICE_MS = 15_000;
 const HOTPLUG_MS = 10_000;
+const PEER_MS = 3500;
 
 /** Whether keepalived's event concerns this node's configuration; a reason when it does not. */
 export function eventOwner(model: Model, ev: StateEvent): true | string {
@@ -84,6 +86,14 @@ function masterPlan(model: Model, ev: StateEvent): Step[] {
 			source,
 			why: "the router's own traffic leaves from its primary address, not the VIP that can move away",
 			timeoutMs: CONNTRACKD_MS,
+			onError: 'continue',
+		});
+	}
+	if (model.node.services.length > 0 && peerLink(model)) {
+		role.push({
+			kind: 'peer-left-master',
+			why: 'role services never run on both nodes: wait until the peer stopped its own (not when it is silent)',
+			timeoutMs: PEER_MS,
 			onError: 'continue',
 		});
 	}

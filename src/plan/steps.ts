@@ -23,6 +23,7 @@ export type Step = Base &
 		| { readonly kind: 'wan-down' }
 		| { readonly kind: 'vip-route-source'; readonly address: string; readonly device: string; readonly source: string }
 		| { readonly kind: 'vip-route-restore'; readonly address: string; readonly device: string }
+		| { readonly kind: 'peer-left-master' }
 		| { readonly kind: 'service-start'; readonly name: string }
 		| { readonly kind: 'service-stop'; readonly name: string }
 		| { readonly kind: 'hotplug-keepalived'; readonly env: Readonly<Record<string, string>> }

@@ -18,6 +18,7 @@ export const SCENARIOS = [
 	'return-nopreempt',
 	'boot-together',
 	'vrrp-cut',
+	'vrrp-flap',
 ] as const;
 export type Scenario = (typeof SCENARIOS)[number];
 
@@ -30,6 +31,7 @@ export const SCENARIO_TEXT: Record<Scenario, string> = {
 	'return-nopreempt': 'crashed master comes back, nopreempt',
 	'boot-together': 'both routers boot at once',
 	'vrrp-cut': 'VRRP cut between the routers for a while, then healed',
+	'vrrp-flap': 'VRRP link flapping: cut and healed every 2 s',
 };
 
 export interface ScenarioOptions {
@@ -40,6 +42,8 @@ export interface ScenarioOptions {
 	warmupMs?: number;
 	/** vrrp-cut: how long VRRP stays cut. */
 	cutMs?: number;
+	/** vrrp-flap: how long the link flaps (cut 2 s, healed 2 s, ...). */
+	flapMs?: number;
 	log?: (line: string) => void;
 	/** Keep the testbed for inspection (debugging only). */
 	keep?: boolean;
@@ -257,6 +261,18 @@ export async function runScenario(stack: Stack, scenario: Scenario, opts: Scenar
 				expect = undefined;
 				break;
 			}
+			case 'vrrp-flap': {
+				const end = Date.now() + (opts.flapMs ?? 20_000);
+				while (Date.now() < end) {
+					cutVrrp(other);
+					await sleep(2_000);
+					healVrrp(other);
+					await sleep(2_000);
+				}
+				await meter.mark('heal');
+				expect = undefined;
+				break;
+			}
 		}
 		if (expect) {
 			const e = expect;
@@ -275,7 +291,7 @@ export async function runScenario(stack: Stack, scenario: Scenario, opts: Scenar
 				() => notes.push(`${e.name} got no WAN address within 20 s`),
 			);
 		} else {
-			// No change of master expected (nopreempt) or a split to heal (vrrp-cut): give VRRP time to settle.
+			// No change of master expected (nopreempt) or a split to heal (vrrp-cut, vrrp-flap): give VRRP time to settle.
 			await sleep(1_000 + 4_000 * stack.advertIntS);
 		}
 		await stopping;

@@ -13,6 +13,7 @@ function state(over: Partial<PeerState> = {}): PeerState {
 	return {
 		node: 'ha1',
 		role: 'MASTER',
+		settled: true,
 		priority: 150,
 		nopreempt: false,
 		preemptDelay: 0,

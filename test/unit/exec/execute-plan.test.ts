@@ -17,6 +17,7 @@ describe('executePlan', () => {
 			'wanUp',
 			'snatUpdate',
 			'route 192.168.1.1 br-lan src 192.168.1.2',
+			'peerLeftMaster',
 			'service dnsmasq start',
 			'service odhcpd start',
 			'service miniupnpd start',

@@ -34,6 +34,7 @@ export function fakeEffects(failing: string[] = [], delayMs = 0) {
 		wanDown: () => act('wanDown'),
 		vipRouteSource: (a, d, s) => act(`route ${a} ${d} src ${s}`),
 		vipRouteRestore: (a, d) => act(`route-restore ${a} ${d}`),
+		peerLeftMaster: () => act('peerLeftMaster'),
 	};
 	return { fx, calls };
 }

@@ -10,6 +10,7 @@ const HB: Heartbeat = { t: 'hb', node: 'router-a', seq: 42, role: 'MASTER', prio
 const STATE: PeerState = {
 	node: 'router-b',
 	role: 'BACKUP',
+	settled: true,
 	priority: 100,
 	nopreempt: false,
 	preemptDelay: 0,
