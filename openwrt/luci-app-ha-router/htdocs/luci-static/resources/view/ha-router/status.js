@@ -10,6 +10,7 @@
 var callStatus = rpc.declare({ object: 'ha-router', method: 'status', expect: { '': {} } });
 var callCheck = rpc.declare({ object: 'ha-router', method: 'check', expect: { '': {} } });
 var callApply = rpc.declare({ object: 'ha-router', method: 'apply', expect: { '': {} } });
+var callSwitchover = rpc.declare({ object: 'ha-router', method: 'switchover', params: [ 'back' ], expect: { '': {} } });
 
 function rows(obj, prefix) {
 	var out = [];
@@ -46,6 +47,8 @@ function issuesText(reply) {
 		return issues.map(function(i) {
 			return (i.section ? i.section + (i.option ? '.' + i.option : '') + ': ' : '') + (i.message || JSON.stringify(i));
 		}).join('\n');
+	if (reply && reply.text)
+		return reply.text;
 	if (reply && (reply.stderr || reply.stdout))
 		return reply.stderr || reply.stdout;
 	return failed(reply) ? _('Failed') : _('OK');
@@ -59,6 +62,51 @@ function runAction(title, call) {
 	});
 }
 
+// Why a switchover would be refused right now, from the status alone (the CLI's preflight decides).
+function switchoverBlocked(status) {
+	if (!status || status.role !== 'MASTER')
+		return _('Only the MASTER can hand its role over; this router is %s.').format((status && status.role) || _('without a role'));
+	if (status.demoted)
+		return _('This router is already demoted (%s).').format(status.demoted.reason);
+	if (!status.peer || !status.peer.answers)
+		return _('The peer does not answer on the peer link.');
+	if (status.peer.role !== 'BACKUP')
+		return _('The peer is %s, not BACKUP.').format(status.peer.role || _('without a role'));
+	return null;
+}
+
+function confirmSwitchover(back) {
+	var text = back
+		? _('This router gets its configured priority back. With preempt it takes the MASTER role back from the peer, keeping every connection.')
+		: _('The peer takes over the LAN addresses, the WAN address and every connection; this router stays BACKUP at priority 1 until you restore it. The switchover is refused, changing nothing, if the peer is not ready.');
+	ui.showModal(back ? _('Restore priority') : _('Switch over'), [
+		E('p', {}, text),
+		E('div', { 'class': 'right' }, [
+			E('button', { 'class': 'btn', 'click': ui.hideModal }, _('Cancel')),
+			' ',
+			E('button', { 'class': 'btn cbi-button-action', 'click': function() {
+				ui.hideModal();
+				return runAction(back ? _('Restore priority') : _('Switch over'), function() { return callSwitchover(back); });
+			} }, back ? _('Restore priority') : _('Switch over now'))
+		])
+	]);
+}
+
+function actions(view, status) {
+	var blocked = switchoverBlocked(status);
+	return [
+		E('button', { 'class': 'btn cbi-button', 'click': ui.createHandlerFn(view, runAction, _('Check'), callCheck) }, _('Check configuration')),
+		' ',
+		E('button', { 'class': 'btn cbi-button cbi-button-apply', 'click': ui.createHandlerFn(view, runAction, _('Apply'), callApply) }, _('Apply configuration')),
+		' ',
+		status && status.demoted && status.demoted.reason === 'switchover'
+			? E('button', { 'class': 'btn cbi-button', 'click': function() { confirmSwitchover(true); } }, _('Restore priority'))
+			: E('button', { 'class': 'btn cbi-button cbi-button-action', 'disabled': blocked ? '' : null, 'title': blocked || '',
+				'click': function() { confirmSwitchover(false); } }, _('Switch over now')),
+		blocked ? E('span', { 'class': 'cbi-value-description' }, ' ' + blocked) : ''
+	];
+}
+
 return view.extend({
 	load: function() {
 		return callStatus();
@@ -66,10 +114,13 @@ return view.extend({
 
 	render: function(status) {
 		var box = E('div', { 'id': 'ha-router-status' }, renderTable(status));
+		var buttons = E('div', { 'class': 'cbi-page-actions' }, actions(this, status));
+		var self = this;
 
 		poll.add(function() {
 			return callStatus().then(function(s) {
 				box.replaceChildren(renderTable(s));
+				buttons.replaceChildren.apply(buttons, actions(self, s));
 			});
 		}, 5);
 
@@ -78,11 +129,7 @@ return view.extend({
 			E('div', { 'class': 'cbi-map-descr' },
 				_('This router and its peer share the LAN addresses (VRRP), the connection state (conntrackd) and the WAN lease.')),
 			E('div', { 'class': 'cbi-section' }, box),
-			E('div', { 'class': 'cbi-page-actions' }, [
-				E('button', { 'class': 'btn cbi-button', 'click': ui.createHandlerFn(this, runAction, _('Check'), callCheck) }, _('Check configuration')),
-				' ',
-				E('button', { 'class': 'btn cbi-button cbi-button-apply', 'click': ui.createHandlerFn(this, runAction, _('Apply'), callApply) }, _('Apply configuration'))
-			])
+			buttons
 		]);
 	},
 
