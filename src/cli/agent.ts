@@ -13,6 +13,7 @@ import { IPV4_ADDRESS_GROUP, parseAddressEvents } from '../peer/addr-events.ts';
 import { announce } from '../peer/garp.ts';
 import { announcedRole, effectivePriority, localState, wanPartLease } from '../peer/local-state.ts';
 import { judgeSplit } from '../peer/split-brain.ts';
+import { readNodeState } from '../exec/run-transition.ts';
 import { run } from '../system/run.ts';
 import { parseArgs } from './args.ts';
 import type { Command } from './command.ts';
@@ -159,6 +160,12 @@ class Agent {
 				await this.tick();
 				continue;
 			}
+			if (d.address === link.local && m?.t === 'pq') {
+				// Our hook asks what we last heard from the peer (answered from memory: no wait on a dead peer).
+				const view = { t: 'pv' as const, id: m.id, hb: this.peer?.hb ?? null, ageMs: this.peer ? Math.round(this.rt.now() - this.peer.at) : null };
+				await sock.send(encodeMessage(view), d.address, d.port).catch(() => undefined);
+				continue;
+			}
 			if (d.address !== link.peer) continue;
 			if (m?.t === 'hb') {
 				const was = this.peer?.hb.role;
@@ -192,11 +199,14 @@ class Agent {
 		// Whatever rewrote the track file (keepalived's init_file at its start), it says what the demotion means.
 		if (await syncTrackFile(this.rt, this.paths, d, this.model.node.priority).catch(() => false)) this.log('info', `track file set to ${trackValue(d, this.model.node.priority)}`);
 		if (this.sock && this.link) {
+			const role = await this.role();
+			const announced = await announcedRole(this.rt, this.paths);
 			const hb: Heartbeat = {
 				t: 'hb',
 				node: this.model.node.name,
 				seq: ++this.seq,
-				role: await this.role(),
+				role,
+				settled: role === announced && (await readNodeState(this.rt, this.paths.stateFile))?.role === role,
 				priority: effectivePriority(this.model.node.priority, trackValue(d, this.model.node.priority)),
 				address: this.link.local,
 				demoted: demotionReason(d),

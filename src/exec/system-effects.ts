@@ -1,7 +1,7 @@
 // Effects on a real node: the platform for WAN and services, conntrackd's client commands,
 // our nft table and iproute2 for the VIP local routes.
-import { queryPeer } from '../peer/client.ts';
-import { peerLink } from '../peer/protocol.ts';
+import { askLocalAgent, queryPeer } from '../peer/client.ts';
+import { PEER_SILENT_MS, peerLink } from '../peer/protocol.ts';
 import { ConntrackdBusyError, conntrackd } from '../system/conntrackd.ts';
 import { fixVipLocalRoute, restoreVipLocalRoute } from '../system/iproute.ts';
 import { nftApply, nftDeleteTable } from '../system/nft.ts';
@@ -97,10 +97,12 @@ export function systemEffects(rt: Runtime, model: Model, paths: Paths, platform:
 			if (!link) return;
 			const end = rt.now() + timeoutMs;
 			for (;;) {
-				const p = await queryPeer(rt, link, 300, false);
+				// Our agent answers from memory; without it, ask the peer itself (300 ms when it is silent).
+				const view = await askLocalAgent(rt, link, 200);
+				const peer = view ? (view.hb && view.ageMs !== null && view.ageMs < PEER_SILENT_MS ? view.hb : null) : await queryPeer(rt, link, 300, false);
 				// Silent (crashed, cut off): nothing to wait for. Otherwise its standby plan has stopped its services.
-				if (p === null || (p.role !== 'MASTER' && p.settled)) return;
-				if (rt.now() >= end) throw new Error(`the peer ${p.node} is still ${p.role === 'MASTER' ? 'MASTER' : `leaving MASTER (${p.role})`}`);
+				if (peer === null || (peer.role !== 'MASTER' && peer.settled)) return;
+				if (rt.now() >= end) throw new Error(`the peer ${peer.node} is still ${peer.role === 'MASTER' ? 'MASTER' : `leaving MASTER (${peer.role})`}`);
 				await rt.sleep(50);
 			}
 		},

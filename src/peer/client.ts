@@ -1,6 +1,6 @@
 // Asks the peer's agent for its state over the peer link: one query datagram, one reply, retried.
 import type { Runtime } from '../runtime/runtime.ts';
-import { PEER_PORT, decodeMessage, encodeMessage, type PeerState } from './protocol.ts';
+import { PEER_PORT, decodeMessage, encodeMessage, type PeerState, type PeerView } from './protocol.ts';
 
 let counter = 0;
 
@@ -31,6 +31,26 @@ export async function queryPeer(rt: Runtime, link: { local: string; peer: string
 		return await Promise.race([listen(), deadline]);
 	} finally {
 		done = true;
+		sock.close();
+	}
+}
+
+/** What this node's own agent last heard from the peer, or null when the agent does not answer. */
+export async function askLocalAgent(rt: Runtime, link: { local: string }, timeoutMs: number): Promise<PeerView | null> {
+	const id = `${rt.pid}.${++counter}.${Math.floor(rt.now())}`;
+	const sock = await rt.bindUdp(link.local, 0);
+	try {
+		await sock.send(encodeMessage({ t: 'pq', id }), link.local, PEER_PORT).catch(() => undefined);
+		const listen = async (): Promise<PeerView | null> => {
+			for (;;) {
+				const d = await sock.receive();
+				if (d === null) return null;
+				const m = decodeMessage(d.data);
+				if (d.address === link.local && m?.t === 'pv' && m.id === id) return m;
+			}
+		};
+		return await Promise.race([listen(), rt.sleep(timeoutMs).then(() => null)]);
+	} finally {
 		sock.close();
 	}
 }

@@ -18,6 +18,8 @@ export interface Heartbeat {
 	readonly seq: number;
 	/** The role keepalived last announced (null: none yet). */
 	readonly role: VrrpState | null;
+	/** The plan for that role has run to its end (a standby's role services are stopped). */
+	readonly settled: boolean;
 	/** Configured priority: the higher one is the preferred MASTER in a split brain. */
 	readonly priority: number;
 	/** This node's address on the peer link: the tie-break at equal priority, as VRRP does. */
@@ -58,12 +60,26 @@ export interface Reply {
 	readonly state: PeerState;
 }
 
+/** From this node's own hook to its agent: what it last heard from the peer. */
+export interface PeerViewQuery {
+	readonly t: 'pq';
+	readonly id: string;
+}
+
+/** The peer's last heartbeat and how long ago it arrived (null: never heard). */
+export interface PeerView {
+	readonly t: 'pv';
+	readonly id: string;
+	readonly hb: Heartbeat | null;
+	readonly ageMs: number | null;
+}
+
 /** From this node's own hook to its agent: keepalived announced a state, look now. */
 export interface Poke {
 	readonly t: 'poke';
 }
 
-export type PeerMessage = Heartbeat | Query | Reply | Poke;
+export type PeerMessage = Heartbeat | Query | Reply | Poke | PeerViewQuery | PeerView;
 
 const VERSION = 1;
 const ROLES = new Set(['MASTER', 'BACKUP', 'FAULT', 'STOP']);
@@ -85,10 +101,12 @@ export function decodeMessage(data: Uint8Array): PeerMessage | null {
 		return null;
 	}
 	if (typeof m !== 'object' || m === null || m.ha !== VERSION) return null;
-	if (m.t === 'hb') {
-		if (typeof m.node !== 'string' || typeof m.seq !== 'number' || !isRole(m.role) || typeof m.priority !== 'number' || typeof m.address !== 'string') return null;
-		if (m.demoted !== null && m.demoted !== 'switchover' && m.demoted !== 'split-brain') return null;
-		return { t: 'hb', node: m.node, seq: m.seq, role: m.role, priority: m.priority, address: m.address, demoted: m.demoted };
+	if (m.t === 'hb') return heartbeat(m);
+	if (m.t === 'pq' && typeof m.id === 'string') return { t: 'pq', id: m.id };
+	if (m.t === 'pv' && typeof m.id === 'string') {
+		const hb = m.hb === null ? null : heartbeat(m.hb as Record<string, unknown>);
+		if ((m.hb !== null && hb === null) || !(m.ageMs === null || typeof m.ageMs === 'number')) return null;
+		return { t: 'pv', id: m.id, hb, ageMs: m.ageMs };
 	}
 	if (m.t === 'poke') return { t: 'poke' };
 	if (m.t === 'q' && typeof m.id === 'string') return { t: 'q', id: m.id, full: m.full === true };
@@ -98,6 +116,14 @@ export function decodeMessage(data: Uint8Array): PeerMessage | null {
 		return { t: 'r', id: m.id, state: s };
 	}
 	return null;
+}
+
+function heartbeat(m: Record<string, unknown> | null): Heartbeat | null {
+	if (typeof m !== 'object' || m === null || m.t !== 'hb') return null;
+	if (typeof m.node !== 'string' || typeof m.seq !== 'number' || !isRole(m.role) || typeof m.settled !== 'boolean') return null;
+	if (typeof m.priority !== 'number' || typeof m.address !== 'string') return null;
+	if (m.demoted !== null && m.demoted !== 'switchover' && m.demoted !== 'split-brain') return null;
+	return { t: 'hb', node: m.node, seq: m.seq, role: m.role, settled: m.settled, priority: m.priority, address: m.address, demoted: m.demoted };
 }
 
 export interface PeerLink {

@@ -5,7 +5,7 @@ import { decodeMessage, encodeMessage, peerLink, type Heartbeat, type PeerMessag
 import { encodeUtf8 } from '../../../src/util/utf8.ts';
 import { group, model, sync } from '../render/models.ts';
 
-const HB: Heartbeat = { t: 'hb', node: 'router-a', seq: 42, role: 'MASTER', priority: 150, address: '10.255.0.1', demoted: null };
+const HB: Heartbeat = { t: 'hb', node: 'router-a', seq: 42, role: 'MASTER', settled: true, priority: 150, address: '10.255.0.1', demoted: null };
 
 const STATE: PeerState = {
 	node: 'router-b',
@@ -36,6 +36,9 @@ describe('encodeMessage / decodeMessage', () => {
 		['a file-only query', { t: 'q', id: '123.2.456', full: false }],
 		['a reply', { t: 'r', id: '123.1.456', state: STATE }],
 		['a poke', { t: 'poke' }],
+		['a question to our own agent', { t: 'pq', id: '9.1.0' }],
+		['its answer with the peer heard 120 ms ago', { t: 'pv', id: '9.1.0', hb: HB, ageMs: 120 }],
+		['its answer when the peer was never heard', { t: 'pv', id: '9.1.0', hb: null, ageMs: null }],
 	])('%s comes back as it was sent', (_, m) => {
 		expect(decodeMessage(encodeMessage(m))).toEqual(m);
 	});
@@ -76,6 +79,8 @@ describe('encodeMessage / decodeMessage', () => {
 		['demoted an unknown reason', { demoted: 'maintenance' }],
 		['demoted true', { demoted: true }],
 		['demoted missing', { demoted: undefined }],
+		['settled missing', { settled: undefined }],
+		['settled a string', { settled: 'yes' }],
 	])('drops a heartbeat with %s', (_, change) => {
 		expect(decodeMessage(raw({ ...HB }))).not.toBeNull();
 		expect(decodeMessage(raw({ ...HB, ...change }))).toBeNull();
@@ -90,6 +95,9 @@ describe('encodeMessage / decodeMessage', () => {
 		['a reply whose state has no node', { t: 'r', id: 'x', state: { ...STATE, node: undefined } }],
 		['a reply whose state has an unknown role', { t: 'r', id: 'x', state: { ...STATE, role: 'PRIMARY' } }],
 		['a reply whose state has no conntrack counts', { t: 'r', id: 'x', state: { ...STATE, conntrack: null } }],
+		['a peer view with a malformed heartbeat', { t: 'pv', id: 'x', hb: { ...HB, role: 'PRIMARY' }, ageMs: 5 }],
+		['a peer view whose age is a string', { t: 'pv', id: 'x', hb: HB, ageMs: '5' }],
+		['a peer view without an id', { t: 'pv', hb: null, ageMs: null }],
 	])('drops %s', (_, fields) => {
 		expect(decodeMessage(raw(fields))).toBeNull();
 	});

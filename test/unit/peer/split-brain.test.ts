@@ -9,7 +9,7 @@ const WALL = 1_700_000_000_000;
 const SILENT = 1000;
 const DAMPING = 30_000;
 
-const hb = (over: Partial<Heartbeat> = {}): Heartbeat => ({ t: 'hb', node: 'router-b', seq: 7, role: 'MASTER', priority: 100, address: '10.255.0.2', demoted: null, ...over });
+const hb = (over: Partial<Heartbeat> = {}): Heartbeat => ({ t: 'hb', node: 'router-b', seq: 7, role: 'MASTER', settled: true, priority: 100, address: '10.255.0.2', demoted: null, ...over });
 
 /** This node (router-a, priority 150, 10.255.0.1) MASTER, the peer MASTER and heard 100 ms ago, not demoted. */
 function input(over: Partial<SplitInput> = {}, peer: Partial<Heartbeat> = {}): SplitInput {
