@@ -48,6 +48,8 @@ class Agent {
 	private configStamp = '';
 	private busy = false;
 	private again = false;
+	/** Since when both nodes have been MASTER (monotonic), or null. */
+	private bothSince: number | null = null;
 	/** When the peer link was (re)bound: a peer not heard yet is not "silent" before PEER_SILENT_MS. */
 	private boundAt = 0;
 	/** Whether keepalived holds our IPv4 VIPs, from address events; null until one is seen. */
@@ -216,6 +218,11 @@ class Agent {
 		await this.judge();
 	}
 
+	/** Two adverts of the slowest instance and a little: longer than any handover's double master. */
+	private graceMs(): number {
+		return 2 * Math.max(0, ...this.model.groups.map((g) => g.advertIntMs)) + 50;
+	}
+
 	/** Were VRRP adverts from the peer counted since the last look (at most once a second)? */
 	private async vrrpHeard(): Promise<boolean> {
 		if (this.rt.now() - this.vrrp.at < VRRP_CHECK_MS) return this.vrrp.heard;
@@ -264,7 +271,15 @@ class Agent {
 				demotedSince,
 				vrrpHeard: demotedSince === null ? false : await this.vrrpHeard(),
 				dampingMs: this.model.node.splitBrainDampingS * 1000,
+				bothMasterSince: this.bothSince,
+				graceMs: this.graceMs(),
 			});
+			if (!verdict.both) this.bothSince = null;
+			else if (this.bothSince === null) {
+				// Two masters just now: a handover in flight settles within an advert or two. Look again after the grace.
+				this.bothSince = this.rt.now();
+				void this.rt.sleep(this.graceMs() + 5).then(() => this.judge());
+			}
 			const prio = this.model.node.priority;
 			if (verdict.split && !this.split) {
 				const peer = this.peer!.hb;

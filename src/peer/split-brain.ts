@@ -20,15 +20,21 @@ export interface SplitInput {
 	/** VRRP adverts from the peer arrived during the last check. */
 	readonly vrrpHeard: boolean;
 	readonly dampingMs: number;
+	/** Since when (monotonic) both nodes have been seen MASTER, from earlier verdicts; null if not. */
+	readonly bothMasterSince: number | null;
+	/** Two masters for less than this is VRRP's own business (the lower one hears the other's advert). */
+	readonly graceMs: number;
 	/** Wall-clock now, for demotedSince (the monotonic clock is not comparable across processes). */
 	readonly wallNow: number;
 }
 
-export type SplitVerdict =
+/** `both`: both nodes are MASTER now; `split`: for longer than the grace time (a split brain). */
+export type SplitVerdict = { readonly both: boolean } & (
 	| { readonly action: 'none'; readonly split: boolean }
 	| { readonly action: 'step-down'; readonly split: true; readonly why: string }
 	| { readonly action: 'stay-down'; readonly split: boolean }
-	| { readonly action: 'step-up'; readonly split: false; readonly why: string };
+	| { readonly action: 'step-up'; readonly split: false; readonly why: string }
+);
 
 /** Numeric order of two addresses of one family (IPv4 dotted or IPv6 text), as VRRP compares them. */
 function addressAbove(a: string, b: string): boolean {
@@ -46,15 +52,16 @@ export function preferred(priority: number, address: string, peer: Heartbeat): b
 export function judgeSplit(i: SplitInput): SplitVerdict {
 	const peerAlive = i.peer !== null && i.now - i.peer.at < i.silentMs;
 	const peerMaster = peerAlive && i.peer!.hb.role === 'MASTER';
+	const both = i.role === 'MASTER' && peerMaster;
 	if (i.demotedSince !== null) {
-		if (!peerAlive) return { action: 'step-up', split: false, why: 'the peer is silent on the peer link' };
-		if (!peerMaster) return { action: 'step-up', split: false, why: `the peer is ${i.peer!.hb.role ?? 'without a role'}` };
-		if (i.vrrpHeard && i.wallNow - i.demotedSince >= i.dampingMs) return { action: 'step-up', split: false, why: 'VRRP adverts from the peer arrive again' };
-		return { action: 'stay-down', split: !i.vrrpHeard };
+		if (!peerAlive) return { both, action: 'step-up', split: false, why: 'the peer is silent on the peer link' };
+		if (!peerMaster) return { both, action: 'step-up', split: false, why: `the peer is ${i.peer!.hb.role ?? 'without a role'}` };
+		if (i.vrrpHeard && i.wallNow - i.demotedSince >= i.dampingMs) return { both, action: 'step-up', split: false, why: 'VRRP adverts from the peer arrive again' };
+		return { both, action: 'stay-down', split: !i.vrrpHeard };
 	}
-	const split = i.role === 'MASTER' && peerMaster;
+	const split = both && i.bothMasterSince !== null && i.now - i.bothMasterSince >= i.graceMs;
 	if (split && !preferred(i.priority, i.address, i.peer!.hb)) {
-		return { action: 'step-down', split: true, why: `the peer ${i.peer!.hb.node} (priority ${i.peer!.hb.priority}) is MASTER too and is preferred` };
+		return { both, action: 'step-down', split: true, why: `the peer ${i.peer!.hb.node} (priority ${i.peer!.hb.priority}) is MASTER too and is preferred` };
 	}
-	return { action: 'none', split };
+	return { both, action: 'none', split };
 }

@@ -8,6 +8,7 @@ const NOW = 50_000;
 const WALL = 1_700_000_000_000;
 const SILENT = 1000;
 const DAMPING = 30_000;
+const GRACE = 110;
 
 const hb = (over: Partial<Heartbeat> = {}): Heartbeat => ({ t: 'hb', node: 'router-b', seq: 7, role: 'MASTER', settled: true, priority: 100, address: '10.255.0.2', demoted: null, ...over });
 
@@ -24,6 +25,8 @@ function input(over: Partial<SplitInput> = {}, peer: Partial<Heartbeat> = {}): S
 		demotedSince: null,
 		vrrpHeard: false,
 		dampingMs: DAMPING,
+		bothMasterSince: NOW - GRACE,
+		graceMs: GRACE,
 		...over,
 	};
 }
@@ -38,9 +41,9 @@ describe('judgeSplit, not demoted', () => {
 		['the peer was never heard', { peer: null }, {}],
 		['the peer is silent', { peer: { hb: hb(), at: NOW - SILENT } }, {}],
 	])('no split brain when %s', (_, over, peer) => {
-		expect(judgeSplit(input(over, peer))).toEqual({ action: 'none', split: false });
+		expect(judgeSplit(input(over, peer))).toEqual({ both: false, action: 'none', split: false });
 		// Even where the peer would be preferred.
-		expect(judgeSplit(input(over, { priority: 200, ...peer }))).toEqual({ action: 'none', split: false });
+		expect(judgeSplit(input(over, { priority: 200, ...peer }))).toEqual({ both: false, action: 'none', split: false });
 	});
 
 	it('a peer heard just inside the silent time still counts', () => {
@@ -54,17 +57,23 @@ describe('judgeSplit, not demoted', () => {
 	});
 
 	it('both MASTER and this node preferred: it stays, and knows there is a split brain', () => {
-		expect(judgeSplit(input())).toEqual({ action: 'none', split: true });
+		expect(judgeSplit(input())).toEqual({ both: true, action: 'none', split: true });
+	});
+
+	it('two masters for less than the grace time are no split brain yet (a handover in flight)', () => {
+		expect(judgeSplit(input({ bothMasterSince: null }, { priority: 200 }))).toEqual({ both: true, action: 'none', split: false });
+		expect(judgeSplit(input({ bothMasterSince: NOW - GRACE + 1 }, { priority: 200 }))).toEqual({ both: true, action: 'none', split: false });
+		expect(judgeSplit(input({ bothMasterSince: NOW - GRACE }, { priority: 200 }))).toMatchObject({ both: true, action: 'step-down', split: true });
 	});
 
 	it('a peer demoted by a switchover advertises priority 1 and loses', () => {
-		expect(judgeSplit(input({ priority: 100 }, { priority: 1, demoted: 'switchover' }))).toEqual({ action: 'none', split: true });
+		expect(judgeSplit(input({ priority: 100 }, { priority: 1, demoted: 'switchover' }))).toEqual({ both: true, action: 'none', split: true });
 		expect(judgeSplit(input({ priority: 1 }, { priority: 100 }))).toMatchObject({ action: 'step-down' });
 	});
 
 	it('at equal priority the higher address wins, compared as numbers (10.255.0.10 over 10.255.0.9)', () => {
 		expect(judgeSplit(input({ priority: 100, address: '10.255.0.9' }, { priority: 100, address: '10.255.0.10' }))).toMatchObject({ action: 'step-down', split: true });
-		expect(judgeSplit(input({ priority: 100, address: '10.255.0.10' }, { priority: 100, address: '10.255.0.9' }))).toEqual({ action: 'none', split: true });
+		expect(judgeSplit(input({ priority: 100, address: '10.255.0.10' }, { priority: 100, address: '10.255.0.9' }))).toEqual({ both: true, action: 'none', split: true });
 	});
 });
 
@@ -128,7 +137,7 @@ describe('judgeSplit, stepped down for a split brain', () => {
 	});
 
 	it('VRRP from the peer heard again, but the damping time not over: stays down, the split brain over', () => {
-		expect(judgeSplit(input({ role: 'FAULT', demotedSince: WALL - DAMPING + 1, vrrpHeard: true }))).toEqual({ action: 'stay-down', split: false });
+		expect(judgeSplit(input({ role: 'FAULT', demotedSince: WALL - DAMPING + 1, vrrpHeard: true }))).toMatchObject({ action: 'stay-down', split: false });
 	});
 
 	it('VRRP heard again and the damping time over: steps up', () => {
@@ -140,7 +149,7 @@ describe('judgeSplit, stepped down for a split brain', () => {
 	});
 
 	it('VRRP still not heard after the damping time: stays down, the split brain goes on', () => {
-		expect(judgeSplit(input({ role: 'FAULT', demotedSince: WALL - DAMPING - 60_000, vrrpHeard: false }))).toEqual({ action: 'stay-down', split: true });
+		expect(judgeSplit(input({ role: 'FAULT', demotedSince: WALL - DAMPING - 60_000, vrrpHeard: false }))).toMatchObject({ action: 'stay-down', split: true });
 	});
 
 	it('with no damping, VRRP heard is enough', () => {
@@ -148,6 +157,6 @@ describe('judgeSplit, stepped down for a split brain', () => {
 	});
 
 	it('never steps down again while demoted, even against a preferred MASTER', () => {
-		expect(judgeSplit(input({ role: 'MASTER', demotedSince: since }, { priority: 200 }))).toEqual({ action: 'stay-down', split: true });
+		expect(judgeSplit(input({ role: 'MASTER', demotedSince: since }, { priority: 200 }))).toMatchObject({ action: 'stay-down', split: true });
 	});
 });
