@@ -312,6 +312,13 @@ function syncConfigured(ctx: RuleContext): void {
 	if (!ctx.sync && ctx.node) ctx.warn('SYNC_DISABLED', { ...ctx.node.origin, line: 0, section: '', type: 'sync' }, 'no enabled sync section: connections will not survive a failover');
 }
 
+/** The agent's peer link (src/peer/protocol.ts peerLink): without a unicast peer there is none. */
+function peerLinkKnown(ctx: RuleContext): void {
+	const syncPeer = ctx.sync && v<string>(ctx.sync, 'transport') === 'udp' && v<Ip | null>(ctx.sync, 'peer');
+	if (syncPeer || ctx.groups.some((g) => g.peers.some((p) => p.family === g.family)) || !ctx.node) return;
+	ctx.warn('NO_PEER_LINK', { ...ctx.node.origin, line: 0, section: '', type: 'sync' }, "no unicast peer address (sync 'peer' or a VRRP 'unicast_peer'): no split-brain guard, and 'ha-router switchover' cannot ask the peer");
+}
+
 export const RULES: readonly Rule[] = [
 	vrrpInterfaceResolves,
 	interfaceDevicesCarriable,
@@ -336,4 +343,5 @@ export const RULES: readonly Rule[] = [
 	syncPeerFitsTransport,
 	syncPeerIsNotLocal,
 	syncConfigured,
+	peerLinkKnown,
 ];

@@ -162,6 +162,18 @@ describe('buildModel', () => {
 		expect(r.issues.map((i) => i.code)).toEqual(['SYNC_DISABLED']);
 	});
 
+	it('warns that there is no peer link only when neither the sync nor any VRRP instance names a unicast peer', () => {
+		const noVrrpPeer = BASE.replace("\tlist unicast_peer '192.168.1.3'\n", '');
+		expect(build(noVrrpPeer).issues.map((i) => i.code)).not.toContain('NO_PEER_LINK');
+		const multicast = noVrrpPeer.replace("\toption peer '192.168.1.3'\n", "\toption transport 'multicast'\n");
+		const r = build(multicast);
+		expect(r.model).not.toBeNull();
+		expect(r.issues.filter((i) => i.code === 'NO_PEER_LINK').map((i) => [i.severity, i.message])).toEqual([
+			['warning', "no unicast peer address (sync 'peer' or a VRRP 'unicast_peer'): no split-brain guard, and 'ha-router switchover' cannot ask the peer"],
+		]);
+		expect(build(BASE.replace("\toption peer '192.168.1.3'\n", "\toption transport 'multicast'\n")).issues.map((i) => i.code)).not.toContain('NO_PEER_LINK');
+	});
+
 	it('leaves sync and wan out when disabled', () => {
 		const ha = applyUciEdits(BASE, HA, [
 			{ op: 'set', section: 'sync', option: 'enabled', value: '0' },
