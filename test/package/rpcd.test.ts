@@ -103,6 +103,15 @@ describe('switchover', () => {
 		expect(JSON.parse(viaPlugin.stdout)).toEqual({ ok: false, code: 2, stdout: '', stderr: direct.stderr.trim() });
 		expect(readdirSync(root)).toEqual([]);
 	});
+
+	it('the CLI takes every advertised argument with its default, as a ubus caller sends them (--back with wait)', () => {
+		const root = tempDir('switchover');
+		// No configuration under the root: past argument parsing the command stops at loading it (exit 1, not 2).
+		const r = run([TJS, 'run', bundle(), 'switchover', '--json', '--ubus-args', '{"force":false,"back":true,"wait":10}', '--root', root]);
+		expect(r.code).toBe(1);
+		expect(r.stderr).toMatch(/FILE_MISSING/);
+		expect(run([TJS, 'run', bundle(), 'switchover', '--json', '--ubus-args', '{"force":true,"back":true}', '--root', root]).code).toBe(2);
+	});
 });
 
 describe('least privilege', () => {
