@@ -1,5 +1,5 @@
 // `ha-router agent`: the one resident ha-router process, on both nodes (procd instance `agent` of
-// /etc/init.d/ha-router). On the peer link it sends a heartbeat every 200 ms, answers the peer's
+// /etc/init.d/ha-router). On the peer link it sends a heartbeat every 500 ms (and at once on a change), answers the peer's
 // queries, and guards against a split brain (src/peer/split-brain.ts) through the track file.
 // It holds no state of its own: a demotion lives in /var/run/ha-router, so when the agent dies
 // procd starts it again and it carries on; while it is down the pair fails over as always.
@@ -7,20 +7,31 @@ import type { Paths } from '../model/paths.ts';
 import type { Model, VrrpState } from '../model/types.ts';
 import type { Runtime, Udp } from '../runtime/runtime.ts';
 import { UsageError } from '../errors.ts';
-import { readDemotion, syncTrackFile, updateDemotion, demotionReason, trackValue } from '../exec/demotion.ts';
+import { readDemotion, syncTrackFile, updateDemotion, demotionReason, trackValue, type Demotion } from '../exec/demotion.ts';
+import { announcedFile } from '../exec/event-queue.ts';
 import { HEARTBEAT_MS, PEER_PORT, PEER_SILENT_MS, decodeMessage, encodeMessage, peerLink, type Heartbeat, type PeerLink } from '../peer/protocol.ts';
 import { IPV4_ADDRESS_GROUP, parseAddressEvents } from '../peer/addr-events.ts';
 import { announce } from '../peer/garp.ts';
-import { announcedRole, effectivePriority, localState, wanPartLease } from '../peer/local-state.ts';
+import { effectivePriority, localState, wanPartLease } from '../peer/local-state.ts';
 import { judgeSplit } from '../peer/split-brain.ts';
 import { readNodeState } from '../exec/run-transition.ts';
 import { run } from '../system/run.ts';
+import { decodeUtf8 } from '../util/utf8.ts';
 import { parseArgs } from './args.ts';
 import type { Command } from './command.ts';
 import { NODE_OPTIONS, nodePaths } from './context.ts';
 import { loadNode, openPlatform } from './node.ts';
 
 const CONFIG_CHECK_MS = 2000;
+const TRACK_CHECK_MS = 5000;
+const ROLES: readonly string[] = ['MASTER', 'BACKUP', 'FAULT', 'STOP'];
+
+interface Facts {
+	readonly demotion: Demotion;
+	readonly role: VrrpState | null;
+	/** The plan for that role has run to its end. */
+	readonly settled: boolean;
+}
 /** How often VRRP from the peer is looked for while stepped down (one `nft list` each). */
 const VRRP_CHECK_MS = 1000;
 
@@ -48,6 +59,7 @@ class Agent {
 	private configStamp = '';
 	private busy = false;
 	private again = false;
+	private trackChecked = { key: '', at: -Infinity };
 	/** Since when both nodes have been MASTER (monotonic), or null. */
 	private bothSince: number | null = null;
 	/** When the peer link was (re)bound: a peer not heard yet is not "silent" before PEER_SILENT_MS. */
@@ -69,12 +81,18 @@ class Agent {
 		void this.rt.syslog(level, `agent: ${msg}`).then(() => this.rt.flushLogs());
 	}
 
-	/** keepalived's role as the kernel shows it first: a VIP added is MASTER before any hook runs. */
-	private async role(): Promise<VrrpState | null> {
-		const announced = await announcedRole(this.rt, this.paths);
-		if (this.vipHeld === true) return 'MASTER';
-		if (this.vipHeld === false && announced === 'MASTER') return 'BACKUP';
-		return announced;
+	/**
+	 * What the files say now, read once per tick or event (a router's CPU is slow: three small reads).
+	 * The role is keepalived's as the kernel shows it first: a VIP added is MASTER before any hook runs.
+	 */
+	private async facts(): Promise<Facts> {
+		const demotion = await readDemotion(this.rt, this.paths);
+		const raw = await this.rt.readFile(announcedFile(this.paths.runDir));
+		const stateRole = (await readNodeState(this.rt, this.paths.stateFile))?.role ?? null;
+		const word = raw ? decodeUtf8(raw).trim() : '';
+		const announced = ROLES.includes(word) ? (word as VrrpState) : stateRole;
+		const role = this.vipHeld === true ? 'MASTER' : this.vipHeld === false && announced === 'MASTER' ? 'BACKUP' : announced;
+		return { demotion, role, settled: role === announced && stateRole === role };
 	}
 
 	private watchVips() {
@@ -187,9 +205,9 @@ class Agent {
 		const platform = full ? await openPlatform(this.rt, this.model, this.paths).catch(() => null) : null;
 		try {
 			const mine = await localState(this.rt, this.model, this.paths, platform);
-			const role = await this.role();
-			// The kernel showed a change the hook has not announced yet: not settled in the new role.
-			const state = role === mine.role ? mine : { ...mine, role, settled: false };
+			const f = await this.facts();
+			// The kernel may show a change the hook has not announced yet.
+			const state = { ...mine, role: f.role, settled: f.settled };
 			await sock.send(encodeMessage({ t: 'r', id, state }), address, port).catch(() => undefined);
 		} finally {
 			platform?.close();
@@ -197,25 +215,29 @@ class Agent {
 	}
 
 	private async tick() {
-		const d = await readDemotion(this.rt, this.paths);
-		// Whatever rewrote the track file (keepalived's init_file at its start), it says what the demotion means.
-		if (await syncTrackFile(this.rt, this.paths, d, this.model.node.priority).catch(() => false)) this.log('info', `track file set to ${trackValue(d, this.model.node.priority)}`);
+		const f = await this.facts();
+		const d = f.demotion;
+		// Whatever rewrote the track file (keepalived's init_file at its start), it says what the demotion means:
+		// looked at every few seconds, and at once when the demotion changed.
+		const key = JSON.stringify(d);
+		if (key !== this.trackChecked.key || this.rt.now() - this.trackChecked.at >= TRACK_CHECK_MS) {
+			this.trackChecked = { key, at: this.rt.now() };
+			if (await syncTrackFile(this.rt, this.paths, d, this.model.node.priority).catch(() => false)) this.log('info', `track file set to ${trackValue(d, this.model.node.priority)}`);
+		}
 		if (this.sock && this.link) {
-			const role = await this.role();
-			const announced = await announcedRole(this.rt, this.paths);
 			const hb: Heartbeat = {
 				t: 'hb',
 				node: this.model.node.name,
 				seq: ++this.seq,
-				role,
-				settled: role === announced && (await readNodeState(this.rt, this.paths.stateFile))?.role === role,
+				role: f.role,
+				settled: f.settled,
 				priority: effectivePriority(this.model.node.priority, trackValue(d, this.model.node.priority)),
 				address: this.link.local,
 				demoted: demotionReason(d),
 			};
 			await this.sock.send(encodeMessage(hb), this.link.peer, PEER_PORT).catch(() => undefined);
 		}
-		await this.judge();
+		await this.judge(f);
 	}
 
 	/** Two adverts of the slowest instance and a little: longer than any handover's double master. */
@@ -237,7 +259,7 @@ class Agent {
 	/** The split brain ended with the peer stepping down: point hosts and the ISP's switch back here. */
 	private async reannounce() {
 		this.splitSeen = false;
-		if ((await this.role()) !== 'MASTER') return;
+		if ((await this.facts()).role !== 'MASTER') return;
 		const items = this.model.groups.flatMap((g) => g.vips.filter((v) => v.family === 4).map((v) => ({ device: v.device, address: v.address })));
 		const lease = this.model.wan ? (await wanPartLease(this.rt, this.paths))?.split('/')[0] : undefined;
 		if (this.model.wan && lease) items.push({ device: this.model.wan.device, address: lease });
@@ -247,7 +269,7 @@ class Agent {
 		await announce(this.rt, items);
 	}
 
-	private async judge(): Promise<void> {
+	private async judge(known?: Facts): Promise<void> {
 		// One judgement at a time; one asked for meanwhile runs right after, on fresh facts.
 		if (this.busy) {
 			this.again = true;
@@ -256,14 +278,15 @@ class Agent {
 		this.busy = true;
 		this.again = false;
 		try {
-			const d = await readDemotion(this.rt, this.paths);
+			const f = known ?? (await this.facts());
+			const d = f.demotion;
 			const demotedSince = d.splitBrain?.since ?? null;
 			// Just (re)started while stepped down: wait for the peer's heartbeat before deciding anything.
 			if (demotedSince !== null && this.peer === null && this.rt.now() - this.boundAt < PEER_SILENT_MS) return;
 			const verdict = judgeSplit({
 				now: this.rt.now(),
 				wallNow: this.rt.wallClock(),
-				role: await this.role(),
+				role: f.role,
 				priority: effectivePriority(this.model.node.priority, trackValue(d, this.model.node.priority)),
 				address: this.link?.local ?? '',
 				peer: this.peer,
@@ -308,7 +331,7 @@ export const agent: Command = {
 	summary: 'the resident peer agent: heartbeats, split-brain guard, answers the peer (run by procd)',
 	usage: `Usage: ha-router agent [--root DIR] [--config DIR]
 
-Runs until killed, on both nodes (procd instance "agent" of /etc/init.d/ha-router). Every 200 ms it
+Runs until killed, on both nodes (procd instance "agent" of /etc/init.d/ha-router). Every 500 ms it
 sends a heartbeat to the peer on the peer link (the sync link's peer, else the first unicast VRRP
 peer; UDP ${PEER_PORT}), answers the peer's queries (switchover preflight, status), and steps this
 node down to FAULT in a split brain when the peer is preferred (docs/decisions.md "Split brain").

@@ -57,6 +57,8 @@ export const notify: Command = {
 			// The agent reads the announced state at once (split-brain guard, heartbeat), not at its next tick.
 			const poke = link ? () => pokeAgent(rt, link) : undefined;
 			const outcome = await submitEvent(rt, queueFiles(paths.runDir), { key, event: ev }, handle, poke);
+			// And again when the plan is done: the peer learns at once that this node has settled.
+			if (poke && outcome === 'handled') await poke();
 			if (outcome === 'stale') await rt.syslog('info', `${ev.state} arrived after a newer event; dropped`);
 			return ok ? 0 : 1;
 		} finally {

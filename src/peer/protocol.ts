@@ -5,9 +5,10 @@ import type { VrrpState } from '../model/types.ts';
 import { decodeUtf8, encodeUtf8 } from '../util/utf8.ts';
 
 export const PEER_PORT = 4853;
-export const HEARTBEAT_MS = 200;
-/** A peer not heard for this long is gone (five heartbeats). */
-export const PEER_SILENT_MS = 1000;
+/** Changes go out at once (a VIP added or removed, the hook's pokes); this is the steady beat. */
+export const HEARTBEAT_MS = 500;
+/** A peer not heard for this long is gone (three heartbeats). */
+export const PEER_SILENT_MS = 1500;
 
 /** Why this node's priority is lowered at run time. */
 export type DemotionReason = 'switchover' | 'split-brain';
@@ -156,6 +157,6 @@ export async function pokeAgent(rt: { bindUdp(a: string, p: number): Promise<{ s
 			s.close();
 		}
 	} catch {
-		// No agent, or the address is gone: the agent's own tick sees the role within 200 ms.
+		// No agent, or the address is gone: the agent's own tick sees the role within a heartbeat.
 	}
 }
