@@ -1,8 +1,10 @@
 // `make bench`: every benchmark in turn. The runtime ones (hook latency, config parse, ubus)
 // go to bench/runtime.md; the failover benchmark writes bench/results.md itself: baseline, the
 // previous design (hook-driven WAN, built from an older commit), ha-router and openwrt side by
-// side, master crash and master LAN fault 20 times each against the issue's targets. Not tests:
-// they print numbers and fail only if a benchmark cannot run.
+// side, master crash and master LAN fault 20 times each against the issue's targets. Then
+// bench/switchover.md: planned switchover 20 times and the VRRP link flapping for 60 s 5 times
+// (baseline, ha-router, openwrt; the previous design has no switchover) against issue 13's
+// targets. Not tests: they print numbers and fail only if a benchmark cannot run.
 import { spawnSync } from 'node:child_process';
 import { cpus, totalmem } from 'node:os';
 import { writeFileSync } from 'node:fs';
@@ -18,7 +20,8 @@ const run = (args, stdout = 'pipe') => {
 };
 
 // --runtime or --failover runs only that part; any other arguments (--runs, --stacks, --previous, ...)
-// go to the failover benchmark.
+// go to both failover runs: the first of a repeated option wins, so they override the defaults below
+// but not the switchover run's --scenarios and --out.
 const only = process.argv.find((a) => a === '--runtime' || a === '--failover');
 const rest = process.argv.slice(2).filter((a) => a !== only);
 
@@ -39,4 +42,10 @@ if (sections.length) {
 	writeFileSync('bench/runtime.md', md);
 	console.log('wrote bench/runtime.md');
 }
-if (only !== '--runtime') run(['test/bench/failover.mjs', ...rest], 'inherit');
+// The switchover scenarios (issue 13) go to bench/switchover.md only, without the previous design.
+const SWITCHOVER = ['planned-switchover', 'vrrp-flap'];
+if (only !== '--runtime') {
+	run(['test/bench/failover.mjs', ...rest, '--skip', SWITCHOVER.join(',')], 'inherit');
+	const switchover = ['--stacks', 'baseline,ha-router,openwrt', '--runs', '20', '--runs-flap', '5', '--flap-ms', '60000', '--streams', '200'];
+	run(['test/bench/failover.mjs', '--scenarios', SWITCHOVER.join(','), '--out', 'bench/switchover.md', ...rest, ...switchover], 'inherit');
+}
