@@ -32,7 +32,8 @@ export interface SplitInput {
 export type SplitVerdict = { readonly both: boolean } & (
 	| { readonly action: 'none'; readonly split: boolean }
 	| { readonly action: 'step-down'; readonly split: true; readonly why: string }
-	| { readonly action: 'stay-down'; readonly split: boolean }
+	// Stepped down there is no split brain: this node is not MASTER (it was counted when it began).
+	| { readonly action: 'stay-down'; readonly split: false }
 	| { readonly action: 'step-up'; readonly split: false; readonly why: string }
 );
 
@@ -57,7 +58,7 @@ export function judgeSplit(i: SplitInput): SplitVerdict {
 		if (!peerAlive) return { both, action: 'step-up', split: false, why: 'the peer is silent on the peer link' };
 		if (!peerMaster) return { both, action: 'step-up', split: false, why: `the peer is ${i.peer!.hb.role ?? 'without a role'}` };
 		if (i.vrrpHeard && i.wallNow - i.demotedSince >= i.dampingMs) return { both, action: 'step-up', split: false, why: 'VRRP adverts from the peer arrive again' };
-		return { both, action: 'stay-down', split: !i.vrrpHeard };
+		return { both, action: 'stay-down', split: false };
 	}
 	const split = both && i.bothMasterSince !== null && i.now - i.bothMasterSince >= i.graceMs;
 	if (split && !preferred(i.priority, i.address, i.peer!.hb)) {

@@ -6,7 +6,7 @@
 //   <root>/etc/ha-router/ruleset.nft       (our nft table)
 // ha-router's linux platform reaches services as `<root>/etc/init.d/<name> start|stop|...`, and keepalived's notify
 // line runs HA_ROUTER_SELF (+ --root/--config) notify ..., so the whole pair runs without touching the host.
-import { cpSync, existsSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { spawn, spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { pathsFor } from '../../../src/model/paths.ts';
@@ -101,10 +101,14 @@ function startLeaseWatch(node: RouterNode): void {
 /** The resident agent (`ha-router agent`), as procd runs it on OpenWrt: detached in the node's namespace. */
 export function startAgent(node: RouterNode): void {
 	const p = pathsFor(node.root);
+	// The testbed has no syslog: a `logger` first in PATH keeps the agent's lines in <root>/var/log/agent.log.
+	const bin = path.join(node.root, 'usr/libexec/ha-router/testbin');
+	mkdirSync(bin, { recursive: true });
+	writeFileSync(path.join(bin, 'logger'), `#!/bin/sh\n{ date '+%T.%N' | cut -c1-12; cat; } >> '${path.join(node.root, 'var/log/agent.log')}'\n`, { mode: 0o755 });
 	const child = spawn('ip', ['netns', 'exec', node.ns, 'setsid', TJS, 'run', BUNDLE, 'agent', '--root', node.root, '--config', p.configDir], {
 		detached: true,
 		stdio: 'ignore',
-		env: { ...process.env, HA_ROUTER_SELF: SELF },
+		env: { ...process.env, HA_ROUTER_SELF: SELF, PATH: `${bin}:${process.env.PATH}` },
 	});
 	child.on('error', () => {});
 	child.unref();

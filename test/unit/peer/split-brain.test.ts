@@ -148,8 +148,8 @@ describe('judgeSplit, stepped down for a split brain', () => {
 		}
 	});
 
-	it('VRRP still not heard after the damping time: stays down, the split brain goes on', () => {
-		expect(judgeSplit(input({ role: 'FAULT', demotedSince: WALL - DAMPING - 60_000, vrrpHeard: false }))).toMatchObject({ action: 'stay-down', split: true });
+	it('VRRP still not heard after the damping time: stays down (and counts no new split brain)', () => {
+		expect(judgeSplit(input({ role: 'FAULT', demotedSince: WALL - DAMPING - 60_000, vrrpHeard: false }))).toMatchObject({ action: 'stay-down', split: false });
 	});
 
 	it('with no damping, VRRP heard is enough', () => {
@@ -157,6 +157,6 @@ describe('judgeSplit, stepped down for a split brain', () => {
 	});
 
 	it('never steps down again while demoted, even against a preferred MASTER', () => {
-		expect(judgeSplit(input({ role: 'MASTER', demotedSince: since }, { priority: 200 }))).toMatchObject({ action: 'stay-down', split: true });
+		expect(judgeSplit(input({ role: 'MASTER', demotedSince: since }, { priority: 200 }))).toMatchObject({ action: 'stay-down', split: false });
 	});
 });
