@@ -53,8 +53,8 @@ class Agent {
 	private peer: { hb: Heartbeat; at: number } | null = null;
 	private seq = 0;
 	private split = false;
-	/** A split brain happened and the peer has not yet left MASTER since. */
-	private splitSeen = false;
+	/** Both nodes were MASTER at some moment and the peer has not left MASTER since. */
+	private bothSeen = false;
 	private vrrp = { at: -Infinity, packets: null as number | null, heard: false };
 	private configStamp = '';
 	private busy = false;
@@ -193,7 +193,7 @@ class Agent {
 				// A change of the peer's role is judged at once, not at our next tick.
 				if (was !== m.role) {
 					await this.judge();
-					if (was === 'MASTER' && this.splitSeen) void this.reannounce();
+					if (was === 'MASTER' && this.bothSeen) void this.reannounce();
 				}
 			} else if (m?.t === 'q') {
 				void this.answer(sock, d.address, d.port, m.id, m.full);
@@ -256,9 +256,9 @@ class Agent {
 		return this.vrrp.heard;
 	}
 
-	/** The split brain ended with the peer stepping down: point hosts and the ISP's switch back here. */
+	/** Two masters ended with the peer stepping down: point hosts and the ISP's switch back here. */
 	private async reannounce() {
-		this.splitSeen = false;
+		this.bothSeen = false;
 		if ((await this.facts()).role !== 'MASTER') return;
 		const items = this.model.groups.flatMap((g) => g.vips.filter((v) => v.family === 4).map((v) => ({ device: v.device, address: v.address })));
 		const lease = this.model.wan ? (await wanPartLease(this.rt, this.paths))?.split('/')[0] : undefined;
@@ -310,7 +310,9 @@ class Agent {
 				await updateDemotion(this.rt, this.paths, prio, (x) => ({ ...x, splitBrains: x.splitBrains + 1, lastSplitBrain: this.rt.wallClock() }));
 			}
 			this.split = verdict.split;
-			if (verdict.split) this.splitSeen = true;
+			// Not only a confirmed split brain: the peer may step down before our own grace ends, and
+			// its GARPs must be answered all the same.
+			if (verdict.both) this.bothSeen = true;
 			if (verdict.action === 'step-down') {
 				this.log('warning', `split brain: stepping down to FAULT: ${verdict.why}`);
 				await updateDemotion(this.rt, this.paths, prio, (x) => ({ ...x, splitBrain: { since: this.rt.wallClock() } }));
