@@ -62,6 +62,8 @@ class Agent {
 	private trackChecked = { key: '', at: -Infinity };
 	/** Since when both nodes have been MASTER (monotonic), or null. */
 	private bothSince: number | null = null;
+	/** The peer's heartbeat number when both became MASTER. */
+	private seqAtBoth = Infinity;
 	/** When the peer link was (re)bound: a peer not heard yet is not "silent" before PEER_SILENT_MS. */
 	private boundAt = 0;
 	/** Whether keepalived holds our IPv4 VIPs, from address events; null until one is seen. */
@@ -190,10 +192,14 @@ class Agent {
 			if (m?.t === 'hb') {
 				const was = this.peer?.hb.role;
 				this.peer = { hb: m, at: this.rt.now() };
-				// A change of the peer's role is judged at once, not at our next tick.
 				if (was !== m.role) {
-					await this.judge();
+					// A change of the peer's role is judged at once, and answered with our own heartbeat:
+					// a peer that just became MASTER learns from it that this node is alive (a crashed node's
+					// last heartbeat never proves a split brain).
+					await this.tick();
 					if (was === 'MASTER' && this.bothSeen) void this.reannounce();
+				} else if (this.bothSince !== null) {
+					await this.judge();
 				}
 			} else if (m?.t === 'q') {
 				void this.answer(sock, d.address, d.port, m.id, m.full);
@@ -296,11 +302,14 @@ class Agent {
 				dampingMs: this.model.node.splitBrainDampingS * 1000,
 				bothMasterSince: this.bothSince,
 				graceMs: this.graceMs(),
+				peerHeardSinceBoth: this.peer !== null && this.peer.hb.seq > this.seqAtBoth,
 			});
 			if (!verdict.both) this.bothSince = null;
 			else if (this.bothSince === null) {
-				// Two masters just now: a handover in flight settles within an advert or two. Look again after the grace.
+				// Two masters just now: a handover in flight settles within an advert or two. Look again after
+				// the grace; a split brain also needs a heartbeat the peer sends from now on.
 				this.bothSince = this.rt.now();
+				this.seqAtBoth = this.peer?.hb.seq ?? Infinity;
 				void this.rt.sleep(this.graceMs() + 5).then(() => this.judge());
 			}
 			const prio = this.model.node.priority;

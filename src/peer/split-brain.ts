@@ -24,6 +24,8 @@ export interface SplitInput {
 	readonly bothMasterSince: number | null;
 	/** Two masters for less than this is VRRP's own business (the lower one hears the other's advert). */
 	readonly graceMs: number;
+	/** A heartbeat from the peer arrived after both became MASTER: it is alive, not a crashed node's last word. */
+	readonly peerHeardSinceBoth: boolean;
 	/** Wall-clock now, for demotedSince (the monotonic clock is not comparable across processes). */
 	readonly wallNow: number;
 }
@@ -60,7 +62,7 @@ export function judgeSplit(i: SplitInput): SplitVerdict {
 		if (i.vrrpHeard && i.wallNow - i.demotedSince >= i.dampingMs) return { both, action: 'step-up', split: false, why: 'VRRP adverts from the peer arrive again' };
 		return { both, action: 'stay-down', split: false };
 	}
-	const split = both && i.bothMasterSince !== null && i.now - i.bothMasterSince >= i.graceMs;
+	const split = both && i.bothMasterSince !== null && i.now - i.bothMasterSince >= i.graceMs && i.peerHeardSinceBoth;
 	if (split && !preferred(i.priority, i.address, i.peer!.hb)) {
 		return { both, action: 'step-down', split: true, why: `the peer ${i.peer!.hb.node} (priority ${i.peer!.hb.priority}) is MASTER too and is preferred` };
 	}

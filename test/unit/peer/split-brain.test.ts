@@ -27,6 +27,7 @@ function input(over: Partial<SplitInput> = {}, peer: Partial<Heartbeat> = {}): S
 		dampingMs: DAMPING,
 		bothMasterSince: NOW - GRACE,
 		graceMs: GRACE,
+		peerHeardSinceBoth: true,
 		...over,
 	};
 }
@@ -58,6 +59,11 @@ describe('judgeSplit, not demoted', () => {
 
 	it('both MASTER and this node preferred: it stays, and knows there is a split brain', () => {
 		expect(judgeSplit(input())).toEqual({ both: true, action: 'none', split: true });
+	});
+
+	it('a crashed peer: its last heartbeat said MASTER, and nothing came since both were MASTER: no split brain', () => {
+		expect(judgeSplit(input({ peerHeardSinceBoth: false }, { priority: 200 }))).toEqual({ both: true, action: 'none', split: false });
+		expect(judgeSplit(input({ peerHeardSinceBoth: true }, { priority: 200 }))).toMatchObject({ action: 'step-down', split: true });
 	});
 
 	it('two masters for less than the grace time are no split brain yet (a handover in flight)', () => {
