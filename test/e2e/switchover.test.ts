@@ -164,6 +164,15 @@ describe.skipIf(skipLinux)('planned switchover and split brain (linux platform)'
 		expect(track(r1)).toBe('0');
 	}, 180_000);
 
+	it('a crashed master is no split brain: the new master keeps the role (the crashed one\'s last heartbeat said MASTER)', async () => {
+		const r = await runScenario(haRouterStack, 'master-crash', { streams: STREAMS, settleMs: 3_000, log: report });
+		report(JSON.stringify({ ...r, traffic: r.traffic && summary(r.traffic) }));
+		expect(r.masterAfter).toBe('r1');
+		// r1 takes the VIP once and never lets go of it again.
+		expect(r.vipEvents.filter((e) => e.node === 'r1' && e.ms >= 0).map((e) => e.has)).toEqual([true]);
+		expect(r.traffic!.tcp.survived).toBe(STREAMS);
+	}, 120_000);
+
 	it('a VRRP cut ends in one master within a moment; role services never run on both', async () => {
 		const r = await runScenario(haRouterStack, 'vrrp-cut', { streams: STREAMS, settleMs: 2_000, log: report });
 		report(JSON.stringify({ ...r, traffic: r.traffic && summary(r.traffic) }));
