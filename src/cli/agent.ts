@@ -4,19 +4,16 @@
 // It holds no state of its own: a demotion lives in /var/run/ha-router, so when the agent dies
 // procd starts it again and it carries on; while it is down the pair fails over as always.
 import type { Paths } from '../model/paths.ts';
-import type { Model, VrrpState } from '../model/types.ts';
+import type { Model } from '../model/types.ts';
 import type { Runtime, Udp } from '../runtime/runtime.ts';
 import { UsageError } from '../errors.ts';
-import { readDemotion, syncTrackFile, updateDemotion, demotionReason, trackValue, type Demotion } from '../exec/demotion.ts';
-import { announcedFile } from '../exec/event-queue.ts';
+import { syncTrackFile, updateDemotion, demotionReason, trackValue } from '../exec/demotion.ts';
 import { HEARTBEAT_MS, PEER_PORT, PEER_SILENT_MS, decodeMessage, encodeMessage, peerLink, type Heartbeat, type PeerLink } from '../peer/protocol.ts';
 import { IPV4_ADDRESS_GROUP, parseAddressEvents } from '../peer/addr-events.ts';
 import { announce } from '../peer/garp.ts';
-import { effectivePriority, localState, wanPartLease } from '../peer/local-state.ts';
+import { effectivePriority, localState, nodeFacts, wanPartLease, type NodeFacts } from '../peer/local-state.ts';
 import { judgeSplit } from '../peer/split-brain.ts';
-import { readNodeState } from '../exec/run-transition.ts';
 import { run } from '../system/run.ts';
-import { decodeUtf8 } from '../util/utf8.ts';
 import { parseArgs } from './args.ts';
 import type { Command } from './command.ts';
 import { NODE_OPTIONS, nodePaths } from './context.ts';
@@ -24,14 +21,6 @@ import { loadNode, openPlatform } from './node.ts';
 
 const CONFIG_CHECK_MS = 2000;
 const TRACK_CHECK_MS = 5000;
-const ROLES: readonly string[] = ['MASTER', 'BACKUP', 'FAULT', 'STOP'];
-
-interface Facts {
-	readonly demotion: Demotion;
-	readonly role: VrrpState | null;
-	/** The plan for that role has run to its end. */
-	readonly settled: boolean;
-}
 /** How often VRRP from the peer is looked for while stepped down (one `nft list` each). */
 const VRRP_CHECK_MS = 1000;
 
@@ -83,18 +72,9 @@ class Agent {
 		void this.rt.syslog(level, `agent: ${msg}`).then(() => this.rt.flushLogs());
 	}
 
-	/**
-	 * What the files say now, read once per tick or event (a router's CPU is slow: three small reads).
-	 * The role is keepalived's as the kernel shows it first: a VIP added is MASTER before any hook runs.
-	 */
-	private async facts(): Promise<Facts> {
-		const demotion = await readDemotion(this.rt, this.paths);
-		const raw = await this.rt.readFile(announcedFile(this.paths.runDir));
-		const stateRole = (await readNodeState(this.rt, this.paths.stateFile))?.role ?? null;
-		const word = raw ? decodeUtf8(raw).trim() : '';
-		const announced = ROLES.includes(word) ? (word as VrrpState) : stateRole;
-		const role = this.vipHeld === true ? 'MASTER' : this.vipHeld === false && announced === 'MASTER' ? 'BACKUP' : announced;
-		return { demotion, role, settled: role === announced && stateRole === role };
+	/** What the files say now, read once per tick or event (three small reads), with what the kernel showed. */
+	private facts(): Promise<NodeFacts> {
+		return nodeFacts(this.rt, this.paths, this.vipHeld);
 	}
 
 	private watchVips() {
@@ -210,10 +190,8 @@ class Agent {
 	private async answer(sock: Udp, address: string, port: number, id: string, full: boolean) {
 		const platform = full ? await openPlatform(this.rt, this.model, this.paths).catch(() => null) : null;
 		try {
-			const mine = await localState(this.rt, this.model, this.paths, platform);
-			const f = await this.facts();
-			// The kernel may show a change the hook has not announced yet.
-			const state = { ...mine, role: f.role, settled: f.settled };
+			// The kernel may show a change the hook has not announced yet: the agent's facts, not the files alone.
+			const state = await localState(this.rt, this.model, this.paths, platform, await this.facts());
 			await sock.send(encodeMessage({ t: 'r', id, state }), address, port).catch(() => undefined);
 		} finally {
 			platform?.close();
@@ -275,7 +253,7 @@ class Agent {
 		await announce(this.rt, items);
 	}
 
-	private async judge(known?: Facts): Promise<void> {
+	private async judge(known?: NodeFacts): Promise<void> {
 		// One judgement at a time; one asked for meanwhile runs right after, on fresh facts.
 		if (this.busy) {
 			this.again = true;

@@ -12,7 +12,7 @@ import { UsageError } from '../errors.ts';
 import { readDemotion, updateDemotion } from '../exec/demotion.ts';
 import { tryLock } from '../exec/lock.ts';
 import { queryPeer } from '../peer/client.ts';
-import { announcedRole, localState } from '../peer/local-state.ts';
+import { localState, nodeFacts } from '../peer/local-state.ts';
 import { PEER_PORT, peerLink, type PeerState } from '../peer/protocol.ts';
 import type { Platform } from '../system/platform.ts';
 import { parseArgs } from './args.ts';
@@ -113,7 +113,7 @@ async function back(rt: Runtime, model: Model, paths: Paths): Promise<Record<str
 async function waitForPeer(rt: Runtime, paths: Paths, link: { local: string; peer: string }, deadline: number): Promise<PeerState | null> {
 	while (rt.now() < deadline) {
 		const p = await queryPeer(rt, link, Math.min(500, Math.max(50, deadline - rt.now())), false);
-		const here = await announcedRole(rt, paths);
+		const here = (await nodeFacts(rt, paths)).role;
 		if (p && p.role === 'MASTER' && p.wanHeld !== false && here !== 'MASTER') return p;
 		// Not faster: both nodes need their CPU for the takeover itself (hooks, conntrackd).
 		await rt.sleep(100);

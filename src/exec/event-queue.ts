@@ -4,7 +4,8 @@
 // order key is the process start time (then pid), which survives any scheduling race.
 
 import type { Runtime } from '../runtime/runtime.ts';
-import type { StateEvent } from '../plan/event.ts';
+import { isVrrpState, type StateEvent } from '../plan/event.ts';
+import type { VrrpState } from '../model/types.ts';
 import { decodeUtf8 } from '../util/utf8.ts';
 import { tryLock, withLock } from './lock.ts';
 import { readJson } from './read-json.ts';
@@ -27,6 +28,13 @@ export interface QueueFiles {
 /** The state keepalived announced last, one word: the peer agent's view of our role before the plan ends. */
 export function announcedFile(runDir: string): string {
 	return `${runDir}/announced`;
+}
+
+/** The state keepalived announced last, or null before the first one (or a file that is not ours). */
+export async function readAnnounced(rt: Runtime, runDir: string): Promise<VrrpState | null> {
+	const raw = await rt.readFile(announcedFile(runDir));
+	const word = raw ? decodeUtf8(raw).trim() : '';
+	return isVrrpState(word) ? word : null;
 }
 
 export function queueFiles(runDir: string): QueueFiles {

@@ -1,8 +1,7 @@
 // Effects on a real node: the platform for WAN and services, conntrackd's client commands,
 // our nft table and iproute2 for the VIP local routes.
 import { askLocalAgent, queryPeer } from '../peer/client.ts';
-import { decodeUtf8 } from '../util/utf8.ts';
-import { announcedFile } from './event-queue.ts';
+import { readAnnounced } from './event-queue.ts';
 import { PEER_SILENT_MS, peerLink } from '../peer/protocol.ts';
 import { ConntrackdBusyError, conntrackd } from '../system/conntrackd.ts';
 import { fixVipLocalRoute, restoreVipLocalRoute } from '../system/iproute.ts';
@@ -101,8 +100,8 @@ export function systemEffects(rt: Runtime, model: Model, paths: Paths, platform:
 			for (;;) {
 				// keepalived announced another state meanwhile: this plan is superseded, and the peer may be
 				// waiting for this node to settle in turn (both booting at once), so stop waiting at once.
-				const announced = await rt.readFile(announcedFile(paths.runDir));
-				if (announced && decodeUtf8(announced).trim() !== 'MASTER') return;
+				const announced = await readAnnounced(rt, paths.runDir);
+				if (announced !== null && announced !== 'MASTER') return;
 				// Our agent answers from memory; without it, ask the peer itself (300 ms when it is silent).
 				const view = await askLocalAgent(rt, link, 200);
 				const peer = view ? (view.hb && view.ageMs !== null && view.ageMs < PEER_SILENT_MS ? view.hb : null) : await queryPeer(rt, link, 300, false);

@@ -7,19 +7,29 @@ import { conntrackd } from '../system/conntrackd.ts';
 import type { Platform } from '../system/platform.ts';
 import { decodeUtf8 } from '../util/utf8.ts';
 import { withTimeout } from '../util/with-timeout.ts';
-import { demotionReason, readDemotion, trackValue } from '../exec/demotion.ts';
-import { announcedFile } from '../exec/event-queue.ts';
+import { demotionReason, readDemotion, trackValue, type Demotion } from '../exec/demotion.ts';
+import { readAnnounced } from '../exec/event-queue.ts';
 import { readNodeState } from '../exec/run-transition.ts';
 import type { PeerState } from './protocol.ts';
 
-const ROLES: readonly string[] = ['MASTER', 'BACKUP', 'FAULT', 'STOP'];
+/** This node's demotion and role as its files say, and whether the plan for that role has ended. */
+export interface NodeFacts {
+	readonly demotion: Demotion;
+	readonly role: VrrpState | null;
+	readonly settled: boolean;
+}
 
-/** The role keepalived announced last: written by the hook the moment it starts, before the plan runs. */
-export async function announcedRole(rt: Runtime, paths: Paths): Promise<VrrpState | null> {
-	const raw = await rt.readFile(announcedFile(paths.runDir));
-	const role = raw ? decodeUtf8(raw).trim() : '';
-	if (ROLES.includes(role)) return role as VrrpState;
-	return (await readNodeState(rt, paths.stateFile))?.role ?? null;
+/**
+ * The role is the state keepalived announced last (the hook writes it the moment it starts, before
+ * the plan runs), else the last one recorded. `vipHeld` is what the kernel showed the agent before
+ * any hook ran: a VIP added is MASTER, one removed while MASTER is still announced is BACKUP.
+ */
+export async function nodeFacts(rt: Runtime, paths: Paths, vipHeld: boolean | null = null): Promise<NodeFacts> {
+	const demotion = await readDemotion(rt, paths);
+	const stateRole = (await readNodeState(rt, paths.stateFile))?.role ?? null;
+	const announced = (await readAnnounced(rt, paths.runDir)) ?? stateRole;
+	const role = vipHeld === true ? 'MASTER' : vipHeld === false && announced === 'MASTER' ? 'BACKUP' : announced;
+	return { demotion, role, settled: role === announced && stateRole === role };
 }
 
 async function readNumber(rt: Runtime, path: string): Promise<number | null> {
@@ -72,15 +82,14 @@ async function running(platform: Platform, name: string): Promise<boolean | null
 	}
 }
 
-/** The state a query answers with; `full` adds the daemons and conntrackd's caches (processes). */
-export async function localState(rt: Runtime, model: Model, paths: Paths, platform: Platform | null): Promise<PeerState> {
-	const d = await readDemotion(rt, paths);
-	const role = await announcedRole(rt, paths);
+/** The state a query answers with; a platform adds the daemons and conntrackd's caches (processes). */
+export async function localState(rt: Runtime, model: Model, paths: Paths, platform: Platform | null, facts?: NodeFacts): Promise<PeerState> {
+	const { demotion: d, role, settled } = facts ?? (await nodeFacts(rt, paths));
 	const caches = model.sync && platform ? await withTimeout(conntrackd(rt, paths.conntrackdConf).cacheCounts(), 3000, 'no answer').catch(() => null) : null;
 	return {
 		node: model.node.name,
 		role,
-		settled: (await readNodeState(rt, paths.stateFile))?.role === role,
+		settled,
 		priority: effectivePriority(model.node.priority, trackValue(d, model.node.priority)),
 		nopreempt: model.node.nopreempt,
 		preemptDelay: model.node.preemptDelay,

@@ -2,6 +2,7 @@
 // A heartbeat says who this node is and what it does, every HEARTBEAT_MS; a query asks the
 // peer's agent for the numbers a switchover checks. Only the configured peer address is heard.
 import type { VrrpState } from '../model/types.ts';
+import { isVrrpState } from '../plan/event.ts';
 import { decodeUtf8, encodeUtf8 } from '../util/utf8.ts';
 
 export const PEER_PORT = 4853;
@@ -83,14 +84,13 @@ export interface Poke {
 export type PeerMessage = Heartbeat | Query | Reply | Poke | PeerViewQuery | PeerView;
 
 const VERSION = 1;
-const ROLES = new Set(['MASTER', 'BACKUP', 'FAULT', 'STOP']);
 
 export function encodeMessage(m: PeerMessage): Uint8Array {
 	return encodeUtf8(JSON.stringify({ ha: VERSION, ...m }));
 }
 
 function isRole(v: unknown): v is VrrpState | null {
-	return v === null || (typeof v === 'string' && ROLES.has(v));
+	return v === null || isVrrpState(v);
 }
 
 /** A well-formed message of our version, or null (anything else on the port is ignored). */

@@ -12,6 +12,11 @@ export interface StateEvent {
 }
 
 const STATES: readonly VrrpState[] = ['MASTER', 'BACKUP', 'FAULT', 'STOP'];
+
+/** One of keepalived's states, exactly (files and datagrams of ours carry them as words). */
+export function isVrrpState(v: unknown): v is VrrpState {
+	return STATES.includes(v as VrrpState);
+}
 /** The seed scripts' words (conntrack-tools primary-backup.sh and its copies). */
 const SEED: Readonly<Record<string, VrrpState>> = { primary: 'MASTER', master: 'MASTER', backup: 'BACKUP', fault: 'FAULT', stop: 'STOP' };
 
@@ -31,7 +36,7 @@ export function parseEvent(args: readonly string[]): StateEvent | string {
 	if (!/^\S{1,128}$/.test(name) || !keepalivedCarries(name)) return `name '${shown(name)}' is not a keepalived instance or group name; valid: 1..128 characters without blanks, quotes or control characters`;
 	// keepalived 2.3 also reports DELETED for a removed instance; we treat it as STOP.
 	const state = stateWord === 'DELETED' ? 'STOP' : (stateWord as VrrpState);
-	if (!STATES.includes(state)) return `unknown state '${shown(stateWord)}'; expected MASTER, BACKUP, FAULT or STOP`;
+	if (!isVrrpState(state)) return `unknown state '${shown(stateWord)}'; expected MASTER, BACKUP, FAULT or STOP`;
 	if (!/^\d{1,3}$/.test(prio)) return `priority '${shown(prio)}' is not a number; valid: 0..255`;
 	// VRRP carries the priority in one byte.
 	if (Number(prio) > 255) return `priority '${prio}' is out of range; valid: 0..255`;
