@@ -146,17 +146,3 @@ export function peerLink(model: {
 	}
 	return null;
 }
-
-/** Tells this node's agent that keepalived just announced a state (best effort, never waits). */
-export async function pokeAgent(rt: { bindUdp(a: string, p: number): Promise<{ send(d: Uint8Array, a: string, p: number): Promise<void>; close(): void }> }, link: PeerLink): Promise<void> {
-	try {
-		const s = await rt.bindUdp(link.local, 0);
-		try {
-			await s.send(encodeMessage({ t: 'poke' }), link.local, PEER_PORT);
-		} finally {
-			s.close();
-		}
-	} catch {
-		// No agent, or the address is gone: the agent's own tick sees the role within a heartbeat.
-	}
-}
