@@ -35,6 +35,11 @@ export function vrrpPackets(table: string): number | null {
 	return sum;
 }
 
+/** The IPv4 VIPs with their devices: the addresses the agent watches and re-announces. */
+function ipv4Vips(model: Model): { device: string; address: string }[] {
+	return model.groups.flatMap((g) => g.vips.filter((v) => v.family === 4).map((v) => ({ device: v.device, address: v.address })));
+}
+
 class Agent {
 	private model: Model;
 	private link: PeerLink | null;
@@ -80,8 +85,8 @@ class Agent {
 	private watchVips() {
 		try {
 			this.rt.watchNetlink(IPV4_ADDRESS_GROUP, (data) => {
-				const vips = new Set(this.model.groups.flatMap((g) => g.vips.filter((v) => v.family === 4).map((v) => v.address)));
-				const mine = parseAddressEvents(data).filter((e) => vips.has(e.address));
+				const vips = ipv4Vips(this.model);
+				const mine = parseAddressEvents(data).filter((e) => vips.some((v) => v.address === e.address));
 				if (mine.length === 0) return;
 				this.vipHeld = mine[mine.length - 1]!.added;
 				void this.tick();
@@ -244,7 +249,7 @@ class Agent {
 	private async reannounce() {
 		this.bothSeen = false;
 		if ((await this.facts()).role !== 'MASTER') return;
-		const items = this.model.groups.flatMap((g) => g.vips.filter((v) => v.family === 4).map((v) => ({ device: v.device, address: v.address })));
+		const items = ipv4Vips(this.model);
 		const lease = this.model.wan ? (await wanPartLease(this.rt, this.paths))?.split('/')[0] : undefined;
 		if (this.model.wan && lease) items.push({ device: this.model.wan.device, address: lease });
 		const sent = await announce(this.rt, items);

@@ -31,6 +31,11 @@ async function probe<T>(what: string, warnings: string[], p: Promise<T>): Promis
 	}
 }
 
+/** A wall-clock time as "YYYY-MM-DD HH:MM:SS" (UTC). */
+function clock(ms: number): string {
+	return new Date(ms).toISOString().replace('T', ' ').slice(0, 19);
+}
+
 function age(ms: number): string {
 	const s = Math.max(0, Math.round(ms / 1000));
 	if (s < 120) return `${s}s`;
@@ -74,8 +79,8 @@ export async function gatherStatus(rt: Runtime, model: Model, paths: Paths, plat
 	// The peer's own view, over the peer link (its agent answers from files: no process runs there).
 	const peerNow = link ? await queryPeer(rt, link, 600, false).catch(() => null) : null;
 	if (link && !peerNow) warnings.push(`the peer's agent (${link.peer} UDP 4853) does not answer: no split-brain guard, no switchover`);
-	if (demotion.switchover) warnings.push(`demoted by a switchover since ${new Date(demotion.switchover.since).toISOString().slice(0, 19).replace('T', ' ')}: 'ha-router switchover --back' restores the priority`);
-	if (demotion.splitBrain) warnings.push(`stepped down (FAULT) in a split brain since ${new Date(demotion.splitBrain.since).toISOString().slice(0, 19).replace('T', ' ')}: the peer is MASTER and preferred`);
+	if (demotion.switchover) warnings.push(`demoted by a switchover since ${clock(demotion.switchover.since)}: 'ha-router switchover --back' restores the priority`);
+	if (demotion.splitBrain) warnings.push(`stepped down (FAULT) in a split brain since ${clock(demotion.splitBrain.since)}: the peer is MASTER and preferred`);
 	if (role === 'MASTER' && peerNow?.role === 'MASTER') warnings.push(`split brain: ${peerNow.node} is MASTER too`);
 	const caches = model.sync ? await probe('conntrackd', warnings, conntrackd(rt, paths.conntrackdConf).cacheCounts()) : null;
 
@@ -117,11 +122,11 @@ export type Status = Awaited<ReturnType<typeof gatherStatus>>;
 export function formatStatus(s: Status, now: number): string {
 	const rows: [string, string][] = [
 		['node', `${s.node.name} priority ${s.node.priority}${s.node.effectivePriority !== s.node.priority ? ` (now ${s.node.effectivePriority})` : ''}${s.node.enabled ? '' : ' (disabled)'}, ${s.node.platform} via ${s.node.transport}`],
-		['role', s.role ? `${s.role} since ${new Date(s.since!).toISOString().replace('T', ' ').slice(0, 19)} (${age(now - s.since!)})` : 'none yet (no state change seen)'],
+		['role', s.role ? `${s.role} since ${clock(s.since!)} (${age(now - s.since!)})` : 'none yet (no state change seen)'],
 	];
-	if (s.demoted) rows.push(['demoted', `${s.demoted.reason} since ${new Date(s.demoted.since).toISOString().replace('T', ' ').slice(0, 19)} (${age(now - s.demoted.since)})`]);
+	if (s.demoted) rows.push(['demoted', `${s.demoted.reason} since ${clock(s.demoted.since)} (${age(now - s.demoted.since)})`]);
 	if (s.peer) rows.push(['peer node', s.peer.answers ? `${s.peer.node} ${s.peer.role ?? 'no role yet'} priority ${s.peer.priority}${s.peer.demoted ? ` (demoted: ${s.peer.demoted})` : ''} at ${s.peer.address}` : `${s.peer.address} does not answer`]);
-	if (s.splitBrain.count) rows.push(['split brain', `${s.splitBrain.count} seen, last ${new Date(s.splitBrain.last!).toISOString().replace('T', ' ').slice(0, 19)}`]);
+	if (s.splitBrain.count) rows.push(['split brain', `${s.splitBrain.count} seen, last ${clock(s.splitBrain.last!)}`]);
 	for (const g of s.vrrp) rows.push([`vrrp ${g.name}`, `vrid ${g.vrid} v${g.version} ${g.advertIntMs / 1000}s on ${g.device}, VIPs ${g.vips.join(' ')}`]);
 	for (const p of s.peers) rows.push(['peer', `${p.address} (${p.group}) ${p.neighbour}`]);
 	if (s.wan) rows.push(['wan', `${s.wan.interface} on ${s.wan.device} ${s.wan.up ? `up ${s.wan.address ?? 'no address'} via ${s.wan.gateway ?? '-'}` : s.wan.up === false ? 'down' : 'unknown'}`]);
