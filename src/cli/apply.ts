@@ -15,6 +15,7 @@ import { recordOriginals } from '../apply/originals.ts';
 import { rememberOriginals } from '../apply/originals-store.ts';
 import { ApplyFailed, applyChanges, diffTargets, type ApplyResult } from '../apply/transaction.ts';
 import { systemApply } from '../apply/system-apply.ts';
+import { endDrain } from '../exec/drain.ts';
 import { drainEvents, queueFiles, whileNoTransition } from '../exec/event-queue.ts';
 import { bestKnownLease, loadNftTable, unloadNftTable } from '../exec/system-effects.ts';
 import { writeKeepalivedWan } from '../exec/keepalived-wan.ts';
@@ -192,6 +193,7 @@ export const apply: Command = {
 			}
 			// Files unchanged does not mean the pair runs: start what is not running and verify it.
 			const problems: string[] = [];
+			await endDrain(rt, paths, 'apply', true).catch((e: Error) => problems.push(`drain: ${e.message}`));
 			await bootEnable(rt, paths, platform, pairDaemons(model), true).catch((e: Error) => problems.push(`boot enable: ${e.message}`));
 			for (const d of pairDaemons(model)) {
 				if (daemons.has(d)) continue;

@@ -1,6 +1,7 @@
 import { agent } from './agent.ts';
 import { apply } from './apply.ts';
 import { check } from './check.ts';
+import { drainCommand } from './drain.ts';
 import { lease } from './lease.ts';
 import { notify } from './notify.ts';
 import { status } from './status.ts';
@@ -16,6 +17,7 @@ export const COMMANDS: readonly Command[] = [
 	lease,
 	status,
 	switchoverCommand,
+	drainCommand,
 	agent,
 	teardown,
 ];

@@ -4,6 +4,7 @@ import type { Runtime } from '../runtime/runtime.ts';
 import { UsageError } from '../errors.ts';
 import { parseEvent } from '../plan/event.ts';
 import { eventOwner, planTransition } from '../plan/plan-transition.ts';
+import { endDrain } from '../exec/drain.ts';
 import { processKey, queueFiles, submitEvent } from '../exec/event-queue.ts';
 import { pokeAgent } from '../peer/client.ts';
 import { peerLink } from '../peer/protocol.ts';
@@ -48,6 +49,8 @@ export const notify: Command = {
 			return 0;
 		}
 		await rt.makeDir(paths.runDir);
+		// A drain belongs to the MASTER it began on: any other state ends it (a file read when there is none).
+		if (ev.state !== 'MASTER') await endDrain(rt, paths, `this node is ${ev.state}`).catch((e: Error) => rt.syslog('err', `drain: ${e.message}`));
 		const platform = await openPlatform(rt, model, paths);
 		try {
 			let ok = true;

@@ -12,6 +12,7 @@ import { nftListTable } from '../system/nft.ts';
 import type { Platform } from '../system/platform.ts';
 import { withTimeout } from '../util/with-timeout.ts';
 import { readDemotion, readTrackValue } from '../exec/demotion.ts';
+import { readDrain } from '../exec/drain.ts';
 import { queryPeer } from '../peer/client.ts';
 import { effectivePriority } from '../peer/local-state.ts';
 import { peerLink } from '../peer/protocol.ts';
@@ -74,6 +75,8 @@ export async function gatherStatus(rt: Runtime, model: Model, paths: Paths, plat
 		if (model.node.enabled && daemons[d]?.running === false) warnings.push(`${d} is not running: ${d === 'keepalived' ? 'this node takes no part in VRRP' : 'connections are not synchronised'} (ha-router apply starts it)`);
 	}
 	const demotion = await readDemotion(rt, paths);
+	const drain = await readDrain(rt, paths);
+	if (drain) warnings.push(`draining since ${clock(drain.since)}: new connections from the LAN go to ${drain.peer} ('ha-router drain status' counts what is left, 'ha-router drain off' ends it)`);
 	const track = await readTrackValue(rt, paths);
 	const link = peerLink(model);
 	// The peer's own view, over the peer link (its agent answers from files: no process runs there).
@@ -105,6 +108,7 @@ export async function gatherStatus(rt: Runtime, model: Model, paths: Paths, plat
 		peers,
 		demoted: demotion.splitBrain ? { reason: 'split-brain', since: demotion.splitBrain.since } : demotion.switchover ? { reason: 'switchover', since: demotion.switchover.since } : null,
 		splitBrain: { count: demotion.splitBrains, last: demotion.lastSplitBrain },
+		drain: drain ? { since: drain.since, peer: drain.peer, targets: drain.targets } : null,
 		peer: link ? { address: link.peer, answers: peerNow !== null, node: peerNow?.node ?? null, role: peerNow?.role ?? null, priority: peerNow?.priority ?? null, demoted: peerNow?.demoted ?? null, wanHeld: peerNow?.wanHeld ?? null } : null,
 		wan: model.wan ? { interface: model.wan.interface, device: model.wan.device, up: wan?.up ?? null, address: wan?.address ? `${wan.address.address}/${wan.address.prefix}` : null, gateway: wan?.gateway ?? null, uptime: wan?.uptime ?? null } : null,
 		lease: lease ? { address: `${lease.address.address}/${lease.address.prefix}`, gateway: lease.gateway, ageSeconds: Math.round((now - lease.since) / 1000), leaseTime: lease.leaseTime } : null,
@@ -126,6 +130,7 @@ export function formatStatus(s: Status, now: number): string {
 	];
 	if (s.demoted) rows.push(['demoted', `${s.demoted.reason} since ${clock(s.demoted.since)} (${age(now - s.demoted.since)})`]);
 	if (s.peer) rows.push(['peer node', s.peer.answers ? `${s.peer.node} ${s.peer.role ?? 'no role yet'} priority ${s.peer.priority}${s.peer.demoted ? ` (demoted: ${s.peer.demoted})` : ''} at ${s.peer.address}` : `${s.peer.address} does not answer`]);
+	if (s.drain) rows.push(['drain', `new connections to ${s.drain.peer} since ${clock(s.drain.since)} (${age(now - s.drain.since)})`]);
 	if (s.splitBrain.count) rows.push(['split brain', `${s.splitBrain.count} seen, last ${clock(s.splitBrain.last!)}`]);
 	for (const g of s.vrrp) rows.push([`vrrp ${g.name}`, `vrid ${g.vrid} v${g.version} ${g.advertIntMs / 1000}s on ${g.device}, VIPs ${g.vips.join(' ')}`]);
 	for (const p of s.peers) rows.push(['peer', `${p.address} (${p.group}) ${p.neighbour}`]);
@@ -154,7 +159,7 @@ export const status: Command = {
 	usage: `Usage: ha-router status [--json] [--root DIR] [--config DIR]
 
 Read-only. --json prints one object with stable keys: node, role, since, vrrp, peers, demoted,
-splitBrain, peer (the peer's agent over the peer link), wan,
+splitBrain, drain, peer (the peer's agent over the peer link), wan,
 lease, snat, services, daemons, conntrackd, lastTransition, warnings.
 Exit: 0 (also when services are down: that is status, not failure), 1 invalid configuration, 2 usage.
 `,

@@ -20,10 +20,10 @@ import type { Command } from './command.ts';
 import { NODE_OPTIONS, nodePaths } from './context.ts';
 import { loadNode, openPlatform } from './node.ts';
 
-const DEFAULT_WAIT_S = 10;
+export const DEFAULT_WAIT_S = 10;
 /** rpcd kills a plugin after 30 s: a switchover must answer before that. */
 const MAX_WAIT_S = 25;
-const ASK_MS = 1500;
+export const ASK_MS = 1500;
 
 export interface Check {
 	readonly check: string;
@@ -121,7 +121,8 @@ async function waitForPeer(rt: Runtime, paths: Paths, link: { local: string; pee
 	return null;
 }
 
-async function switchover(rt: Runtime, model: Model, paths: Paths, platform: Platform, force: boolean, waitS: number): Promise<{ code: number; out: Record<string, unknown> }> {
+/** The switchover itself, after the lock: preflight, demotion, the wait for the peer. */
+export async function runSwitchover(rt: Runtime, model: Model, paths: Paths, platform: Platform, force: boolean, waitS: number): Promise<{ code: number; out: Record<string, unknown> }> {
 	const link = peerLink(model);
 	const self = await localState(rt, model, paths, platform);
 	const peer = link ? await queryPeer(rt, link, ASK_MS) : null;
@@ -190,7 +191,7 @@ Exit: 0 switched (or restored), 1 refused or the peer did not take over, 2 usage
 			} else {
 				const platform = await openPlatform(rt, model, paths);
 				try {
-					({ code, out } = await switchover(rt, model, paths, platform, args.flags.has('force'), waitS));
+					({ code, out } = await runSwitchover(rt, model, paths, platform, args.flags.has('force'), waitS));
 				} finally {
 					platform.close();
 				}

@@ -6,6 +6,7 @@
 import { undoEdits } from '../apply/originals.ts';
 import { readOriginals } from '../apply/originals-store.ts';
 import { applyUciEdits } from '../config/apply-uci-edits.ts';
+import { endDrain } from '../exec/drain.ts';
 import { ExitError } from '../errors.ts';
 import { unloadNftTable } from '../exec/system-effects.ts';
 import type { UciEdit } from '../model/uci-edit.ts';
@@ -68,6 +69,7 @@ Exit: 0 done or nothing to undo, 1 failed, 2 usage.
 			if (await rt.stat(script)) await run(rt, [script, enabled ? 'enable' : 'disable'], { timeoutMs: 30_000, ...env }).catch((e: Error) => problems.push(e.message));
 		}
 		await unloadNftTable(rt, paths).catch((e: Error) => problems.push(e.message));
+		await endDrain(rt, paths, 'teardown', true).catch((e: Error) => problems.push(e.message));
 		const guard = `${paths.root}/usr/libexec/ha-router/boot-guard`;
 		if (await rt.stat(guard)) await run(rt, [guard, 'disable'], { timeoutMs: 30_000, ...env }).catch((e: Error) => problems.push(e.message));
 		if (!problems.length) await rt.remove(paths.originals);

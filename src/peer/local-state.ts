@@ -4,6 +4,7 @@ import type { Paths } from '../model/paths.ts';
 import type { Model, VrrpState } from '../model/types.ts';
 import type { Runtime } from '../runtime/runtime.ts';
 import { conntrackd } from '../system/conntrackd.ts';
+import { addresses, ipJson, type IpRoute } from '../system/iproute.ts';
 import type { Platform } from '../system/platform.ts';
 import { decodeUtf8 } from '../util/utf8.ts';
 import { withTimeout } from '../util/with-timeout.ts';
@@ -68,6 +69,13 @@ export async function wanPartLease(rt: Runtime, paths: Paths): Promise<string | 
 	return via ? `${addr} via ${via}` : addr;
 }
 
+/** The lowest-metric IPv4 default route that is not the shared WAN's: this node's own uplink, if any. */
+export async function ownUplink(rt: Runtime, model: Model): Promise<{ device: string; gateway: string | null } | null> {
+	const routes = await ipJson<IpRoute & { metric?: number }>(rt, ['-4', 'route', 'show', 'default']).catch(() => []);
+	const own = routes.filter((r) => r.dev && r.dev !== model.wan?.device && (r.type === undefined || r.type === 'unicast')).sort((a, b) => (a.metric ?? 0) - (b.metric ?? 0))[0];
+	return own?.dev ? { device: own.dev, gateway: own.gateway ?? null } : null;
+}
+
 /** The priority keepalived advertises now: configured plus the track file (0 when in FAULT). */
 export function effectivePriority(priority: number, track: number): number {
 	const p = priority + track;
@@ -100,5 +108,9 @@ export async function localState(rt: Runtime, model: Model, paths: Paths, platfo
 		lease: await wanPartLease(rt, paths),
 		wanHeld: await wanHeld(rt, model),
 		splitBrains: d.splitBrains,
+		...(platform && {
+			uplink: await ownUplink(rt, model),
+			addresses: (await addresses(rt, null).catch(() => [])).filter((a) => a.family === 4).map((a) => `${a.local}/${a.prefixlen}`),
+		}),
 	};
 }

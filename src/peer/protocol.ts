@@ -47,6 +47,10 @@ export interface PeerState {
 	readonly lease: string | null;
 	readonly wanHeld: boolean | null;
 	readonly splitBrains: number;
+	/** A full query only: the default route that is not the shared WAN ("dev via gateway"), the node's own way out. */
+	readonly uplink?: { readonly device: string; readonly gateway: string | null } | null;
+	/** A full query only: the node's IPv4 addresses ("a.b.c.d/p"), for a drain's copies. */
+	readonly addresses?: readonly string[];
 }
 
 export interface Query {

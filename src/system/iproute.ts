@@ -72,9 +72,11 @@ export async function putLeaseUp(rt: Runtime, dev: string, lease: { address: { a
 	return false;
 }
 
-export async function addresses(rt: Runtime, dev: string, opts: IpOptions = {}): Promise<IpAddr[]> {
-	const links = await ipJson<{ addr_info?: { family: string; local: string; prefixlen: number; scope?: string }[] }>(rt, ['addr', 'show', 'dev', dev], opts);
-	return (links[0]?.addr_info ?? [])
+/** Global addresses of `dev`, or of every device when it is null. */
+export async function addresses(rt: Runtime, dev: string | null, opts: IpOptions = {}): Promise<IpAddr[]> {
+	const links = await ipJson<{ addr_info?: { family: string; local: string; prefixlen: number; scope?: string }[] }>(rt, ['addr', 'show', ...(dev === null ? [] : ['dev', dev])], opts);
+	return links
+		.flatMap((l) => l.addr_info ?? [])
 		.filter((a) => a.scope === undefined || a.scope === 'global')
 		.map((a) => ({ family: a.family === 'inet6' ? 6 : 4, local: a.local, prefixlen: a.prefixlen }));
 }

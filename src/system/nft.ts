@@ -28,7 +28,7 @@ export async function nftListTable(rt: Runtime, family: string, table: string, o
 	throw new SystemError('nft', `list table ${family} ${table}: ${firstLine(r.stderr)}`, r.code, r.stderr);
 }
 
-/** Deletes a table; a table that does not exist is fine. */
-export async function nftDeleteTable(rt: Runtime, family: string, table: string, opts: NftOptions = {}): Promise<void> {
-	await run(rt, [opts.program ?? 'nft', 'delete', 'table', family, table], { okCodes: [0, 1], timeoutMs: opts.timeoutMs ?? 15_000 });
+/** Deletes a table; a table that does not exist is fine (false). */
+export async function nftDeleteTable(rt: Runtime, family: string, table: string, opts: NftOptions = {}): Promise<boolean> {
+	return (await run(rt, [opts.program ?? 'nft', 'delete', 'table', family, table], { okCodes: [0, 1], timeoutMs: opts.timeoutMs ?? 15_000 })).code === 0;
 }

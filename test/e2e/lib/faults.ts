@@ -4,7 +4,7 @@ import { ipn, killPid, run, sleep } from './exec.ts';
 import { initd } from './stack.ts';
 import { readdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
-import { WAN_DEV, type RouterNode } from './testbed.ts';
+import { UPLINK_DEV, WAN_DEV, type RouterNode } from './testbed.ts';
 
 function links(node: RouterNode): string[] {
 	const r = ipn(node.ns, ['-o', 'link', 'show'], false);
@@ -30,9 +30,9 @@ export async function crash(node: RouterNode, spare: number[] = []): Promise<voi
 	for (const l of links(node)) ipn(node.ns, ['link', 'set', l, 'down'], false);
 }
 
-/** The node's links (WAN port, LAN port, sync link) up again; no daemons yet. */
+/** The node's links (WAN port, LAN port, sync link, its own uplink if it has one) up again; no daemons yet. */
 export function linksUp(node: RouterNode): void {
-	for (const l of [node.ports.wan, node.ports.lan, node.ports.sync]) ipn(node.ns, ['link', 'set', l, 'up'], false);
+	for (const l of [node.ports.wan, node.ports.lan, node.ports.sync, UPLINK_DEV]) ipn(node.ns, ['link', 'set', l, 'up'], false);
 }
 
 /** A crashed node powered on again: what a reboot clears is cleared (tmpfs /var/run and /var/lock, the WAN

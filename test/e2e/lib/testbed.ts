@@ -60,7 +60,14 @@ export interface TestbedOptions {
 	clients?: number;
 	/** Parent directory of the temp root (default os.tmpdir(), or $HR_TESTBED_TMP). */
 	tmpParent?: string;
+	/** Give every router an uplink of its own besides the shared WAN (a drain needs one on the peer). */
+	uplinks?: boolean;
 }
+
+/** The per-node uplinks (TestbedOptions.uplinks): a second ISP segment on the ISP's bridge, masqueraded by the router. */
+export const UPLINK_GW = '192.0.2.1';
+export const UPLINK_DEV = 'up0';
+export const uplinkAddr = (node: RouterNode): string => `192.0.2.${10 + node.index}`;
 
 const PREFIX_RE = /^hr7([0-9a-z]+)x[0-9a-z]+-/;
 
@@ -215,6 +222,19 @@ export async function createTestbed(opts: TestbedOptions = {}): Promise<Testbed>
 				mkdirSync(path.join(node.root, d), { recursive: true });
 			}
 			writeInitScripts(node);
+		}
+		if (opts.uplinks) {
+			// Each router's own way out: a default route less preferred than the shared WAN's, and NAT to its own
+			// address (what fw4's wan zone does on OpenWrt).
+			ipn(ns.isp, ['addr', 'add', `${UPLINK_GW}/24`, 'dev', 'br0']);
+			for (const node of routers) {
+				ipn(node.ns, ['link', 'add', UPLINK_DEV, 'type', 'veth', 'peer', 'name', `u${node.index}`, 'netns', ns.isp]);
+				ipn(ns.isp, ['link', 'set', `u${node.index}`, 'master', 'br0', 'up']);
+				ipn(node.ns, ['addr', 'add', `${uplinkAddr(node)}/24`, 'dev', UPLINK_DEV]);
+				ipn(node.ns, ['link', 'set', UPLINK_DEV, 'up']);
+				ipn(node.ns, ['route', 'add', 'default', 'via', UPLINK_GW, 'metric', '500']);
+				nsRun(node.ns, 'nft', ['-f', '-'], { input: `table ip testbed_uplink {\n\tchain postrouting {\n\t\ttype nat hook postrouting priority srcnat; policy accept;\n\t\toifname "${UPLINK_DEV}" masquerade\n\t}\n}\n` });
+			}
 		}
 		// Sync links: one veth pair per router pair (r0-r1, r2-r3, ...).
 		for (const node of routers) {
