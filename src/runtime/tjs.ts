@@ -38,6 +38,26 @@ async function orNull<T>(p: Promise<T>): Promise<T | null> {
 	}
 }
 
+// mkdir -p, from the leaf up: the directory nearly always exists already (every hook makes
+// /var/run/ha-router), and then this is one mkdir and one stat, where tjs's recursive makeDir
+// does both for every ancestor from / down.
+async function makeDir(path: string, mode = 0o755): Promise<void> {
+	try {
+		await tjs.makeDir(path, { mode });
+	} catch (e) {
+		const code = errCode(e);
+		if (code === 'ENOENT') {
+			const parent = path.replace(/\/+[^/]+\/*$/, '');
+			if (!parent || parent === path) throw e;
+			await makeDir(parent, mode);
+			await makeDir(path, mode);
+			return;
+		}
+		if (code !== 'EEXIST') throw e;
+		if (!(await tjs.stat(path)).isDirectory) throw Object.assign(new Error(`${path} exists and is not a directory`), { code: 'EEXIST' });
+	}
+}
+
 async function drain(r: tjs.Reader | undefined): Promise<string> {
 	if (!r) return '';
 	const chunks: Uint8Array[] = [];
@@ -230,7 +250,7 @@ export const tjsRuntime: Runtime = {
 	chmod: (path, mode) => tjs.chmod(path, mode),
 	rename: (from, to) => tjs.rename(from, to),
 	remove: (path) => tjs.remove(path),
-	makeDir: (path, mode = 0o755) => tjs.makeDir(path, { recursive: true, mode }),
+	makeDir,
 
 	async readDir(path) {
 		const names: string[] = [];

@@ -1,4 +1,4 @@
-// `make bench`: every benchmark in turn. The runtime ones (hook latency, config parse, ubus)
+// `make bench`: every benchmark in turn. The runtime ones (start-up and memory, hook latency, config parse, ubus)
 // go to bench/runtime.md; the failover benchmark writes bench/results.md itself: baseline, the
 // previous design (hook-driven WAN, built from an older commit), ha-router and openwrt side by
 // side, master crash and master LAN fault 20 times each against the issue's targets. Then
@@ -26,6 +26,7 @@ const only = process.argv.find((a) => a === '--runtime' || a === '--failover');
 const rest = process.argv.slice(2).filter((a) => a !== only);
 
 const sections = only === '--failover' ? [] : [
+	['Start-up and peak memory against an empty tjs script (issue 17)', run(['test/bench/startup.mjs', '60'])],
 	['Hook latency (`notify` on tjs, two role services)', run(['test/bench/hook-latency.mjs', '40'])],
 	['Config parse + validate (2 000-line network file, tjs)', run(['test/bench/config-parse.mjs', '20'])],
 	['apply (typical node of the emulated pair, tjs)', run(['scripts/run-ts.mjs', 'test/bench/apply-time.ts', '10'])],

@@ -3,6 +3,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { runTjs } from '../support/tjs.ts';
 import { buildIpk, FILES, isExecutable, makeBlock, makeVar, openIpk, readTar, ROOT, treeFiles, VERSION } from './support.ts';
 
 const mk = readFileSync(path.join(ROOT, 'openwrt/ha-router/Makefile'), 'utf8');
@@ -122,23 +123,31 @@ describe('openwrt/ha-router/Makefile', () => {
 });
 
 describe('openwrt/txiki.js/Makefile', () => {
-	it('builds txiki.js v24.12.0 from its git tag with submodules, through cmake', () => {
+	it('builds a txiki.js commit (not a tag) with submodules, through cmake, into a tarball named after it', () => {
 		expect(makeVar(tjsMk, 'PKG_NAME')).toBe('txikijs');
 		expect(makeVar(tjsMk, 'PKG_VERSION')).toBe('24.12.0');
 		expect(makeVar(tjsMk, 'PKG_SOURCE_PROTO')).toBe('git');
 		expect(makeVar(tjsMk, 'PKG_SOURCE_URL')).toBe('https://github.com/saghul/txiki.js.git');
-		expect(makeVar(tjsMk, 'PKG_SOURCE_VERSION')).toBe('v$(PKG_VERSION)');
+		expect(makeVar(tjsMk, 'PKG_SOURCE_VERSION')).toMatch(/^[0-9a-f]{8,40}$/);
+		expect(makeVar(tjsMk, 'PKG_SOURCE_SUBDIR')).toBe('$(PKG_NAME)-$(PKG_VERSION)-$(PKG_SOURCE_VERSION)');
 		expect(tjsMk).toMatch(/^include \$\(INCLUDE_DIR\)\/cmake\.mk$/m);
 		expect(tjsMk).toMatch(/^\$\(eval \$\(call BuildPackage,txikijs\)\)$/m);
+	});
+	it('names the QuickJS-ng and libuv of the tjs the tests run (the bundle\'s bytecode needs that QuickJS)', () => {
+		const [, quickjs, uv] = /QuickJS-ng (\d+\.\d+\.\d+) and libuv (\d+\.\d+\.\d+)/.exec(tjsMk) ?? [];
+		const r = runTjs(path.join(ROOT, 'test/package/tjs-versions.js'));
+		expect(r.code).toBe(0);
+		expect(JSON.parse(r.stdout)).toMatchObject({ quickjs, uv, tjs: makeVar(tjsMk, 'PKG_VERSION') });
 	});
 	it('links the system libcurl and libffi (the bundled libffi cannot cross-compile)', () => {
 		const deps = (makeVar(tjsMk, 'DEPENDS') ?? '').split(/\s+/);
 		expect(deps).toEqual(expect.arrayContaining(['+libcurl', '+libffi', '+libatomic']));
 		expect(tjsMk).toMatch(/-DUSE_EXTERNAL_FFI=ON/);
 	});
-	it('is never offered where it would crash (big-endian) and never builds for the build machine CPU', () => {
-		expect((makeVar(tjsMk, 'DEPENDS') ?? '').split(/\s+/)).toContain('@!BIG_ENDIAN');
+	it('is never offered where it would crash (big-endian) or cannot compile (32-bit x86), and never builds for the build machine CPU', () => {
+		expect((makeVar(tjsMk, 'DEPENDS') ?? '').split(/\s+/)).toEqual(expect.arrayContaining(['@!BIG_ENDIAN', '@!i386']));
 		expect(tjsMk).toMatch(/-DBUILD_NATIVE=OFF/);
+		expect(tjsMk).toMatch(/-DCMAKE_POLICY_VERSION_MINIMUM=3\.5/);
 	});
 	it('installs /usr/bin/tjs, the path in the bundle shebang', () => {
 		const { files, dirs } = installSection(tjsMk, 'txikijs');

@@ -1,7 +1,9 @@
 // The built bundle on real tjs: what a router would run.
-import { readFileSync, statSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { BUNDLE, runBundle } from '../support/tjs.ts';
+import { BUNDLE, runBundle, runTjs } from '../support/tjs.ts';
 
 const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8'));
 
@@ -15,6 +17,25 @@ describe('bundle', () => {
 		expect(code).not.toMatch(/["']node:/);
 		expect(code).not.toMatch(/(^|[^.\w$])(process|Buffer)\./);
 		expect(code).not.toMatch(/(^|[^.\w$])require\(/);
+	});
+	// The shipped file with one payload blanked out: the other one must run it alone.
+	function withBlanked(payload: 'SOURCE' | 'BYTECODE') {
+		const file = readFileSync(BUNDLE);
+		const [, offset, length] = new RegExp(`^const ${payload} = \\[ *(\\d+), (\\d+),`, 'm').exec(file.subarray(0, 2000).toString('latin1'))!.map(Number);
+		file.fill(0x20, offset, offset! + length!);
+		const dir = mkdtempSync(path.join(os.tmpdir(), 'ha-bundle-'));
+		try {
+			writeFileSync(path.join(dir, 'ha-router.js'), file);
+			return runTjs(path.join(dir, 'ha-router.js'), ['--version']);
+		} finally {
+			rmSync(dir, { recursive: true, force: true });
+		}
+	}
+	it('runs from its bytecode on this tjs: with its source blanked out it still works', () => {
+		expect(withBlanked('SOURCE')).toMatchObject({ code: 0, stdout: `ha-router ${pkg.version}\n` });
+	});
+	it('runs from its source where the bytecode does not load: with the bytecode blanked out it still works', () => {
+		expect(withBlanked('BYTECODE')).toMatchObject({ code: 0, stdout: `ha-router ${pkg.version}\n`, stderr: '' });
 	});
 	it('prints its version', () => {
 		const r = runBundle(['--version']);

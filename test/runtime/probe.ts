@@ -22,6 +22,18 @@ out.bigOk = new TextDecoder().decode((await rt.readFile(`${dir}/big`))!) === big
 await rt.remove(`${dir}/big`);
 out.exclusive = [await rt.createExclusive(`${dir}/lock`, 'a', 0o644), await rt.createExclusive(`${dir}/lock`, 'b', 0o644)];
 
+// mkdir -p: three levels at once, again when they exist, and refused over a file.
+await rt.makeDir(`${dir}/deep/er/est/`, 0o750);
+await rt.makeDir(`${dir}/deep/er/est`);
+out.makeDir = {
+	created: (await rt.stat(`${dir}/deep/er/est`))?.isDirectory,
+	mode: (await rt.stat(`${dir}/deep/er`))?.mode,
+	overFile: await rt.makeDir(file).then(
+		() => 'no error',
+		(e: Error & { code?: string }) => `${e.code}: ${e.message}`,
+	),
+};
+
 // Symbolic links: written through and kept; a dangling link or a loop is a sentence.
 const links = `${dir}/links`;
 await rt.makeDir(`${links}/real`);

@@ -47,6 +47,9 @@ describe('runtime seam on tjs', () => {
 		expect(result.leftovers).toEqual([]);
 		expect(statSync(path.join(dir, 'files/target.conf')).mode & 0o777).toBe(0o640);
 	});
+	it('makes missing directories with their ancestors, accepts existing ones and refuses a file', () => {
+		expect(result.makeDir).toEqual({ created: true, mode: 0o750, overFile: `EEXIST: ${path.join(dir, 'files/target.conf')} exists and is not a directory` });
+	});
 	it('writes through a symbolic link to its target, next to the target, and keeps the link', () => {
 		expect(result.link).toEqual({ isLink: true, target: 'real/t.conf', content: 'through\n', mode: 0o644, entries: [['real', 't.conf'], ['t.conf']] });
 	});
