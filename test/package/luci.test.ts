@@ -8,7 +8,7 @@ import { ASH, FILES, makeVar, ROOT, run, treeFiles, VERSION } from './support.ts
 const APP = path.join(ROOT, 'openwrt/luci-app-ha-router');
 const mk = readFileSync(path.join(APP, 'Makefile'), 'utf8');
 const menu = JSON.parse(readFileSync(path.join(APP, 'root/usr/share/luci/menu.d/luci-app-ha-router.json'), 'utf8'));
-const acl = JSON.parse(readFileSync(path.join(FILES, 'usr/share/rpcd/acl.d/luci-app-ha-router.json'), 'utf8'));
+const acl = JSON.parse(readFileSync(path.join(ROOT, 'openwrt/luci-app-ha-router/root/usr/share/rpcd/acl.d/luci-app-ha-router.json'), 'utf8'));
 const views = treeFiles(path.join(APP, 'htdocs/luci-static/resources/view'));
 
 describe('luci-app-ha-router', () => {

@@ -5,10 +5,10 @@ import { chmodSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from '
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { TJS } from '../support/tjs.ts';
-import { ASH, bundle, FILES, run, tempDir } from './support.ts';
+import { ASH, bundle, FILES, ROOT, run, tempDir } from './support.ts';
 
 const plugin = path.join(FILES, 'usr/libexec/rpcd/ha-router');
-const acl = JSON.parse(readFileSync(path.join(FILES, 'usr/share/rpcd/acl.d/luci-app-ha-router.json'), 'utf8'));
+const acl = JSON.parse(readFileSync(path.join(ROOT, 'openwrt/luci-app-ha-router/root/usr/share/rpcd/acl.d/luci-app-ha-router.json'), 'utf8'));
 
 /** The CLI's commands as its own --help lists them (the built bundle, as the router runs it). */
 function cliCommands(): string[] {

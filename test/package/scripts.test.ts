@@ -3,7 +3,7 @@
 import { chmodSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ASH, FILES, run, tempDir, treeFiles } from './support.ts';
+import { ASH, FILES, ROOT, run, tempDir, treeFiles } from './support.ts';
 
 /** Files the router runs with sh: a /bin/sh or rc.common shebang, or sourced hook directories. */
 const shellScripts = treeFiles(FILES).filter((f) => {
@@ -157,13 +157,13 @@ describe('rpcd plugin', () => {
 
 	it('answers a missing CLI and an unknown method with a JSON object, never empty output', () => {
 		const missing = call('status', { HA_ROUTER: '/nonexistent/ha-router' });
-		expect(JSON.parse(missing.stdout)).toMatchObject({ ok: false, code: 127 });
+		expect(JSON.parse(missing.stdout)).toEqual({ ok: false, error: '/nonexistent/ha-router is missing or not executable (is the ha-router package installed?)' });
 		const unknown = call('frobnicate', {});
 		expect(JSON.parse(unknown.stdout)).toEqual({ ok: false, error: "unknown method 'frobnicate'" });
 	});
 
 	it('ACL grants exactly the plugin methods: status/check to read, apply, switchover and uci ha-router to write', () => {
-		const acl = JSON.parse(readFileSync(path.join(FILES, 'usr/share/rpcd/acl.d/luci-app-ha-router.json'), 'utf8'));
+		const acl = JSON.parse(readFileSync(path.join(ROOT, 'openwrt/luci-app-ha-router/root/usr/share/rpcd/acl.d/luci-app-ha-router.json'), 'utf8'));
 		expect(Object.keys(acl)).toEqual(['luci-app-ha-router']);
 		const group = acl['luci-app-ha-router'];
 		expect(group.read).toEqual({ ubus: { 'ha-router': ['status', 'check'] } });
