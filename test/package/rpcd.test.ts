@@ -178,3 +178,23 @@ describe('no secret in what the plugin prints', () => {
 		}
 	});
 });
+
+describe('arguments from LuCI', () => {
+	it("check with the form's text answers what check --json says of that file, positions and words; ubus_rpc_session is no argument error", () => {
+		const root = tempDir('check-text');
+		mkdirSync(path.join(root, 'etc/config'), { recursive: true });
+		const bad = readFileSync(path.join(FILES, 'etc/config/ha-router'), 'utf8').replace("option vrid '51'", "option vrid '300'");
+		writeFileSync(path.join(root, 'etc/config/ha-router'), bad);
+		const cli = path.join(root, 'cli');
+		writeFileSync(cli, `#!/bin/sh\nexec "${TJS}" run "${bundle()}" "$@" --root "${root}"\n`);
+		chmodSync(cli, 0o755);
+		const direct = run([cli, 'check', '--json']);
+		expect(direct.stdout).toMatch(/VRID_RANGE/);
+		writeFileSync(path.join(root, 'etc/config/ha-router'), 'config node\n');
+		const input = JSON.stringify({ config: bad, ubus_rpc_session: '0123456789abcdef0123456789abcdef' });
+		const viaPlugin = run([...ASH, plugin, 'call', 'check'], { input, env: { PATH: process.env.PATH, HA_ROUTER: cli } });
+		expect(viaPlugin.stdout).toBe(direct.stdout);
+		const sw = run([...ASH, plugin, 'call', 'switchover'], { input: '{"ubus_rpc_session":"0123456789abcdef0123456789abcdef","back":true}', env: { PATH: process.env.PATH, HA_ROUTER: cli } });
+		expect(JSON.parse(sw.stdout)).not.toMatchObject({ code: 2 });
+	});
+});

@@ -122,17 +122,17 @@ describe('shell scripts', () => {
 });
 
 describe('rpcd plugin', () => {
-	it('list prints one JSON object of the four methods: switchover takes force, back and wait, the others nothing', () => {
+	it('list prints one JSON object of the four methods and their argument types (check: the config text, apply: dry_run, switchover: force, back, wait)', () => {
 		const r = run([...ASH, plugin, 'list'], { input: '' });
 		expect(r.code).toBe(0);
-		// rpcd takes each argument's type from its example value: booleans, and an integer.
-		expect(JSON.parse(r.stdout)).toEqual({ status: {}, check: {}, apply: {}, switchover: { force: false, back: false, wait: 10 } });
+		// rpcd takes each argument's type from its example value: a string, booleans, and an integer.
+		expect(JSON.parse(r.stdout)).toEqual({ status: {}, check: { config: 'text' }, apply: { dry_run: false }, switchover: { force: false, back: false, wait: 10 } });
 	});
 
 	it.each([
 		['status', 'status --json'],
-		['check', 'check --json'],
-		['apply', 'apply --json'],
+		['check', 'check --json --ubus-args {}'],
+		['apply', 'apply --json --ubus-args {}'],
 		['switchover', 'switchover --json --ubus-args {}'],
 	])('call %s runs `ha-router %s` and passes its JSON object through', (method, argv) => {
 		const dir = tempDir('rpcd');
