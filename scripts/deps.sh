@@ -5,7 +5,7 @@ set -eu
 cd "$(dirname "$0")/.."
 
 PKGS="keepalived conntrackd conntrack nftables dnsmasq-base udhcpc iproute2 ethtool tcpdump
-	libcurl4 libffi8 time busybox ca-certificates iputils-ping shellcheck"
+	libcurl4 libffi8 time busybox ca-certificates iputils-ping shellcheck chromium"
 missing=""
 for p in $PKGS; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing="$missing $p"

@@ -26,6 +26,7 @@ import { decodeUtf8 } from '../util/utf8.ts';
 import { parseArgs } from './args.ts';
 import type { Command } from './command.ts';
 import { NODE_OPTIONS, nodePaths } from './context.ts';
+import { parseUbusArgs } from './ubus-args.ts';
 import { openPlatform, pairDaemons, transitionHandler } from './node.ts';
 
 const USAGE = `Usage: ha-router apply [--dry-run] [--json] [--boot] [--root DIR] [--config DIR]
@@ -37,6 +38,7 @@ Files are checked (keepalived -t, nft -c) before any is written, written atomica
 any failure every file is restored and reloaded again.
   --dry-run  print a unified diff per file; change nothing
   --json     one JSON object: {ok, changed, reloaded, issues}
+  --ubus-args J  the rpcd plugin's arguments: {"dry_run": true} is --dry-run
   --boot     once at boot: also load our nftables table and stop role services
   --root     write under this staging root (tests, the demo)
   --config   directory holding the UCI files (default <root>/etc/config)
@@ -113,7 +115,9 @@ export const apply: Command = {
 	summary: 'render the configuration and change the router transactionally',
 	usage: USAGE,
 	async run(rt, argv) {
-		const args = parseArgs('apply', argv, ['dry-run', 'json', 'boot'], NODE_OPTIONS);
+		const pre = parseArgs('apply', argv, ['dry-run', 'json', 'boot'], [...NODE_OPTIONS, 'ubus-args']);
+		const dryRun = pre.values.has('ubus-args') && parseUbusArgs('apply', pre.values.get('ubus-args')!, { dry_run: 'boolean' })['dry_run'] === true;
+		const args = dryRun ? { ...pre, flags: new Set([...pre.flags, 'dry-run']) } : pre;
 		if (args.positional.length) throw new ExitError(2, `apply: unexpected argument '${args.positional[0]}'`);
 		const json = args.flags.has('json');
 		const paths = nodePaths(rt, args);

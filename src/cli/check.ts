@@ -18,6 +18,7 @@ import type { Runtime } from '../runtime/runtime.ts';
 import { parseArgs } from './args.ts';
 import type { Command } from './command.ts';
 import { nodePaths } from './context.ts';
+import { parseUbusArgs } from './ubus-args.ts';
 
 const USAGE = `Usage: ha-router check [--json] [--config DIR] [--root DIR]
 
@@ -25,6 +26,8 @@ Validates DIR/ha-router (and the interfaces it uses in DIR/network) and prints
 every error and warning, one per line: file:line: section option: problem [CODE].
 
   --json        print {"valid", "errors", "warnings"} as JSON instead
+  --ubus-args J the rpcd plugin's arguments: {"config": TEXT} checks TEXT as if it were
+                DIR/ha-router (LuCI checks its form before saving); {} checks the file
   --config DIR  UCI directory to read (default /etc/config, or ROOT/etc/config)
   --root DIR    staging root the config directory is under
 
@@ -36,10 +39,11 @@ export const check: Command = {
 	summary: 'validate the configuration and print every problem',
 	usage: USAGE,
 	async run(rt: Runtime, argv: string[]): Promise<number> {
-		const args = parseArgs('check', argv, ['json'], ['config', 'root']);
+		const args = parseArgs('check', argv, ['json'], ['config', 'root', 'ubus-args']);
 		if (args.positional.length > 0) throw new UsageError(`check: unexpected argument '${args.positional[0]}'`);
 		const paths = nodePaths(rt, args);
-		const loaded = await loadConfig(rt, paths.configDir);
+		const text = args.values.has('ubus-args') ? parseUbusArgs('check', args.values.get('ubus-args')!, { config: 'string' })['config'] : undefined;
+		const loaded = await loadConfig(rt, paths.configDir, text as string | undefined);
 		const model = loaded.model;
 		const platform = model ? await platformFor(rt, model.node.platform, paths) : 'linux';
 		const issues = model

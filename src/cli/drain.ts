@@ -18,6 +18,7 @@ import type { DrainTarget } from '../render/drain.ts';
 import { addresses } from '../system/iproute.ts';
 import { decodeUtf8 } from '../util/utf8.ts';
 import { parseArgs } from './args.ts';
+import { parseUbusArgs } from './ubus-args.ts';
 import type { Command } from './command.ts';
 import { NODE_OPTIONS, nodePaths } from './context.ts';
 import { loadNode, openPlatform } from './node.ts';
@@ -88,21 +89,10 @@ function parseWait(value: string | undefined, max: number): number | null {
 
 /** --ubus-args '{"action":"status","wait":5}' from the rpcd plugin, as arguments. */
 function ubusArgs(json: string): string[] {
-	let o: unknown;
-	try {
-		o = JSON.parse(json || '{}');
-	} catch {
-		throw new UsageError('drain: the ubus arguments are not JSON');
-	}
-	if (typeof o !== 'object' || o === null || Array.isArray(o)) throw new UsageError('drain: the ubus arguments are not an object');
-	const out: string[] = [];
-	for (const [k, v] of Object.entries(o)) {
-		if (k === 'action' && typeof v === 'string') out.unshift(v);
-		else if (k === 'wait' && typeof v === 'number' && v >= 0 && v <= MAX_UBUS_WAIT_S) {
-			if (v > 0) out.push('--wait', String(v));
-		} else throw new UsageError(`drain: bad ubus argument '${k}' (valid: action "on", "off" or "status"; wait 0 to ${MAX_UBUS_WAIT_S} s)`);
-	}
-	return out;
+	const o = parseUbusArgs('drain', json, { action: 'string', wait: 'number' });
+	const wait = o.wait as number | undefined;
+	if (wait !== undefined && !(wait >= 0 && wait <= MAX_UBUS_WAIT_S)) throw new UsageError(`drain: ubus argument 'wait' takes 0 to ${MAX_UBUS_WAIT_S} s through rpcd, not ${wait}`);
+	return [...(o.action === undefined ? [] : [String(o.action)]), ...(wait ? ['--wait', String(wait)] : [])];
 }
 
 interface Progress {

@@ -109,7 +109,7 @@ export async function gatherStatus(rt: Runtime, model: Model, paths: Paths, plat
 		demoted: demotion.splitBrain ? { reason: 'split-brain', since: demotion.splitBrain.since } : demotion.switchover ? { reason: 'switchover', since: demotion.switchover.since } : null,
 		splitBrain: { count: demotion.splitBrains, last: demotion.lastSplitBrain },
 		drain: drain ? { since: drain.since, peer: drain.peer, targets: drain.targets } : null,
-		peer: link ? { address: link.peer, answers: peerNow !== null, node: peerNow?.node ?? null, role: peerNow?.role ?? null, priority: peerNow?.priority ?? null, demoted: peerNow?.demoted ?? null, wanHeld: peerNow?.wanHeld ?? null } : null,
+		peer: link ? { address: link.peer, answers: peerNow !== null, node: peerNow?.node ?? null, role: peerNow?.role ?? null, priority: peerNow?.priority ?? null, demoted: peerNow?.demoted ?? null, wanHeld: peerNow?.wanHeld ?? null, lease: peerNow?.lease ?? null, conntrack: peerNow?.conntrack ?? null } : null,
 		wan: model.wan ? { interface: model.wan.interface, device: model.wan.device, up: wan?.up ?? null, address: wan?.address ? `${wan.address.address}/${wan.address.prefix}` : null, gateway: wan?.gateway ?? null, uptime: wan?.uptime ?? null } : null,
 		lease: lease ? { address: `${lease.address.address}/${lease.address.prefix}`, gateway: lease.gateway, ageSeconds: Math.round((now - lease.since) / 1000), leaseTime: lease.leaseTime } : null,
 		snat,

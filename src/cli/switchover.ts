@@ -16,6 +16,7 @@ import { localState, nodeFacts } from '../peer/local-state.ts';
 import { PEER_PORT, peerLink, type PeerState } from '../peer/protocol.ts';
 import type { Platform } from '../system/platform.ts';
 import { parseArgs } from './args.ts';
+import { parseUbusArgs } from './ubus-args.ts';
 import type { Command } from './command.ts';
 import { NODE_OPTIONS, nodePaths } from './context.ts';
 import { loadNode, openPlatform } from './node.ts';
@@ -81,24 +82,8 @@ function parseWait(value: string | undefined): number {
 
 /** --ubus-args '{"force":true,"wait":5}' from the rpcd plugin, as flags. */
 function ubusArgs(json: string): string[] {
-	let o: unknown;
-	try {
-		o = JSON.parse(json || '{}');
-	} catch {
-		throw new UsageError('switchover: the ubus arguments are not JSON');
-	}
-	if (typeof o !== 'object' || o === null || Array.isArray(o)) throw new UsageError('switchover: the ubus arguments are not an object');
-	const out: string[] = [];
-	for (const [k, v] of Object.entries(o)) {
-		if ((k === 'force' || k === 'back') && typeof v === 'boolean') {
-			if (v) out.push(`--${k}`);
-		} else if (k === 'wait' && typeof v === 'number') {
-			out.push('--wait', String(v));
-		} else {
-			throw new UsageError(`switchover: unknown ubus argument '${k}' (valid: force, back, wait)`);
-		}
-	}
-	return out;
+	const a = parseUbusArgs('switchover', json, { force: 'boolean', back: 'boolean', wait: 'number' });
+	return [...(a['force'] ? ['--force'] : []), ...(a['back'] ? ['--back'] : []), ...(a['wait'] !== undefined ? ['--wait', String(a['wait'])] : [])];
 }
 
 async function back(rt: Runtime, model: Model, paths: Paths): Promise<Record<string, unknown>> {

@@ -11,7 +11,8 @@ export interface LoadedConfig extends BuildResult {
 	readonly texts: { readonly haRouter: string | null; readonly network: string | null };
 }
 
-export async function loadConfig(rt: Runtime, configDir: string): Promise<LoadedConfig> {
+/** `haRouterText` stands in for the file's content (LuCI checks a form before saving it); positions still name the file. */
+export async function loadConfig(rt: Runtime, configDir: string, haRouterText?: string): Promise<LoadedConfig> {
 	const dir = configDir.replace(/\/+$/, '') || '/';
 	const paths = { haRouter: `${dir}/ha-router`, network: `${dir}/network` };
 	const read = async (path: string): Promise<ConfigFile> => {
@@ -23,7 +24,7 @@ export async function loadConfig(rt: Runtime, configDir: string): Promise<Loaded
 			return { path, text: null, error: e instanceof Error ? e.message : String(e) };
 		}
 	};
-	const haRouter = await read(paths.haRouter);
+	const haRouter = haRouterText === undefined ? await read(paths.haRouter) : { path: paths.haRouter, text: haRouterText };
 	const network = await read(paths.network);
 	const result = buildModel({ haRouter, network });
 	return { ...result, paths, texts: { haRouter: haRouter.text, network: network.text } };

@@ -1,6 +1,7 @@
 // Static checks of openwrt/luci-app-ha-router: its Makefile, menu, view and the ubus methods and
 // ACL group it relies on (shipped by the ha-router package).
 import { readFileSync } from 'node:fs';
+import { transformSync } from 'esbuild';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ASH, FILES, makeVar, ROOT, run, treeFiles, VERSION } from './support.ts';
@@ -8,7 +9,7 @@ import { ASH, FILES, makeVar, ROOT, run, treeFiles, VERSION } from './support.ts
 const APP = path.join(ROOT, 'openwrt/luci-app-ha-router');
 const mk = readFileSync(path.join(APP, 'Makefile'), 'utf8');
 const menu = JSON.parse(readFileSync(path.join(APP, 'root/usr/share/luci/menu.d/luci-app-ha-router.json'), 'utf8'));
-const acl = JSON.parse(readFileSync(path.join(FILES, 'usr/share/rpcd/acl.d/luci-app-ha-router.json'), 'utf8'));
+const acl = JSON.parse(readFileSync(path.join(ROOT, 'openwrt/luci-app-ha-router/root/usr/share/rpcd/acl.d/luci-app-ha-router.json'), 'utf8'));
 const views = treeFiles(path.join(APP, 'htdocs/luci-static/resources/view'));
 
 describe('luci-app-ha-router', () => {
@@ -40,6 +41,15 @@ describe('luci-app-ha-router', () => {
 			expect(listed).toContain(method);
 			expect(granted).toContain(method);
 		}
+	});
+
+	it('the views stay within 30 KB minified (what they add to the router)', () => {
+		const sizes = views.map((v) => transformSync(readFileSync(path.join(APP, 'htdocs/luci-static/resources/view', v), 'utf8'), { minify: true }).code.length);
+		expect(sizes.reduce((a, b) => a + b, 0)).toBeLessThanOrEqual(30 * 1024);
+	});
+
+	it('the translation template holds every _() string of the views (node scripts/luci-pot.mjs)', () => {
+		expect(run(['node', path.join(ROOT, 'scripts/luci-pot.mjs'), '--check']).code).toBe(0);
 	});
 
 	it('ships no file that the ha-router package also ships (opkg would refuse the clash)', () => {

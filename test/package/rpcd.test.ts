@@ -5,10 +5,10 @@ import { chmodSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from '
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { TJS } from '../support/tjs.ts';
-import { ASH, bundle, FILES, run, tempDir } from './support.ts';
+import { ASH, bundle, FILES, ROOT, run, tempDir } from './support.ts';
 
 const plugin = path.join(FILES, 'usr/libexec/rpcd/ha-router');
-const acl = JSON.parse(readFileSync(path.join(FILES, 'usr/share/rpcd/acl.d/luci-app-ha-router.json'), 'utf8'));
+const acl = JSON.parse(readFileSync(path.join(ROOT, 'openwrt/luci-app-ha-router/root/usr/share/rpcd/acl.d/luci-app-ha-router.json'), 'utf8'));
 
 /** The CLI's commands as its own --help lists them (the built bundle, as the router runs it). */
 function cliCommands(): string[] {
@@ -119,9 +119,9 @@ describe('least privilege', () => {
 		expect(grants('read')).toEqual(['ubus ha-router check', 'ubus ha-router status']);
 	});
 
-	it('a login with write access can read and change /etc/config/ha-router, apply it and switch over', () => {
+	it('a login with write access can read and change /etc/config/ha-router, apply it, switch over and drain', () => {
 		expect(grants('write')).toEqual(
-			['ubus ha-router apply', 'ubus ha-router check', 'ubus ha-router status', 'ubus ha-router switchover', 'uci ha-router read', 'uci ha-router write'].sort(),
+			['ubus ha-router apply', 'ubus ha-router check', 'ubus ha-router drain', 'ubus ha-router status', 'ubus ha-router switchover', 'uci ha-router read', 'uci ha-router write'].sort(),
 		);
 	});
 });
@@ -176,5 +176,25 @@ describe('no secret in what the plugin prints', () => {
 			expect(() => JSON.parse(r.stdout)).not.toThrow();
 			expect({ method, leaks: r.stdout.includes(SECRET) || r.stderr.includes(SECRET) }).toEqual({ method, leaks: false });
 		}
+	});
+});
+
+describe('arguments from LuCI', () => {
+	it("check with the form's text answers what check --json says of that file, positions and words; ubus_rpc_session is no argument error", () => {
+		const root = tempDir('check-text');
+		mkdirSync(path.join(root, 'etc/config'), { recursive: true });
+		const bad = readFileSync(path.join(FILES, 'etc/config/ha-router'), 'utf8').replace("option vrid '51'", "option vrid '300'");
+		writeFileSync(path.join(root, 'etc/config/ha-router'), bad);
+		const cli = path.join(root, 'cli');
+		writeFileSync(cli, `#!/bin/sh\nexec "${TJS}" run "${bundle()}" "$@" --root "${root}"\n`);
+		chmodSync(cli, 0o755);
+		const direct = run([cli, 'check', '--json']);
+		expect(direct.stdout).toMatch(/VRID_RANGE/);
+		writeFileSync(path.join(root, 'etc/config/ha-router'), 'config node\n');
+		const input = JSON.stringify({ config: bad, ubus_rpc_session: '0123456789abcdef0123456789abcdef' });
+		const viaPlugin = run([...ASH, plugin, 'call', 'check'], { input, env: { PATH: process.env.PATH, HA_ROUTER: cli } });
+		expect(viaPlugin.stdout).toBe(direct.stdout);
+		const sw = run([...ASH, plugin, 'call', 'switchover'], { input: '{"ubus_rpc_session":"0123456789abcdef0123456789abcdef","back":true}', env: { PATH: process.env.PATH, HA_ROUTER: cli } });
+		expect(JSON.parse(sw.stdout)).not.toMatchObject({ code: 2 });
 	});
 });

@@ -3,7 +3,7 @@
 import { chmodSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ASH, FILES, run, tempDir, treeFiles } from './support.ts';
+import { ASH, FILES, ROOT, run, tempDir, treeFiles } from './support.ts';
 
 /** Files the router runs with sh: a /bin/sh or rc.common shebang, or sourced hook directories. */
 const shellScripts = treeFiles(FILES).filter((f) => {
@@ -122,18 +122,19 @@ describe('shell scripts', () => {
 });
 
 describe('rpcd plugin', () => {
-	it('list prints one JSON object of the four methods: switchover takes force, back and wait, the others nothing', () => {
+	it('list prints one JSON object of the five methods and their argument types (check: the config text, apply: dry_run, switchover: force, back, wait, drain: action, wait)', () => {
 		const r = run([...ASH, plugin, 'list'], { input: '' });
 		expect(r.code).toBe(0);
-		// rpcd takes each argument's type from its example value: booleans, and an integer.
-		expect(JSON.parse(r.stdout)).toEqual({ status: {}, check: {}, apply: {}, switchover: { force: false, back: false, wait: 10 } });
+		// rpcd takes each argument's type from its example value: a string, booleans, and an integer.
+		expect(JSON.parse(r.stdout)).toEqual({ status: {}, check: { config: 'text' }, apply: { dry_run: false }, switchover: { force: false, back: false, wait: 10 }, drain: { action: 'status', wait: 0 } });
 	});
 
 	it.each([
 		['status', 'status --json'],
-		['check', 'check --json'],
-		['apply', 'apply --json'],
+		['check', 'check --json --ubus-args {}'],
+		['apply', 'apply --json --ubus-args {}'],
 		['switchover', 'switchover --json --ubus-args {}'],
+		['drain', 'drain --json --ubus-args {}'],
 	])('call %s runs `ha-router %s` and passes its JSON object through', (method, argv) => {
 		const dir = tempDir('rpcd');
 		const log = path.join(dir, 'log');
@@ -157,17 +158,17 @@ describe('rpcd plugin', () => {
 
 	it('answers a missing CLI and an unknown method with a JSON object, never empty output', () => {
 		const missing = call('status', { HA_ROUTER: '/nonexistent/ha-router' });
-		expect(JSON.parse(missing.stdout)).toMatchObject({ ok: false, code: 127 });
+		expect(JSON.parse(missing.stdout)).toEqual({ ok: false, error: '/nonexistent/ha-router is missing or not executable (is the ha-router package installed?)' });
 		const unknown = call('frobnicate', {});
 		expect(JSON.parse(unknown.stdout)).toEqual({ ok: false, error: "unknown method 'frobnicate'" });
 	});
 
-	it('ACL grants exactly the plugin methods: status/check to read, apply, switchover and uci ha-router to write', () => {
-		const acl = JSON.parse(readFileSync(path.join(FILES, 'usr/share/rpcd/acl.d/luci-app-ha-router.json'), 'utf8'));
+	it('ACL grants exactly the plugin methods: status/check to read, apply, switchover, drain and uci ha-router to write', () => {
+		const acl = JSON.parse(readFileSync(path.join(ROOT, 'openwrt/luci-app-ha-router/root/usr/share/rpcd/acl.d/luci-app-ha-router.json'), 'utf8'));
 		expect(Object.keys(acl)).toEqual(['luci-app-ha-router']);
 		const group = acl['luci-app-ha-router'];
 		expect(group.read).toEqual({ ubus: { 'ha-router': ['status', 'check'] } });
-		expect(group.write).toEqual({ ubus: { 'ha-router': ['apply', 'switchover'] }, uci: { 'ha-router': ['read', 'write'] } });
+		expect(group.write).toEqual({ ubus: { 'ha-router': ['apply', 'switchover', 'drain'] }, uci: { 'ha-router': ['read', 'write'] } });
 		const methods = Object.keys(JSON.parse(run([...ASH, plugin, 'list']).stdout)).sort();
 		expect([...group.read.ubus['ha-router'], ...group.write.ubus['ha-router']].sort()).toEqual(methods);
 	});
