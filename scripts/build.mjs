@@ -2,7 +2,7 @@
 // shipped as QuickJS bytecode with the module's source as the fallback (scripts/bytecode-bundle.mjs).
 // Fails if the bundle refers to a Node module or global (tjs has neither), and prints its size.
 import { build } from 'esbuild';
-import { chmodSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { gzipSync } from 'node:zlib';
 import { bytecodeBundle, compileBytecode } from './bytecode-bundle.mjs';
 
@@ -49,6 +49,8 @@ if (bad.length) {
 const { bytecode, quickjs } = compileBytecode(tjs, code);
 const header = `#!/usr/bin/tjs run\n// ha-router ${pkg.version}, built by scripts/build.mjs: QuickJS ${quickjs} bytecode of the bundle, then its source.`;
 const file = bytecodeBundle({ header, source: code, bytecode, quickjs });
+// write: false above: esbuild creates no directory, so a clean checkout has no dist/ yet.
+mkdirSync('dist', { recursive: true });
 writeFileSync(out, file);
 chmodSync(out, 0o755);
 

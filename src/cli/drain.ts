@@ -148,7 +148,12 @@ async function drainOn(rt: Runtime, model: Model, paths: Paths, waitS: number | 
 				return { code: 1, out: { ok: false, action: 'on', refused: failed.map((c) => `${c.check}: ${c.detail}`), checks, text: `drain refused, nothing changed:\n${failed.map((c) => `  ${c.check}: ${c.detail}`).join('\n')}` } };
 			}
 			state = { since: rt.wallClock(), peer: peer!.node, targets, subnets, peerAddresses };
-			await startDrain(rt, paths, state);
+			try {
+				await startDrain(rt, paths, state);
+			} catch (e) {
+				// The table loads in one transaction: a refusal leaves nothing behind.
+				return { code: 1, out: { ok: false, action: 'on', checks, text: `drain refused, nothing changed: nft could not load the rules (${(e as Error).message}); on OpenWrt the drain needs kmod-nft-dup-inet and kmod-nft-fib` } };
+			}
 			await rt.syslog('notice', `drain on: new connections from ${subnets.map((s) => `${s.address}/${s.prefix}`).join(', ')} go to ${peer!.node} (${targets.map((t) => `${t.peer} on ${t.device}`).join(', ')})`);
 		}
 		const local = await localAddresses(rt, model);

@@ -107,7 +107,7 @@ describe('control.tar.gz', () => {
 	it('depends on libc, the runtime and the daemons and tools it drives', () => {
 		const deps = pkg.fields.get('Depends')!.split(', ');
 		expect(deps[0]).toBe('libc');
-		for (const d of ['txikijs', 'keepalived', 'conntrackd', 'conntrack', 'kmod-macvlan', 'ip-full', 'nftables']) expect(deps).toContain(d);
+		for (const d of ['txikijs', 'keepalived', 'conntrackd', 'conntrack', 'kmod-macvlan', 'kmod-nft-dup-inet', 'ip-full', 'nftables']) expect(deps).toContain(d);
 		for (const d of deps) expect(d).toMatch(/^[a-z0-9][a-z0-9_.+-]*$/);
 	});
 	it('computes Installed-Size as ipkg-build does: the size of the uncompressed data tar', () => {
