@@ -3,6 +3,7 @@
 // plugin and CLI inside that router's namespace. Headless Chromium shows both overviews, saves and
 // applies a change (procd's reload trigger: the real `ha-router apply`), switches over from the
 // page and restores the priority. Screenshots of MASTER and BACKUP go into docs/.
+import { existsSync } from 'node:fs';
 import path from 'node:path';
 import type { Browser, Page } from 'puppeteer-core';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -50,7 +51,8 @@ async function role(page: Page, node: 'this' | 'peer'): Promise<string | null> {
 
 describe.skipIf(skip)('LuCI app on a live pair', () => {
 	it('shows MASTER and BACKUP side by side, applies a change, switches over from the page and back', async () => {
-		bed = await createTestbed();
+		// Each router with an uplink of its own, so the drain can be turned on from the page.
+		bed = await createTestbed({ uplinks: true });
 		for (const r of bed.routers) await haRouterStack.configure(bed, r, defaultRole(r));
 		const master = await bootPair(haRouterStack, bed, () => {});
 		const [r0, r1] = bed.routers as [RouterNode, RouterNode];
@@ -103,6 +105,19 @@ describe.skipIf(skip)('LuCI app on a live pair', () => {
 		await p0.click('#ha-confirm');
 		await waitFor('r0 MASTER again', async () => ((await role(p0, 'this')) === 'MASTER' ? true : undefined), 20_000, 500);
 		expect(hasVip(r0)).toBe(true);
+
+		// Drain from the page: the confirmation says what happens; the overview shows it, and ends it.
+		await waitFor('the peer BACKUP again', async () => ((await role(p0, 'peer')) === 'BACKUP' ? true : undefined), 15_000, 500);
+		await p0.click('#ha-drain');
+		expect(await text(p0, '#modal')).toMatch(/New connections from the LAN go to r1, which serves them through its own uplink/);
+		await p0.click('#ha-confirm');
+		await p0.waitForSelector('#ha-drain-off', { timeout: 30_000 });
+		expect(existsSync(path.join(r0.root, 'var/run/ha-router/drain.json'))).toBe(true);
+		expect(await text(p0, '#ha-router-status')).toMatch(/draining since .*: new connections from the LAN go to r1/);
+		await p0.click('#ha-drain-off');
+		await p0.click('#ha-confirm');
+		await p0.waitForSelector('#ha-drain', { timeout: 30_000 });
+		expect(existsSync(path.join(r0.root, 'var/run/ha-router/drain.json'))).toBe(false);
 		process.stderr.write(`first render on the pair (ms): ${JSON.stringify(render)}\n`);
 		for (const ms of Object.values(render)) expect(ms).toBeLessThan(5_000);
 	}, 180_000);

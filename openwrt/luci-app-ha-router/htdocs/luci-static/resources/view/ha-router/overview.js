@@ -11,6 +11,7 @@
 var callStatus = rpc.declare({ object: 'ha-router', method: 'status', expect: { '': {} } });
 var callCheck = rpc.declare({ object: 'ha-router', method: 'check', expect: { '': {} } });
 var callSwitchover = rpc.declare({ object: 'ha-router', method: 'switchover', params: [ 'force', 'back', 'wait' ], expect: { '': {} } });
+var callDrain = rpc.declare({ object: 'ha-router', method: 'drain', params: [ 'action', 'wait' ], expect: { '': {} } });
 
 var TIMELINE_MAX = 8;
 
@@ -279,6 +280,31 @@ return view.extend({
 		]);
 	},
 
+	confirmDrain: function(s, on) {
+		var peer = (s.peer && s.peer.node) || _('the peer');
+		var title = on ? _('Drain to %s').format(peer) : _('End the drain');
+		var text = on
+			? _('New connections from the LAN go to %s, which serves them through its own uplink; the connections open here finish here. Nothing changes if %s is not BACKUP or has no uplink of its own.').format(peer, peer)
+			: _('New connections from the LAN are served by this router again.');
+		var self = this;
+		ui.showModal(title, [
+			E('p', {}, text),
+			E('div', { 'class': 'right' }, [
+				E('button', { 'class': 'btn', 'click': ui.hideModal }, _('Cancel')),
+				' ',
+				E('button', { 'class': 'btn cbi-button-action', 'id': 'ha-confirm', 'click': function() {
+					ui.hideModal();
+					return callDrain(on ? 'on' : 'off', 0).then(function(reply) {
+						notify(title, reply);
+						return self.pollStatus();
+					}).catch(function(err) {
+						ui.addNotification(title, E('pre', {}, String(err)), 'danger');
+					});
+				} }, on ? _('Drain') : _('End the drain'))
+			])
+		]);
+	},
+
 	actions: function(s) {
 		var self = this, blocked = switchoverBlocked(s);
 		var restore = s.demoted && s.demoted.reason === 'switchover';
@@ -291,6 +317,11 @@ return view.extend({
 				? E('button', { 'class': 'btn cbi-button', 'id': 'ha-restore', 'click': function() { self.confirmSwitchover(s, true); } }, _('Restore priority'))
 				: E('button', { 'class': 'btn cbi-button cbi-button-action', 'id': 'ha-switchover', 'disabled': blocked ? '' : null, 'title': blocked || '',
 					'click': function() { self.confirmSwitchover(s, false); } }, _('Switch over now')),
+			' ',
+			s.drain
+				? E('button', { 'class': 'btn cbi-button', 'id': 'ha-drain-off', 'click': function() { self.confirmDrain(s, false); } }, _('End the drain'))
+				: E('button', { 'class': 'btn cbi-button', 'id': 'ha-drain', 'disabled': blocked ? '' : null, 'title': blocked || '',
+					'click': function() { self.confirmDrain(s, true); } }, _('Drain to the peer')),
 			blocked && !restore ? E('span', { 'class': 'cbi-value-description', 'id': 'ha-blocked' }, ' ' + blocked) : ''
 		];
 	},
