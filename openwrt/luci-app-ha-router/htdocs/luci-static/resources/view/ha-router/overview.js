@@ -255,54 +255,43 @@ return view.extend({
 		this.buttons.replaceChildren.apply(this.buttons, this.actions(s));
 	},
 
+	// A confirmation that says what will happen; `call` runs once confirmed, its reply is shown.
+	confirm: function(title, text, label, call) {
+		var self = this;
+		ui.showModal(title, [
+			E('p', {}, text),
+			E('div', { 'class': 'right' }, [
+				E('button', { 'class': 'btn', 'click': ui.hideModal }, _('Cancel')),
+				' ',
+				E('button', { 'class': 'btn cbi-button-action', 'id': 'ha-confirm', 'click': function() {
+					ui.hideModal();
+					return call().then(function(reply) {
+						notify(title, reply);
+						return self.pollStatus();
+					}).catch(function(err) {
+						ui.addNotification(title, E('pre', {}, String(err)), 'danger');
+					});
+				} }, label)
+			])
+		]);
+	},
+
 	confirmSwitchover: function(s, back) {
 		var peer = (s.peer && s.peer.node) || _('the peer');
 		var text = back
 			? _('This router gets its configured priority %d back. With preempt it takes the MASTER role back from %s, keeping every connection.').format(s.node.priority, peer)
 			: _('%s takes over the LAN addresses (%s), the WAN address and every connection, within about a second. This router stays BACKUP at priority 1 until you restore its priority. If %s is not ready, nothing changes.').format(peer, (s.vrrp || []).map(function(g) { return g.vips.join(' '); }).join(' '), peer);
-		var title = back ? _('Restore priority') : _('Switch over to %s').format(peer);
-		var self = this;
-		ui.showModal(title, [
-			E('p', {}, text),
-			E('div', { 'class': 'right' }, [
-				E('button', { 'class': 'btn', 'click': ui.hideModal }, _('Cancel')),
-				' ',
-				E('button', { 'class': 'btn cbi-button-action', 'id': 'ha-confirm', 'click': function() {
-					ui.hideModal();
-					return callSwitchover(false, back, 10).then(function(reply) {
-						notify(title, reply);
-						return self.pollStatus();
-					}).catch(function(err) {
-						ui.addNotification(title, E('pre', {}, String(err)), 'danger');
-					});
-				} }, back ? _('Restore priority') : _('Switch over now'))
-			])
-		]);
+		this.confirm(back ? _('Restore priority') : _('Switch over to %s').format(peer), text,
+			back ? _('Restore priority') : _('Switch over now'), function() { return callSwitchover(false, back, 10); });
 	},
 
 	confirmDrain: function(s, on) {
 		var peer = (s.peer && s.peer.node) || _('the peer');
-		var title = on ? _('Drain to %s').format(peer) : _('End the drain');
 		var text = on
 			? _('New connections from the LAN go to %s, which serves them through its own uplink; the connections open here finish here. Nothing changes if %s is not BACKUP or has no uplink of its own.').format(peer, peer)
 			: _('New connections from the LAN are served by this router again.');
-		var self = this;
-		ui.showModal(title, [
-			E('p', {}, text),
-			E('div', { 'class': 'right' }, [
-				E('button', { 'class': 'btn', 'click': ui.hideModal }, _('Cancel')),
-				' ',
-				E('button', { 'class': 'btn cbi-button-action', 'id': 'ha-confirm', 'click': function() {
-					ui.hideModal();
-					return callDrain(on ? 'on' : 'off', 0).then(function(reply) {
-						notify(title, reply);
-						return self.pollStatus();
-					}).catch(function(err) {
-						ui.addNotification(title, E('pre', {}, String(err)), 'danger');
-					});
-				} }, on ? _('Drain') : _('End the drain'))
-			])
-		]);
+		this.confirm(on ? _('Drain to %s').format(peer) : _('End the drain'), text,
+			on ? _('Drain') : _('End the drain'), function() { return callDrain(on ? 'on' : 'off', 0); });
 	},
 
 	actions: function(s) {
