@@ -297,10 +297,14 @@ return view.extend({
 	actions: function(s) {
 		var self = this, blocked = switchoverBlocked(s);
 		var restore = s.demoted && s.demoted.reason === 'switchover';
+		var check = E('button', { 'class': 'btn cbi-button', 'id': 'ha-check', 'click': ui.createHandlerFn(this, function() {
+			return callCheck().then(function(r) { notify(_('Check configuration'), r); });
+		}) }, _('Check configuration'));
+		// A read-only login (the ACL's read part) may look and check, not act: no buttons it cannot use.
+		if (L.hasViewPermission() === false)
+			return [ check, ' ', E('span', { 'class': 'cbi-value-description', 'id': 'ha-readonly' }, _('Read-only access: switching over and draining need write access.')) ];
 		return [
-			E('button', { 'class': 'btn cbi-button', 'id': 'ha-check', 'click': ui.createHandlerFn(this, function() {
-				return callCheck().then(function(r) { notify(_('Check configuration'), r); });
-			}) }, _('Check configuration')),
+			check,
 			' ',
 			restore
 				? E('button', { 'class': 'btn cbi-button', 'id': 'ha-restore', 'click': function() { self.confirmSwitchover(s, true); } }, _('Restore priority'))
