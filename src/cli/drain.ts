@@ -30,8 +30,8 @@ const MAX_WAIT_S = 86_400;
 const MAX_UBUS_WAIT_S = 20;
 /** `--wait` returns at most this long after the last connection closed. */
 const POLL_MS = 200;
-/** While many are open, a slower look: each one lists the whole conntrack table (a router's CPU). */
-const BUSY_POLL_MS = 1000;
+/** While many are open, half as often: each look lists the whole conntrack table (a router's CPU). */
+const BUSY_POLL_MS = 400;
 const BUSY_OPEN = 64;
 
 /** The IPv4 subnets the drain covers: each VRRP instance's own subnet (pure). */
