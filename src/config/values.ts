@@ -48,6 +48,12 @@ export const ip: Check<Ip> = (raw) => {
 	return v ? { ok: true, value: v } : bad('IP_INVALID', 'is not an IP address', 'an IPv4 (a.b.c.d) or IPv6 address');
 };
 
+/** A prefix of either family; rules that need one family say so with the section's context. */
+export const cidr: Check<Cidr> = (raw) => {
+	const c = parseCidr(raw);
+	return c ? { ok: true, value: c } : bad('CIDR_INVALID', 'is not an address prefix', 'a.b.c.d/len (len 0..32) or x::y/len');
+};
+
 export const cidr4: Check<Cidr> = (raw) => {
 	const c = parseCidr(raw);
 	return c && c.family === 4 ? { ok: true, value: c } : bad('CIDR_INVALID', 'is not an IPv4 prefix', 'a.b.c.d/len with len 0..32');

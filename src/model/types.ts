@@ -127,12 +127,44 @@ export interface StateSync {
 	readonly externalCache: boolean;
 }
 
+/**
+ * A remote site whose clients use a subnet other sites may use too (every branch 10.0.0.0/24), from
+ * a `config site '<name>'` section. Its connections live in their own conntrack zone and leave the
+ * pair with their source mapped 1:1 into `mapped`; replies go back through the site's own table.
+ * The numbers are allocated by ha-router (src/model/site-numbers.ts), never typed by the user.
+ */
+export interface Site {
+	readonly name: string;
+	/** Logical interface in /etc/config/network the site arrives on (its VLAN or tunnel). */
+	readonly interface: string;
+	readonly device: string;
+	/** The site's client subnet (network address), IPv4. */
+	readonly subnet: Cidr;
+	/** The unique subnet its clients appear as behind the pair; same prefix length. */
+	readonly mapped: Cidr;
+	/** The site's router on that interface: where its client subnet is routed. */
+	readonly gateway: string;
+	/** 1-based position in the sorted site names; the other numbers derive from it. */
+	readonly index: number;
+	readonly zone: number;
+	/** Packet mark (in the bits of SITE_MARK_MASK) that selects the site's routing table. */
+	readonly mark: number;
+	readonly table: number;
+	/** Name of the table in /etc/iproute2/rt_tables. */
+	readonly tableName: string;
+	/** `ip rule` preference of the rule sending marked packets to the table. */
+	readonly rulePref: number;
+	readonly origin: Origin;
+}
+
 export interface Model {
 	readonly node: NodeSettings;
 	/** Sorted by name. */
 	readonly groups: readonly VrrpGroup[];
 	readonly wan: SharedWan | null;
 	readonly sync: StateSync | null;
+	/** Sorted by name; empty without sites. */
+	readonly sites: readonly Site[];
 }
 
 export type Severity = 'error' | 'warning';

@@ -79,6 +79,7 @@ describe('buildModel', () => {
 				port: 3780,
 				externalCache: false,
 			},
+			sites: [],
 		});
 	});
 

@@ -75,7 +75,7 @@ export function sync(over: Partial<StateSync> = {}): StateSync {
 }
 
 export function model(over: Partial<Model> = {}): Model {
-	return { node: node(), groups: [group()], wan: wan(), sync: sync(), ...over };
+	return { node: node(), groups: [group()], wan: wan(), sync: sync(), sites: [], ...over };
 }
 
 export interface GoldenCase {
