@@ -4,6 +4,7 @@
 import type { Cidr, Model } from '../model/types.ts';
 import { HEADER, familyOf } from './text.ts';
 import { admissionDrops, admissionRules, ipKey, nftString } from './admission.ts';
+import { siteChains } from './sites.ts';
 
 export const NFT_TABLE = 'inet ha_router';
 
@@ -76,7 +77,7 @@ function input(model: Model): string[] {
 
 /** The whole ruleset file; byte-identical for the same Model and facts. */
 export function renderNft(model: Model, facts: NftFacts): string {
-	const chains = [srcnat(model, facts.wanAddress), input(model), forward(model)].filter((c) => c.length > 0);
+	const chains = [srcnat(model, facts.wanAddress), input(model), forward(model), ...siteChains(model)].filter((c) => c.length > 0);
 	const body = chains.map((c) => c.map((l) => `\t${l}`).join('\n')).join('\n\n');
 	return [
 		`# ${HEADER}`,
