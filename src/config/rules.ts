@@ -12,7 +12,7 @@ import type { NetInterface } from './network.ts';
 import type { ReadSection } from './read-sections.ts';
 import type { GroupFacts, Rule, RuleContext } from './rule-context.ts';
 import { findOption } from './uci-names.ts';
-import type { VipSpec } from './values.ts';
+import type { BackendSpec, VipSpec } from './values.ts';
 
 const v = <T>(r: ReadSection | undefined, option: string): T | undefined => r?.values.get(option) as T | undefined;
 const cidrText = (c: Cidr) => `${c.address}/${c.prefix}`;
@@ -414,6 +414,45 @@ function siteGatewayOnInterface(ctx: RuleContext): void {
 	}
 }
 
+// Services (docs/config.md "Services"): balanced by our table, so IPv4 and one owner per VIP and port.
+
+function serviceIsIpv4(ctx: RuleContext): void {
+	for (const r of ctx.services) {
+		const vip = v<Ip>(r, 'vip');
+		if (vip && vip.family !== 4) ctx.error('SERVICE_FAMILY', r.at('vip'), `'${formatIp(vip)}' is IPv6; valid: an IPv4 address (services are balanced IPv4 to IPv4)`, formatIp(vip));
+		else if (vip && isUnusable(vip)) ctx.error('VIP_INVALID', r.at('vip'), `'${formatIp(vip)}' cannot be a service address; valid: a unicast IPv4 address`, formatIp(vip));
+		for (const b of v<BackendSpec[]>(r, 'backend') ?? []) {
+			if (b.ip.family !== 4) ctx.error('SERVICE_FAMILY', r.at('backend'), `'${formatIp(b.ip)}' is IPv6; valid: an IPv4 backend`, formatIp(b.ip));
+			else if (isUnusable(b.ip)) ctx.error('BACKEND_INVALID', r.at('backend'), `'${formatIp(b.ip)}' cannot be a backend; valid: a unicast IPv4 address`, formatIp(b.ip));
+		}
+	}
+}
+
+function serviceBackendsUnique(ctx: RuleContext): void {
+	for (const r of ctx.services) {
+		const seen: Ip[] = [];
+		for (const b of v<BackendSpec[]>(r, 'backend') ?? []) {
+			if (seen.some((s) => sameIp(s, b.ip))) ctx.error('BACKEND_DUPLICATE', r.at('backend'), `'${formatIp(b.ip)}' is listed twice; valid: each backend once (give it a weight instead)`, formatIp(b.ip));
+			seen.push(b.ip);
+		}
+	}
+}
+
+function servicePortsHaveOneOwner(ctx: RuleContext): void {
+	const seen = new Map<string, ReadSection>();
+	for (const r of ctx.services) {
+		const vip = v<Ip>(r, 'vip');
+		const proto = v<string>(r, 'protocol');
+		if (!vip || !proto) continue;
+		for (const port of new Set(v<number[]>(r, 'port') ?? [])) {
+			const key = `${formatIp(vip)} ${proto} ${port}`;
+			const first = seen.get(key);
+			if (first && first !== r) ctx.error('SERVICE_CONFLICT', r.at('port'), `'${port}' on ${formatIp(vip)} ${proto} is already service '${first.section.name}' (line ${first.at('port').line}); valid: one service per address, protocol and port`, String(port));
+			else seen.set(key, r);
+		}
+	}
+}
+
 export const RULES: readonly Rule[] = [
 	vrrpInterfaceResolves,
 	interfaceDevicesCarriable,
@@ -446,4 +485,7 @@ export const RULES: readonly Rule[] = [
 	siteMappedSameLength,
 	siteMappedUnique,
 	siteGatewayOnInterface,
+	serviceIsIpv4,
+	serviceBackendsUnique,
+	servicePortsHaveOneOwner,
 ];

@@ -122,3 +122,19 @@ export const vip: Check<VipSpec> = (raw) => {
 	if (p) return bad(p.code, `names a device that ${p.why}`, p.valid);
 	return { ok: true, value: { ip: addr, prefix, device: dev } };
 };
+
+export interface BackendSpec {
+	readonly ip: Ip;
+	readonly weight: number;
+}
+
+/** A service backend: 'address[ weight N]', N 1..100 (default 1). */
+export const backend: Check<BackendSpec> = (raw) => {
+	const m = /^(\S+?)(?:\s+weight\s+(\d{1,3}))?$/.exec(raw.trim());
+	const addr = m ? parseIp(m[1]!) : null;
+	const valid = "address[ weight 1..100], e.g. '192.168.1.21 weight 2'";
+	if (!m || !addr) return bad('BACKEND_INVALID', 'is not a backend', valid);
+	const weight = m[2] === undefined ? 1 : Number(m[2]);
+	if (weight < 1 || weight > 100) return bad('BACKEND_INVALID', 'has a weight out of range', valid);
+	return { ok: true, value: { ip: addr, weight } };
+};

@@ -157,6 +157,34 @@ export interface Site {
 	readonly origin: Origin;
 }
 
+export interface Backend {
+	readonly address: string;
+	/** Its share of new connections, 1..100. */
+	readonly weight: number;
+}
+
+/**
+ * A service on a VIP balanced to backends by our nftables table (no IPVS needed), from a
+ * `config service '<name>'` section. IPv4.
+ */
+export interface Service {
+	readonly name: string;
+	readonly vip: string;
+	readonly protocol: 'tcp' | 'udp';
+	/** Sorted, unique. */
+	readonly ports: readonly number[];
+	/** In the order written. */
+	readonly backends: readonly Backend[];
+	/** random: `numgen random`; hash: `jhash` of the client address and port (a client stays on a backend). */
+	readonly scheduler: 'random' | 'hash';
+	/** tcp: the agent connects to each backend's first port every checkIntervalS; none: never checked. */
+	readonly check: 'tcp' | 'none';
+	readonly checkIntervalS: number;
+	/** Name of its map in our table (slot -> backend). */
+	readonly map: string;
+	readonly origin: Origin;
+}
+
 export interface Model {
 	readonly node: NodeSettings;
 	/** Sorted by name. */
@@ -165,6 +193,8 @@ export interface Model {
 	readonly sync: StateSync | null;
 	/** Sorted by name; empty without sites. */
 	readonly sites: readonly Site[];
+	/** Sorted by name; empty without services. */
+	readonly services: readonly Service[];
 }
 
 export type Severity = 'error' | 'warning';

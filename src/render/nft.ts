@@ -5,12 +5,15 @@ import type { Cidr, Model } from '../model/types.ts';
 import { HEADER, familyOf } from './text.ts';
 import { admissionDrops, admissionRules, ipKey, nftString } from './admission.ts';
 import { siteChains } from './sites.ts';
+import { type DownBackends, serviceParts } from './services.ts';
 
 export const NFT_TABLE = 'inet ha_router';
 
 export interface NftFacts {
 	/** The shared WAN address from the current lease; null while unknown (no SNAT rule yet). */
 	readonly wanAddress: string | null;
+	/** Service backends the health check found down (the agent's last view); none: all up. */
+	readonly down?: DownBackends;
 }
 
 function cidr(c: Cidr): string {
@@ -77,7 +80,8 @@ function input(model: Model): string[] {
 
 /** The whole ruleset file; byte-identical for the same Model and facts. */
 export function renderNft(model: Model, facts: NftFacts): string {
-	const chains = [srcnat(model, facts.wanAddress), input(model), forward(model), ...siteChains(model)].filter((c) => c.length > 0);
+	const services = serviceParts(model, facts.down);
+	const chains = [...services.maps, srcnat(model, facts.wanAddress), input(model), forward(model), ...siteChains(model), services.chain].filter((c) => c.length > 0);
 	const body = chains.map((c) => c.map((l) => `\t${l}`).join('\n')).join('\n\n');
 	return [
 		`# ${HEADER}`,

@@ -60,7 +60,7 @@ const END = '# ha-router sites: end';
 
 /**
  * /etc/iproute2/rt_tables with our block of table names (so `ip rule` and `ip route show table
- * ha_<site>` print names), everything else kept byte for byte. null: leave a missing file missing.
+ * ha_<site>` print names), everything else kept byte for byte. null: no file (nothing in it).
  */
 export function renderRtTables(model: Model, current: string | null): string | null {
 	const lines = current === null ? [] : current.split('\n');
@@ -73,6 +73,6 @@ export function renderRtTables(model: Model, current: string | null): string | n
 		else if (!inside) out.push(l);
 	}
 	if (model.sites.length > 0) out.push(BEGIN, ...model.sites.map((s) => `${s.table}\t${s.tableName}`), END);
-	if (current === null && out.length === 0) return null;
-	return out.length === 0 ? '' : `${out.join('\n')}\n`;
+	// Nothing left (we created it): no file, which iproute2 reads as its built-in names.
+	return out.length === 0 ? null : `${out.join('\n')}\n`;
 }

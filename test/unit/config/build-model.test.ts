@@ -80,6 +80,7 @@ describe('buildModel', () => {
 				externalCache: false,
 			},
 			sites: [],
+			services: [],
 		});
 	});
 

@@ -61,5 +61,6 @@ export function pairModel(over: { groups?: number; sync?: boolean; externalCache
 						externalCache: over.externalCache ?? false,
 					},
 		sites: [],
+		services: [],
 	};
 }

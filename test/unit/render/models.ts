@@ -1,7 +1,7 @@
 // Example Models for the renderer golden tests, built as plain objects (independent of src/config).
 
 import { siteNumbers } from '../../../src/model/site-numbers.ts';
-import type { Cidr, Model, NodeSettings, SharedWan, Site, StateSync, Vip, VrrpGroup } from '../../../src/model/types.ts';
+import type { Cidr, Model, NodeSettings, Service, SharedWan, Site, StateSync, Vip, VrrpGroup } from '../../../src/model/types.ts';
 
 export function cidr(text: string): Cidr {
 	const [address, prefix] = text.split('/') as [string, string];
@@ -80,8 +80,23 @@ export function site(name: string, position: number, device: string, mapped: str
 	return { name, interface: device, device, subnet: cidr('10.0.0.0/24'), mapped: cidr(mapped), gateway, ...siteNumbers(name, position), origin: { file: '/etc/config/ha-router', line: 30 + position * 6, section: name, type: 'site' } };
 }
 
+export function service(name: string, protocol: 'tcp' | 'udp', ports: number[], backends: [string, number][], scheduler: 'random' | 'hash' = 'random'): Service {
+	return {
+		name,
+		vip: '192.168.100.10',
+		protocol,
+		ports: [...ports].sort((a, b) => a - b),
+		backends: backends.map(([address, weight]) => ({ address, weight })),
+		scheduler,
+		check: 'tcp',
+		checkIntervalS: 2,
+		map: `svc_${name}`,
+		origin: { file: '/etc/config/ha-router', line: 40, section: name, type: 'service' },
+	};
+}
+
 export function model(over: Partial<Model> = {}): Model {
-	return { node: node(), groups: [group()], wan: wan(), sync: sync(), sites: [], ...over };
+	return { node: node(), groups: [group()], wan: wan(), sync: sync(), sites: [], services: [], ...over };
 }
 
 export interface GoldenCase {
@@ -218,6 +233,13 @@ export const cases: readonly GoldenCase[] = [
 			],
 			sites: [site('north', 0, 'site10', '10.0.10.0/24', '172.16.10.2'), site('south', 1, 'site20', '10.0.20.0/24', '172.16.20.2')],
 		}),
+		wanAddress: WAN_ADDRESS,
+		conntrackMax: 16384,
+	},
+	{
+		// Two services on one VIP: weighted random for TCP, a client-hash for UDP.
+		name: '15_services',
+		model: model({ services: [service('dns', 'udp', [53], [['192.168.1.21', 1], ['192.168.1.23', 1]], 'hash'), service('web', 'tcp', [443, 80], [['192.168.1.21', 1], ['192.168.1.22', 3]])] }),
 		wanAddress: WAN_ADDRESS,
 		conntrackMax: 16384,
 	},
