@@ -5,21 +5,14 @@
 // the upper 16 bits (mwan3 uses 0x3f00, fw4 none) and is matched with SITE_MARK_MASK only.
 // Adding a site whose name sorts before others renumbers those (docs/decisions.md, "Sites").
 
+import type { SiteNumbers } from './types.ts';
+
 export const SITE_BASE = 0x4800;
 /** At most this many sites: the numbers stay below 0x4900. */
 export const SITE_MAX = 200;
 export const SITE_MARK_MASK = 0xffff0000;
 /** Rule preferences and table numbers ha-router owns: teardown and apply remove only these. */
 export const SITE_RANGE = { first: SITE_BASE + 1, last: SITE_BASE + SITE_MAX } as const;
-
-export interface SiteNumbers {
-	readonly index: number;
-	readonly zone: number;
-	readonly mark: number;
-	readonly table: number;
-	readonly tableName: string;
-	readonly rulePref: number;
-}
 
 /** Numbers for the site at 0-based position `position` of the sorted names. */
 export function siteNumbers(name: string, position: number): SiteNumbers {

@@ -133,17 +133,8 @@ export interface StateSync {
  * pair with their source mapped 1:1 into `mapped`; replies go back through the site's own table.
  * The numbers are allocated by ha-router (src/model/site-numbers.ts), never typed by the user.
  */
-export interface Site {
-	readonly name: string;
-	/** Logical interface in /etc/config/network the site arrives on (its VLAN or tunnel). */
-	readonly interface: string;
-	readonly device: string;
-	/** The site's client subnet (network address), IPv4. */
-	readonly subnet: Cidr;
-	/** The unique subnet its clients appear as behind the pair; same prefix length. */
-	readonly mapped: Cidr;
-	/** The site's router on that interface: where its client subnet is routed. */
-	readonly gateway: string;
+/** The kernel numbers of a site, from src/model/site-numbers.ts. */
+export interface SiteNumbers {
 	/** 1-based position in the sorted site names; the other numbers derive from it. */
 	readonly index: number;
 	readonly zone: number;
@@ -154,6 +145,19 @@ export interface Site {
 	readonly tableName: string;
 	/** `ip rule` preference of the rule sending marked packets to the table. */
 	readonly rulePref: number;
+}
+
+export interface Site extends SiteNumbers {
+	readonly name: string;
+	/** Logical interface in /etc/config/network the site arrives on (its VLAN or tunnel). */
+	readonly interface: string;
+	readonly device: string;
+	/** The site's client subnet (network address), IPv4. */
+	readonly subnet: Cidr;
+	/** The unique subnet its clients appear as behind the pair; same prefix length. */
+	readonly mapped: Cidr;
+	/** The site's router on that interface: where its client subnet is routed. */
+	readonly gateway: string;
 	readonly origin: Origin;
 }
 
