@@ -5,7 +5,7 @@ import type { Cidr, Model } from '../model/types.ts';
 import { HEADER, familyOf } from './text.ts';
 import { admissionDrops, admissionRules, ipKey, nftString } from './admission.ts';
 import { siteChains } from './sites.ts';
-import { type DownBackends, serviceParts } from './services.ts';
+import { type DownBackends, serviceMapResets, serviceParts } from './services.ts';
 
 export const NFT_TABLE = 'inet ha_router';
 
@@ -87,6 +87,7 @@ export function renderNft(model: Model, facts: NftFacts): string {
 		`# ${HEADER}`,
 		`table ${NFT_TABLE} {}`,
 		`flush table ${NFT_TABLE}`,
+		...serviceMapResets(model),
 		`table ${NFT_TABLE} {`,
 		...(body === '' ? [] : [body]),
 		'}',
