@@ -78,6 +78,20 @@ function input(model: Model): string[] {
 	];
 }
 
+/** Every chain this file can hold: one the Model no longer needs is deleted, not left empty. */
+const CHAINS = ['srcnat', 'input', 'forward', 'site_zone', 'site_mark', 'site_netmap', 'service_dnat'] as const;
+
+/**
+ * `flush table` empties chains but keeps them: a chain the Model dropped (the sites removed, the
+ * WAN gone) would stay hooked in, empty. Each one is declared (so it exists) and deleted.
+ */
+function dropUnused(chains: readonly string[][]): string[] {
+	const used = new Set(chains.map((c) => /^chain (\S+) \{/.exec(c[0] ?? '')?.[1]));
+	const unused = CHAINS.filter((n) => !used.has(n));
+	if (unused.length === 0) return [];
+	return [`table ${NFT_TABLE} { ${unused.map((n) => `chain ${n} {}; `).join('')}}`, ...unused.map((n) => `delete chain ${NFT_TABLE} ${n}`)];
+}
+
 /** The whole ruleset file; byte-identical for the same Model and facts. */
 export function renderNft(model: Model, facts: NftFacts): string {
 	const services = serviceParts(model, facts.down);
@@ -87,6 +101,7 @@ export function renderNft(model: Model, facts: NftFacts): string {
 		`# ${HEADER}`,
 		`table ${NFT_TABLE} {}`,
 		`flush table ${NFT_TABLE}`,
+		...dropUnused(chains),
 		...serviceMapResets(model),
 		`table ${NFT_TABLE} {`,
 		...(body === '' ? [] : [body]),
