@@ -50,6 +50,7 @@ describe('site targets', () => {
 		const t = renderTargets(model(), paths, facts);
 		expect(t.find((x) => x.path === '/x/etc/ha-router/site-routes')!.content).toBeNull();
 		expect(t.find((x) => x.path === '/x/etc/iproute2/rt_tables')!.content).toBe(USER);
-		expect(renderNft(model(), { wanAddress: null })).not.toContain('site_');
+		expect(renderNft(model(), { wanAddress: null })).not.toContain('chain site_zone {\n');
+		expect(renderNft(model(), { wanAddress: null })).toContain('delete chain inet ha_router site_zone\n');
 	});
 });
