@@ -15,6 +15,7 @@ import type { ConntrackdOp, Effects } from './effects.ts';
 import { readLeaseBeacon } from './lease-beacon.ts';
 import { readKnownLease } from './lease-store.ts';
 import { withLock } from './lock.ts';
+import { nftLock, readDown } from './service-health.ts';
 
 const FLUSH_TRIES = 20;
 const FLUSH_WAIT_MS = 50;
@@ -35,9 +36,9 @@ export async function bestKnownLease(rt: Runtime, model: Model, paths: Paths): P
  */
 export async function loadNftTable(rt: Runtime, model: Model, paths: Paths): Promise<void> {
 	await rt.makeDir(paths.runDir);
-	await withLock(rt, `${paths.runDir}/nft.lock`, async () => {
+	await withLock(rt, nftLock(paths), async () => {
 		const lease = await bestKnownLease(rt, model, paths);
-		const table = renderNft(model, { wanAddress: lease?.address.address ?? null });
+		const table = renderNft(model, { wanAddress: lease?.address.address ?? null, down: model.services.length ? await readDown(rt, paths) : {} });
 		await nftApply(rt, table);
 		await rt.writeFileAtomic(paths.nftLoaded, table, 0o644);
 	});

@@ -4,12 +4,16 @@
 import type { Cidr, Model } from '../model/types.ts';
 import { HEADER, familyOf } from './text.ts';
 import { admissionDrops, admissionRules, ipKey, nftString } from './admission.ts';
+import { siteChains } from './sites.ts';
+import { type DownBackends, serviceMapResets, serviceParts } from './services.ts';
 
 export const NFT_TABLE = 'inet ha_router';
 
 export interface NftFacts {
 	/** The shared WAN address from the current lease; null while unknown (no SNAT rule yet). */
 	readonly wanAddress: string | null;
+	/** Service backends the health check found down (the agent's last view); none: all up. */
+	readonly down?: DownBackends;
 }
 
 function cidr(c: Cidr): string {
@@ -74,14 +78,31 @@ function input(model: Model): string[] {
 	];
 }
 
+/** Every chain this file can hold: one the Model no longer needs is deleted, not left empty. */
+const CHAINS = ['srcnat', 'input', 'forward', 'site_zone', 'site_mark', 'site_netmap', 'service_dnat'] as const;
+
+/**
+ * `flush table` empties chains but keeps them: a chain the Model dropped (the sites removed, the
+ * WAN gone) would stay hooked in, empty. Each one is declared (so it exists) and deleted.
+ */
+function dropUnused(chains: readonly string[][]): string[] {
+	const used = new Set(chains.map((c) => /^chain (\S+) \{/.exec(c[0] ?? '')?.[1]));
+	const unused = CHAINS.filter((n) => !used.has(n));
+	if (unused.length === 0) return [];
+	return [`table ${NFT_TABLE} { ${unused.map((n) => `chain ${n} {}; `).join('')}}`, ...unused.map((n) => `delete chain ${NFT_TABLE} ${n}`)];
+}
+
 /** The whole ruleset file; byte-identical for the same Model and facts. */
 export function renderNft(model: Model, facts: NftFacts): string {
-	const chains = [srcnat(model, facts.wanAddress), input(model), forward(model)].filter((c) => c.length > 0);
+	const services = serviceParts(model, facts.down);
+	const chains = [...services.maps, srcnat(model, facts.wanAddress), input(model), forward(model), ...siteChains(model), services.chain].filter((c) => c.length > 0);
 	const body = chains.map((c) => c.map((l) => `\t${l}`).join('\n')).join('\n\n');
 	return [
 		`# ${HEADER}`,
 		`table ${NFT_TABLE} {}`,
 		`flush table ${NFT_TABLE}`,
+		...dropUnused(chains),
+		...serviceMapResets(model),
 		`table ${NFT_TABLE} {`,
 		...(body === '' ? [] : [body]),
 		'}',

@@ -7,9 +7,13 @@ import { renderKeepalived, renderKeepalivedWan } from '../../../src/render/keepa
 import type { WanLease } from '../../../src/model/types.ts';
 import { renderNetworkEdits } from '../../../src/render/network.ts';
 import { renderNft } from '../../../src/render/nft.ts';
+import { renderRtTables, renderSiteRoutes } from '../../../src/render/sites.ts';
+
+/** iproute2's shipped /etc/iproute2/rt_tables. */
+export const STOCK_RT_TABLES = '#\n# reserved values\n#\n255\tlocal\n254\tmain\n253\tdefault\n0\tunspec\n#\n# local\n#\n#1\tinr.ruhep\n';
 import type { GoldenCase } from './models.ts';
 
-export const GOLDEN_FILES = ['keepalived.conf', 'keepalived-wan.conf', 'conntrackd.conf', 'ruleset.nft', 'fw4-input.nft', 'network-edits.json'] as const;
+export const GOLDEN_FILES = ['keepalived.conf', 'keepalived-wan.conf', 'conntrackd.conf', 'ruleset.nft', 'fw4-input.nft', 'network-edits.json', 'site-routes', 'rt_tables'] as const;
 export type GoldenFile = (typeof GOLDEN_FILES)[number];
 
 /** The case's lease: its WAN address in a /24 whose .1 is the gateway. */
@@ -26,5 +30,8 @@ export function renderCase(c: GoldenCase, paths: Paths): Record<GoldenFile, stri
 		'ruleset.nft': renderNft(c.model, { wanAddress: c.wanAddress }),
 		'fw4-input.nft': renderFw4Input(c.model),
 		'network-edits.json': JSON.stringify(renderNetworkEdits(c.model), null, '\t') + '\n',
+		'site-routes': renderSiteRoutes(c.model),
+		// Our block added to the stock file, which stays as it was.
+		'rt_tables': c.model.sites.length ? renderRtTables(c.model, STOCK_RT_TABLES) : null,
 	};
 }
