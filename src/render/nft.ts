@@ -4,12 +4,15 @@
 import type { Cidr, Model } from '../model/types.ts';
 import { HEADER, familyOf } from './text.ts';
 import { admissionDrops, admissionRules, ipKey, nftString } from './admission.ts';
+import { NO_UPLINK_FACTS, type UplinkFacts, uplinkTableLines } from './uplinks.ts';
 
 export const NFT_TABLE = 'inet ha_router';
 
 export interface NftFacts {
 	/** The shared WAN address from the current lease; null while unknown (no SNAT rule yet). */
 	readonly wanAddress: string | null;
+	/** Several WANs: the uplinks' addresses and health (none known: no SNAT rules yet, all alive). */
+	readonly uplinks?: UplinkFacts;
 }
 
 function cidr(c: Cidr): string {
@@ -76,12 +79,14 @@ function input(model: Model): string[] {
 
 /** The whole ruleset file; byte-identical for the same Model and facts. */
 export function renderNft(model: Model, facts: NftFacts): string {
-	const chains = [srcnat(model, facts.wanAddress), input(model), forward(model)].filter((c) => c.length > 0);
+	const chains = [srcnat(model, facts.wanAddress), input(model), forward(model), ...uplinkTableLines(model, facts.uplinks ?? NO_UPLINK_FACTS)].filter((c) => c.length > 0);
 	const body = chains.map((c) => c.map((l) => `\t${l}`).join('\n')).join('\n\n');
 	return [
 		`# ${HEADER}`,
 		`table ${NFT_TABLE} {}`,
-		`flush table ${NFT_TABLE}`,
+		// Sets keep their elements through a flush: with uplinks (whose maps and sets change shape) the
+		// table is deleted and made again instead, still in the one transaction.
+		model.uplinks ? `delete table ${NFT_TABLE}` : `flush table ${NFT_TABLE}`,
 		`table ${NFT_TABLE} {`,
 		...(body === '' ? [] : [body]),
 		'}',

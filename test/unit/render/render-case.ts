@@ -7,9 +7,11 @@ import { renderKeepalived, renderKeepalivedWan } from '../../../src/render/keepa
 import type { WanLease } from '../../../src/model/types.ts';
 import { renderNetworkEdits } from '../../../src/render/network.ts';
 import { renderNft } from '../../../src/render/nft.ts';
+import { renderUplinkMapUpdate, uplinkIpRules, uplinkRouteCommands } from '../../../src/render/uplinks.ts';
+import { commandLine } from '../../../src/render/text.ts';
 import type { GoldenCase } from './models.ts';
 
-export const GOLDEN_FILES = ['keepalived.conf', 'keepalived-wan.conf', 'conntrackd.conf', 'ruleset.nft', 'fw4-input.nft', 'network-edits.json'] as const;
+export const GOLDEN_FILES = ['keepalived.conf', 'keepalived-wan.conf', 'conntrackd.conf', 'ruleset.nft', 'fw4-input.nft', 'network-edits.json', 'uplinks-routing.txt', 'uplinks-update.nft'] as const;
 export type GoldenFile = (typeof GOLDEN_FILES)[number];
 
 /** The case's lease: its WAN address in a /24 whose .1 is the gateway. */
@@ -23,8 +25,10 @@ export function renderCase(c: GoldenCase, paths: Paths): Record<GoldenFile, stri
 		'keepalived.conf': renderKeepalived(c.model, paths),
 		'keepalived-wan.conf': c.model.wan ? renderKeepalivedWan(c.model, caseLease(c)) : null,
 		'conntrackd.conf': renderConntrackd(c.model, paths, { conntrackMax: c.conntrackMax }),
-		'ruleset.nft': renderNft(c.model, { wanAddress: c.wanAddress }),
+		'ruleset.nft': renderNft(c.model, { wanAddress: c.wanAddress, ...(c.uplinkFacts ? { uplinks: c.uplinkFacts } : {}) }),
 		'fw4-input.nft': renderFw4Input(c.model),
 		'network-edits.json': JSON.stringify(renderNetworkEdits(c.model), null, '\t') + '\n',
+		'uplinks-routing.txt': c.model.uplinks ? [...uplinkIpRules(c.model).map((r) => r.argv), ...uplinkRouteCommands(c.model, c.uplinkFacts?.gateways ?? {})].map(commandLine).join('\n') + '\n' : null,
+		'uplinks-update.nft': c.model.uplinks ? renderUplinkMapUpdate(c.model, c.uplinkFacts?.dead ?? []) : null,
 	};
 }
