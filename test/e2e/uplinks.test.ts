@@ -1,0 +1,143 @@
+// Issue 14's several WANs on the testbed (linux platform): each router has the shared WAN (ISP 1, DHCP) and an uplink
+// of its own on a second ISP (192.0.2.0/24, static, its own line to the internet server). The pair is configured with
+// `config uplink` sections (weights 3 : 1) and one `config uplink_rule` (203.0.113.20 always by the second ISP); the
+// internet server tells, per connection, which source address it saw (whoami.mjs).
+import { appendFileSync } from 'node:fs';
+import path from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { haRouterStack, haRouterUnavailable } from './lib/ha-router-node.ts';
+import { nsRun, nsRunAsync, nsSpawn } from './lib/exec.ts';
+import { bootPair } from './lib/scenarios.ts';
+import { createTestbed, uplinkAddr, wanAddr, UPLINK_DEV, UPLINK_GW, type RouterNode, type Testbed } from './lib/testbed.ts';
+import { defaultRole } from './lib/uci-files.ts';
+
+const skip = process.getuid?.() !== 0 || haRouterUnavailable() !== undefined;
+const WHOAMI = path.resolve('test/e2e/lib/meter/whoami.mjs');
+const PORT = '5003';
+/** A second address of the internet server: the uplink_rule sends it by the second ISP whatever the weights. */
+const EXCEPTION = '203.0.113.20';
+const WEIGHTS = { isp1: 3, isp2: 1 };
+const report = (s: string): void => {
+	process.stderr.write(`${s}\n`);
+};
+
+let bed: Testbed | undefined;
+afterEach(async () => {
+	await bed?.destroy();
+	bed = undefined;
+});
+
+/** The second ISP's interface in /etc/config/network and the uplink sections in /etc/config/ha-router. */
+function addUplinks(node: RouterNode): void {
+	appendFileSync(
+		path.join(node.root, 'etc/config/network'),
+		`\nconfig interface 'isp2'\n\toption device '${UPLINK_DEV}'\n\toption proto 'static'\n\toption ipaddr '${uplinkAddr(node)}/24'\n\toption gateway '${UPLINK_GW}'\n`,
+	);
+	appendFileSync(
+		path.join(node.root, 'etc/config/ha-router'),
+		`
+config uplink 'isp1'
+	option interface 'wan'
+	option weight '${WEIGHTS.isp1}'
+
+config uplink 'isp2'
+	option interface 'isp2'
+	option weight '${WEIGHTS.isp2}'
+
+config uplink_rule
+	option name 'exception'
+	list dest_ip '${EXCEPTION}/32'
+	option use 'isp2'
+`,
+	);
+}
+
+async function serve(ns: string): Promise<void> {
+	const srv = bed!.track(nsSpawn(ns, process.execPath, [WHOAMI, 'serve', PORT]));
+	await new Promise<void>((resolve, reject) => {
+		srv.stdout!.on('data', (d: Buffer) => d.toString().includes('READY') && resolve());
+		srv.on('exit', () => reject(new Error(`whoami server in ${ns} exited`)));
+	});
+}
+
+async function pair(): Promise<RouterNode> {
+	const b = await createTestbed({ uplinks: true, secondIsp: true });
+	bed = b;
+	for (const r of b.routers) {
+		await haRouterStack.configure(b, r, defaultRole(r));
+		addUplinks(r);
+	}
+	const m = await bootPair(haRouterStack, b, report);
+	expect(m.name).toBe('r0');
+	nsRun(b.server.ns, 'ip', ['addr', 'add', `${EXCEPTION}/24`, 'dev', 'eth0']);
+	await serve(b.server.ns);
+	return m;
+}
+
+/** Source addresses `to` saw for n new connections, one after another, from `ns`. */
+async function whoSees(ns: string, to: string, n: number): Promise<{ answers: Record<string, number>; failed: number }> {
+	const r = await nsRunAsync(ns, process.execPath, [WHOAMI, 'ask', to, PORT, String(n)], { timeoutMs: 120_000 });
+	return JSON.parse(r.stdout) as { answers: Record<string, number>; failed: number };
+}
+
+/** Counts packets from `sources` entering each ISP on each router's port: ISP 1 port r<i>, ISP 2 port u<i>. */
+function countAtIsps(b: Testbed, sources: string[]): () => Record<string, number> {
+	const set = `{ ${sources.join(', ')} }`;
+	const load = (ns: string, ports: string[]) =>
+		nsRun(ns, 'nft', ['-f', '-'], { input: `table netdev seen {}\ndelete table netdev seen\ntable netdev seen {\n${ports.map((p) => `chain ${p} { type filter hook ingress device "${p}" priority 0; ip saddr ${set} counter; }`).join('\n')}\n}\n` });
+	const isp1 = b.routers.map((r) => r.name);
+	const isp2 = b.routers.map((r) => `u${r.index}`);
+	load(b.ns.isp, isp1);
+	load(b.ns.isp2!, isp2);
+	const read = (ns: string, ports: string[]) => {
+		const out = nsRun(ns, 'nft', ['list', 'table', 'netdev', 'seen']).stdout;
+		return ports.map((p) => [`${ns === b.ns.isp ? 'isp1' : 'isp2'}:${p}`, Number(new RegExp(`chain ${p} \\{[\\s\\S]*?counter packets (\\d+)`).exec(out)?.[1] ?? -1)] as const);
+	};
+	return () => Object.fromEntries([...read(b.ns.isp, isp1), ...read(b.ns.isp2!, isp2)]);
+}
+
+describe.skipIf(skip)('several WANs (linux platform, the shared WAN and a second ISP)', () => {
+	it('balances new connections by weight, sends the exception by its uplink, answers inbound connections by the uplink they came in on', async () => {
+		const r0 = await pair();
+		const client = bed!.clients[0]!.ns;
+		const wan = wanAddr(r0)!.split('/')[0]!;
+		const own = uplinkAddr(r0);
+
+		// Weights 3 : 1 over 2000 short connections: each share within ±3 points of 75 % / 25 %.
+		const N = 2000;
+		const seen = await whoSees(client, bed!.server.addr, N);
+		report(`weights ${WEIGHTS.isp1}:${WEIGHTS.isp2}, ${N} connections: ${JSON.stringify(seen)}`);
+		expect(seen.failed).toBe(0);
+		expect(Object.keys(seen.answers).sort()).toEqual([own, wan].sort());
+		const wanShare = seen.answers[wan]! / N;
+		const ownShare = seen.answers[own]! / N;
+		report(`shares: wan ${(wanShare * 100).toFixed(1)} %, isp2 ${(ownShare * 100).toFixed(1)} % (configured 75 / 25)`);
+		expect(Math.abs(wanShare - 0.75)).toBeLessThanOrEqual(0.03);
+		expect(Math.abs(ownShare - 0.25)).toBeLessThanOrEqual(0.03);
+
+		// The exception prefix: every connection by the second ISP, and its packets never enter ISP 1.
+		const count = countAtIsps(bed!, [own]);
+		const exc = await whoSees(client, EXCEPTION, 100);
+		report(`exception ${EXCEPTION}: ${JSON.stringify(exc)} ports ${JSON.stringify(count())}`);
+		expect(exc).toEqual({ answers: { [own]: 100 }, failed: 0, errors: {} });
+		expect(count()).toMatchObject({ 'isp1:r0': 0 });
+
+		// Inbound: the internet server connects to each of the master's uplink addresses; the answers leave by the
+		// uplink the connection came in on (without the policy routing the second ISP's would leave by the WAN's
+		// default route and enter ISP 1).
+		await serve(r0.ns);
+		const inbound = countAtIsps(bed!, [own, wan]);
+		const viaIsp2 = await whoSees(bed!.server.ns, own, 50);
+		const afterIsp2 = inbound();
+		const viaWan = await whoSees(bed!.server.ns, wan, 50);
+		const afterWan = inbound();
+		report(`inbound: isp2 ${JSON.stringify(viaIsp2)} ${JSON.stringify(afterIsp2)}; wan ${JSON.stringify(viaWan)} ${JSON.stringify(afterWan)}`);
+		expect(viaIsp2.failed).toBe(0);
+		expect(viaWan.failed).toBe(0);
+		// Each connection: SYN-ACK, the answer, FIN... at least 3 packets each, all through ISP 2 / ISP 1 respectively.
+		expect(afterIsp2['isp1:r0']).toBe(0);
+		expect(afterIsp2['isp2:u0']).toBeGreaterThanOrEqual(50 * 3);
+		expect(afterWan['isp2:u0']).toBe(afterIsp2['isp2:u0']);
+		expect(afterWan['isp1:r0']).toBeGreaterThanOrEqual(50 * 3);
+	}, 180_000);
+});
