@@ -14,6 +14,7 @@ import { announce } from '../peer/garp.ts';
 import { effectivePriority, localState, nodeFacts, wanPartLease, type NodeFacts } from '../peer/local-state.ts';
 import { judgeSplit } from '../peer/split-brain.ts';
 import { run } from '../system/run.ts';
+import { UplinkMonitor } from '../exec/uplink-monitor.ts';
 import { parseArgs } from './args.ts';
 import type { Command } from './command.ts';
 import { NODE_OPTIONS, nodePaths } from './context.ts';
@@ -99,6 +100,9 @@ class Agent {
 	async start(): Promise<never> {
 		this.configStamp = await this.stamp();
 		this.watchVips();
+		// Several WANs: the uplinks' health monitor runs beside the heartbeat, on the model the agent
+		// reloads (idle without uplink sections). docs/decisions.md "Several WANs: the health monitor".
+		void new UplinkMonitor(this.rt, this.paths, () => this.model, (level, msg) => this.log(level, msg)).run();
 		await this.bind();
 		let lastConfig = this.rt.now();
 		for (;;) {

@@ -42,7 +42,7 @@ const UPLINK_OPTIONS: readonly OptionSpec[] = [
 	{ name: 'tier', check: int(0, 255, 'TIER_RANGE'), default: '0' },
 	{ name: 'preferred', check: bool, default: '0' },
 	{ name: 'track_ip', check: ip, list: true, default: [] },
-	{ name: 'probe_interval', check: int(100, 60_000, 'PROBE_INTERVAL_RANGE'), default: '500' },
+	{ name: 'probe_interval', check: int(100, 60_000, 'PROBE_INTERVAL_RANGE'), default: '200' },
 	{ name: 'probe_size', check: int(0, 1400, 'PROBE_SIZE_RANGE'), default: '56' },
 	{ name: 'down', check: int(1, 100, 'THRESHOLD_RANGE'), default: '3' },
 	{ name: 'up', check: int(1, 100, 'THRESHOLD_RANGE'), default: '3' },

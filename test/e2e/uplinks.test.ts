@@ -2,13 +2,14 @@
 // of its own on a second ISP (192.0.2.0/24, static, its own line to the internet server). The pair is configured with
 // `config uplink` sections (weights 3 : 1) and one `config uplink_rule` (203.0.113.20 always by the second ISP); the
 // internet server tells, per connection, which source address it saw (whoami.mjs).
-import { appendFileSync } from 'node:fs';
+import { appendFileSync, existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { haRouterStack, haRouterUnavailable } from './lib/ha-router-node.ts';
-import { nsRun, nsRunAsync, nsSpawn } from './lib/exec.ts';
+import { haRouter, haRouterStack, haRouterUnavailable } from './lib/ha-router-node.ts';
+import { nsRun, nsRunAsync, nsSpawn, waitFor } from './lib/exec.ts';
+import { startMeter, summary } from './lib/traffic.ts';
 import { bootPair } from './lib/scenarios.ts';
-import { createTestbed, uplinkAddr, wanAddr, UPLINK_DEV, UPLINK_GW, type RouterNode, type Testbed } from './lib/testbed.ts';
+import { createTestbed, SERVER, uplinkAddr, wanAddr, UPLINK_DEV, UPLINK_GW, type RouterNode, type Testbed } from './lib/testbed.ts';
 import { defaultRole } from './lib/uci-files.ts';
 
 const skip = process.getuid?.() !== 0 || haRouterUnavailable() !== undefined;
@@ -39,10 +40,12 @@ function addUplinks(node: RouterNode): void {
 config uplink 'isp1'
 	option interface 'wan'
 	option weight '${WEIGHTS.isp1}'
+	list track_ip '${SERVER}'
 
 config uplink 'isp2'
 	option interface 'isp2'
 	option weight '${WEIGHTS.isp2}'
+	list track_ip '${SERVER}'
 
 config uplink_rule
 	option name 'exception'
@@ -80,11 +83,12 @@ async function whoSees(ns: string, to: string, n: number): Promise<{ answers: Re
 	return JSON.parse(r.stdout) as { answers: Record<string, number>; failed: number };
 }
 
-/** Counts packets from `sources` entering each ISP on each router's port: ISP 1 port r<i>, ISP 2 port u<i>. */
-function countAtIsps(b: Testbed, sources: string[]): () => Record<string, number> {
+/** Counts packets from `sources` (and `match`, e.g. the whoami port: the health probes are not counted) entering
+ * each ISP on each router's port: ISP 1 port r<i>, ISP 2 port u<i>. */
+function countAtIsps(b: Testbed, sources: string[], match: string): () => Record<string, number> {
 	const set = `{ ${sources.join(', ')} }`;
 	const load = (ns: string, ports: string[]) =>
-		nsRun(ns, 'nft', ['-f', '-'], { input: `table netdev seen {}\ndelete table netdev seen\ntable netdev seen {\n${ports.map((p) => `chain ${p} { type filter hook ingress device "${p}" priority 0; ip saddr ${set} counter; }`).join('\n')}\n}\n` });
+		nsRun(ns, 'nft', ['-f', '-'], { input: `table netdev seen {}\ndelete table netdev seen\ntable netdev seen {\n${ports.map((p) => `chain ${p} { type filter hook ingress device "${p}" priority 0; ip saddr ${set} ${match} counter; }`).join('\n')}\n}\n` });
 	const isp1 = b.routers.map((r) => r.name);
 	const isp2 = b.routers.map((r) => `u${r.index}`);
 	load(b.ns.isp, isp1);
@@ -116,7 +120,7 @@ describe.skipIf(skip)('several WANs (linux platform, the shared WAN and a second
 		expect(Math.abs(ownShare - 0.25)).toBeLessThanOrEqual(0.03);
 
 		// The exception prefix: every connection by the second ISP, and its packets never enter ISP 1.
-		const count = countAtIsps(bed!, [own]);
+		const count = countAtIsps(bed!, [own], `tcp dport ${PORT}`);
 		const exc = await whoSees(client, EXCEPTION, 100);
 		report(`exception ${EXCEPTION}: ${JSON.stringify(exc)} ports ${JSON.stringify(count())}`);
 		expect(exc).toEqual({ answers: { [own]: 100 }, failed: 0, errors: {} });
@@ -126,7 +130,7 @@ describe.skipIf(skip)('several WANs (linux platform, the shared WAN and a second
 		// uplink the connection came in on (without the policy routing the second ISP's would leave by the WAN's
 		// default route and enter ISP 1).
 		await serve(r0.ns);
-		const inbound = countAtIsps(bed!, [own, wan]);
+		const inbound = countAtIsps(bed!, [own, wan], `tcp sport ${PORT}`);
 		const viaIsp2 = await whoSees(bed!.server.ns, own, 50);
 		const afterIsp2 = inbound();
 		const viaWan = await whoSees(bed!.server.ns, wan, 50);
@@ -140,4 +144,70 @@ describe.skipIf(skip)('several WANs (linux platform, the shared WAN and a second
 		expect(afterWan['isp2:u0']).toBe(afterIsp2['isp2:u0']);
 		expect(afterWan['isp1:r0']).toBeGreaterThanOrEqual(50 * 3);
 	}, 180_000);
+
+	it('a dead uplink (cable cut at the ISP, then link up but black-holed upstream) gets no new connections, the other uplink\'s streams go on, and it comes back', async () => {
+		const r0 = await pair();
+		const client = bed!.clients[0]!.ns;
+		const wan = wanAddr(r0)!.split('/')[0]!;
+		const own = uplinkAddr(r0);
+		const isp2 = bed!.ns.isp2!;
+		const uplinks = async () => JSON.parse((await haRouter(r0, ['uplinks', '--json', '--root', r0.root])).stdout) as { ok: boolean; allDead: boolean; uplinks: { name: string; state: string; probed: boolean; lossPercent: number | null; rttMs: number | null }[] };
+		const balanced = () => /elements = \{ ([^}]*) \}/.exec(nsRun(r0.ns, 'nft', ['list', 'map', 'inet', 'ha_router', 'uplink_balanced']).stdout)?.[1] ?? '';
+		const ALL = '0-749 : 0x00010000, 750-999 : 0x00020000';
+		const WAN_ONLY = '0-999 : 0x00010000';
+		await waitFor('both uplinks probed and alive', async () => {
+			const u = await uplinks();
+			return u.ok && u.uplinks.every((l) => l.state === 'alive' && l.probed && l.rttMs !== null);
+		}, 10_000, 200);
+		expect(balanced()).toBe(ALL);
+
+		// Streams through both uplinks; the conntrack marks tell which one each stream took.
+		const meter = await startMeter(bed!, { streams: 20 });
+		const marks = nsRun(r0.ns, 'conntrack', ['-L', '-p', 'tcp', '--dport', '5001'], { check: false }).stdout;
+		const onWan = [...marks.matchAll(/mark=65536\b/g)].length;
+		const onIsp2 = [...marks.matchAll(/mark=131072\b/g)].length;
+		report(`streams: ${onWan} by the WAN, ${onIsp2} by isp2`);
+		expect(onWan + onIsp2).toBe(20);
+		expect(onWan).toBeGreaterThan(0);
+
+		// 1. The cable to r0 cut at the second ISP.
+		const cut = Date.now();
+		nsRun(isp2, 'ip', ['link', 'set', 'u0', 'down']);
+		await waitFor('isp2 out of the balance', () => balanced() === WAN_ONLY, 10_000, 20);
+		report(`cable cut: isp2 out of the balance after ${Date.now() - cut} ms (probe_interval 200 ms, down 3)`);
+		expect(await whoSees(client, SERVER, 100)).toEqual({ answers: { [wan]: 100 }, failed: 0, errors: {} });
+		const during = await uplinks();
+		report(`uplinks during the cut: ${JSON.stringify(during)}`);
+		expect(during.uplinks.find((l) => l.name === 'isp2')).toMatchObject({ state: 'dead' });
+		expect(during.uplinks.find((l) => l.name === 'isp1')).toMatchObject({ state: 'alive' });
+		const traffic = summary(await meter.stop());
+		report(`streams over the cut: ${JSON.stringify(traffic.tcp)}`);
+		// Every stream on the healthy uplink went on, none was reset; the ones on the cut uplink could not.
+		expect(traffic.tcp.survived).toBe(onWan);
+		expect(traffic.tcp.reset).toBe(0);
+
+		const back = Date.now();
+		nsRun(isp2, 'ip', ['link', 'set', 'u0', 'up']);
+		await waitFor('isp2 back in the balance', () => balanced() === ALL, 15_000, 20);
+		report(`cable back: isp2 in the balance again after ${Date.now() - back} ms (up 3)`);
+		const again = await whoSees(client, SERVER, 200);
+		expect(again.failed).toBe(0);
+		expect(Object.keys(again.answers).sort()).toEqual([own, wan].sort());
+
+		// 2. Link up, but the second ISP black-holes everything from its customers.
+		nsRun(isp2, 'nft', ['-f', '-'], { input: 'table ip blackhole {\n\tchain forward {\n\t\ttype filter hook forward priority 0; policy accept;\n\t\tiifname "br0" drop\n\t}\n}\n' });
+		const holed = Date.now();
+		await waitFor('isp2 out of the balance (black hole)', () => balanced() === WAN_ONLY, 10_000, 20);
+		report(`black hole: isp2 out of the balance after ${Date.now() - holed} ms`);
+		expect(await whoSees(client, SERVER, 100)).toEqual({ answers: { [wan]: 100 }, failed: 0, errors: {} });
+		nsRun(isp2, 'nft', ['delete', 'table', 'ip', 'blackhole']);
+		await waitFor('isp2 back in the balance (black hole gone)', () => balanced() === ALL, 15_000, 20);
+
+		// Each change was logged by the agent.
+		const log = path.join(r0.root, 'var/log/agent.log');
+		const lines = existsSync(log) ? readFileSync(log, 'utf8').split('\n').filter((l) => l.includes('uplink isp2')) : [];
+		report(lines.join('\n'));
+		expect(lines.filter((l) => /uplink isp2 \(up0\): dead after 3 lost probe rounds/.test(l))).toHaveLength(2);
+		expect(lines.filter((l) => /uplink isp2 \(up0\): alive after 3 answered probe rounds/.test(l))).toHaveLength(2);
+	}, 240_000);
 });

@@ -246,7 +246,8 @@ export async function createTestbed(opts: TestbedOptions = {}): Promise<Testbed>
 				ipn(ns.isp2, ['route', 'add', 'default', 'via', ISP2_SRV_LINK.srv]);
 				ipn(ns.srv, ['addr', 'add', `${ISP2_SRV_LINK.srv}/30`, 'dev', 'eth1']);
 				ipn(ns.srv, ['link', 'set', 'eth1', 'up']);
-				ipn(ns.srv, ['route', 'add', '192.0.2.0/24', 'via', ISP2_SRV_LINK.isp2]);
+				// From the server's one address (a UDP socket on 0.0.0.0 would otherwise answer from the link's).
+				ipn(ns.srv, ['route', 'add', '192.0.2.0/24', 'via', ISP2_SRV_LINK.isp2, 'src', SERVER]);
 				sysctl(ns.srv, 'net.ipv4.conf.all.rp_filter', '0');
 			}
 			ipn(uplinkIsp, ['addr', 'add', `${UPLINK_GW}/24`, 'dev', 'br0']);

@@ -23,7 +23,7 @@ config uplink 'isp1'
 config uplink 'isp2'
 	option interface 'wan2'
 	option weight '1'
-	option probe_interval '200'
+	option probe_interval '500'
 
 config uplink_rule
 	option name 'bank'
@@ -42,8 +42,8 @@ describe('uplink sections', () => {
 			['isp1', 'hawan', true, 2, 0, 0x10000, 1801],
 			['isp2', 'eth3', false, 1, 0, 0x20000, 1802],
 		]);
-		expect(u.links[0]!.health).toEqual({ targets: ['192.0.2.53'], intervalMs: 500, size: 56, down: 3, up: 3 });
-		expect(u.links[1]!.health.intervalMs).toBe(200);
+		expect(u.links[0]!.health).toEqual({ targets: ['192.0.2.53'], intervalMs: 200, size: 56, down: 3, up: 3 });
+		expect(u.links[1]!.health.intervalMs).toBe(500);
 		expect(u.rules).toMatchObject([{ index: 1, label: 'bank', family: 4, proto: 'tcp', destinations: [{ address: '203.0.113.0', prefix: 24 }], ports: ['443'], target: { kind: 'uplink', uplink: 'isp2' } }]);
 		expect(u.snatSources).toEqual([{ address: '192.168.1.0', prefix: 24, family: 4 }]);
 	});
