@@ -9,7 +9,8 @@ import { haRouter, haRouterStack, haRouterUnavailable } from './lib/ha-router-no
 import { nsRun, nsRunAsync, nsSpawn, waitFor } from './lib/exec.ts';
 import { startMeter, summary } from './lib/traffic.ts';
 import { bootPair } from './lib/scenarios.ts';
-import { createTestbed, SERVER, uplinkAddr, wanAddr, UPLINK_DEV, UPLINK_GW, type RouterNode, type Testbed } from './lib/testbed.ts';
+import { crash } from './lib/faults.ts';
+import { createTestbed, hasVip, SERVER, uplinkAddr, wanAddr, UPLINK_DEV, UPLINK_GW, type RouterNode, type Testbed } from './lib/testbed.ts';
 import { defaultRole } from './lib/uci-files.ts';
 
 const skip = process.getuid?.() !== 0 || haRouterUnavailable() !== undefined;
@@ -209,5 +210,42 @@ describe.skipIf(skip)('several WANs (linux platform, the shared WAN and a second
 		report(lines.join('\n'));
 		expect(lines.filter((l) => /uplink isp2 \(up0\): dead after 3 lost probe rounds/.test(l))).toHaveLength(2);
 		expect(lines.filter((l) => /uplink isp2 \(up0\): alive after 3 answered probe rounds/.test(l))).toHaveLength(2);
+	}, 240_000);
+
+	it('conntrackd carries each connection\'s uplink mark to the standby: after a crash of the master the shared WAN\'s streams keep their uplink', async () => {
+		const r0 = await pair();
+		const r1 = bed!.routers.find((r) => r !== r0)!;
+		const meter = await startMeter(bed!, { streams: 20 });
+		/** "orig src:sport" -> mark, for the meter's TCP flows on a node. */
+		const flows = (node: RouterNode) =>
+			new Map(
+				[...nsRun(node.ns, 'conntrack', ['-L', '-p', 'tcp', '--dport', '5001'], { check: false }).stdout.matchAll(/src=(\S+) dst=\S+ sport=(\d+) .*?mark=(\d+)/g)].map((m) => [`${m[1]}:${m[2]}`, Number(m[3])] as const),
+			);
+		const onMaster = flows(r0);
+		expect(onMaster.size).toBe(20);
+		// The standby's copies (conntrackd, no external cache: written into its kernel table) carry the same marks.
+		const onStandby = await waitFor('the standby holding every flow with its mark', () => {
+			const f = flows(r1);
+			return [...onMaster].every(([k, m]) => f.get(k) === m) && f;
+		}, 10_000, 100);
+		const byMark = (f: Map<string, number>, mark: number) => [...f.values()].filter((m) => m === mark).length;
+		const onWan = byMark(onMaster, 0x10000);
+		report(`marks on the master: ${onWan} WAN, ${byMark(onMaster, 0x20000)} isp2; on the standby: ${byMark(onStandby, 0x10000)} WAN, ${byMark(onStandby, 0x20000)} isp2`);
+		expect(onWan).toBeGreaterThan(0);
+
+		await meter.mark('fault');
+		await crash(r0, []);
+		await waitFor('r1 master with the WAN', () => hasVip(r1) && wanAddr(r1) !== undefined, 20_000, 20);
+		// New connections on the new master: balanced over its uplinks (the shared WAN and its own).
+		const after = await whoSees(bed!.clients[0]!.ns, SERVER, 200);
+		report(`new connections after the failover: ${JSON.stringify(after)}`);
+		expect(after.failed).toBe(0);
+		expect(Object.keys(after.answers).sort()).toEqual([uplinkAddr(r1), wanAddr(r1)!.split('/')[0]!].sort());
+		const traffic = summary(await meter.stop());
+		report(`streams over the crash: ${JSON.stringify(traffic.tcp)}`);
+		// Every stream on the shared WAN survived the crash on it (the mark kept it there); a stream on the crashed
+		// node's own uplink cannot (its address was that node's).
+		expect(traffic.tcp.survived).toBe(onWan);
+		expect(traffic.tcp.reset).toBe(0);
 	}, 240_000);
 });
