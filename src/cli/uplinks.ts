@@ -50,7 +50,7 @@ current measurement (the agent is not running).
 				await rt.stdout(`${r.name} (${r.device}): weight ${r.weight}, tier ${r.tier}\n`);
 				continue;
 			}
-			const probe = r.probed ? `RTT ${r.rttMs === null ? '-' : `${r.rttMs} ms`}, loss ${r.lossPercent === null ? '-' : `${r.lossPercent} %`}` : (r.note ?? 'not probed');
+			const probe = r.probed ? `last RTT ${r.rttMs === null ? '-' : `${r.rttMs} ms`}, loss ${r.lossPercent === null ? '-' : `${r.lossPercent} %`}` : (r.note ?? 'not probed');
 			await rt.stdout(`${r.name} (${r.device}): ${r.state}${r.inUse ? '' : ', takes no new connections'} for ${ago(now - r.since)}, ${probe}, weight ${r.weight}, tier ${r.tier}\n`);
 		}
 		return why === null ? 0 : 1;

@@ -19,6 +19,8 @@ const PORT = '5003';
 /** A second address of the internet server: the uplink_rule sends it by the second ISP whatever the weights. */
 const EXCEPTION = '203.0.113.20';
 const WEIGHTS = { isp1: 3, isp2: 1 };
+/** An ISP that keeps its links up but forwards nothing from its customers. */
+const BLACKHOLE = 'table ip blackhole {\n\tchain forward {\n\t\ttype filter hook forward priority 0; policy accept;\n\t\tiifname "br0" drop\n\t}\n}\n';
 const report = (s: string): void => {
 	process.stderr.write(`${s}\n`);
 };
@@ -196,7 +198,7 @@ describe.skipIf(skip)('several WANs (linux platform, the shared WAN and a second
 		expect(Object.keys(again.answers).sort()).toEqual([own, wan].sort());
 
 		// 2. Link up, but the second ISP black-holes everything from its customers.
-		nsRun(isp2, 'nft', ['-f', '-'], { input: 'table ip blackhole {\n\tchain forward {\n\t\ttype filter hook forward priority 0; policy accept;\n\t\tiifname "br0" drop\n\t}\n}\n' });
+		nsRun(isp2, 'nft', ['-f', '-'], { input: BLACKHOLE });
 		const holed = Date.now();
 		await waitFor('isp2 out of the balance (black hole)', () => balanced() === WAN_ONLY, 10_000, 20);
 		report(`black hole: isp2 out of the balance after ${Date.now() - holed} ms`);
@@ -204,12 +206,30 @@ describe.skipIf(skip)('several WANs (linux platform, the shared WAN and a second
 		nsRun(isp2, 'nft', ['delete', 'table', 'ip', 'blackhole']);
 		await waitFor('isp2 back in the balance (black hole gone)', () => balanced() === ALL, 15_000, 20);
 
+		// 3. Both ISPs black-holed: every uplink is dead. Nothing is taken out (there is nowhere better), the main table
+		// keeps its default route, and the log and status say so.
+		for (const ns of [bed!.ns.isp, isp2]) nsRun(ns, 'nft', ['-f', '-'], { input: BLACKHOLE });
+		const allDead = await waitFor('every uplink dead', async () => {
+			const u = await uplinks();
+			return u.allDead && u;
+		}, 10_000, 100);
+		report(`every uplink dead: ${JSON.stringify(allDead)}`);
+		expect(allDead.uplinks.map((l) => l.state)).toEqual(['dead', 'dead']);
+		expect(balanced()).toBe(ALL);
+		expect(nsRun(r0.ns, 'ip', ['-4', 'route', 'show', 'default']).stdout).toContain('default via 198.51.100.1 dev hawan');
+		const text = await haRouter(r0, ['uplinks', '--root', r0.root]);
+		report(text.stdout);
+		expect(text.stdout).toContain('every uplink is dead: all stay in the balance as configured, and the main table keeps its default route');
+		for (const ns of [bed!.ns.isp, isp2]) nsRun(ns, 'nft', ['delete', 'table', 'ip', 'blackhole']);
+		await waitFor('both uplinks alive again', async () => (await uplinks()).uplinks.every((l) => l.state === 'alive'), 15_000, 100);
+
 		// Each change was logged by the agent.
 		const log = path.join(r0.root, 'var/log/agent.log');
 		const lines = existsSync(log) ? readFileSync(log, 'utf8').split('\n').filter((l) => l.includes('uplink isp2')) : [];
 		report(lines.join('\n'));
-		expect(lines.filter((l) => /uplink isp2 \(up0\): dead after 3 lost probe rounds/.test(l))).toHaveLength(2);
-		expect(lines.filter((l) => /uplink isp2 \(up0\): alive after 3 answered probe rounds/.test(l))).toHaveLength(2);
+		expect(lines.filter((l) => /uplink isp2 \(up0\): dead after 3 lost probe rounds/.test(l))).toHaveLength(3);
+		expect(lines.filter((l) => /uplink isp2 \(up0\): alive after 3 answered probe rounds/.test(l))).toHaveLength(3);
+		expect(readFileSync(log, 'utf8')).toContain('every uplink is dead: all of them stay in the balance as configured, and the main table keeps its default route');
 	}, 240_000);
 
 	it('conntrackd carries each connection\'s uplink mark to the standby: after a crash of the master the shared WAN\'s streams keep their uplink', async () => {
