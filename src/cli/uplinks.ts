@@ -44,7 +44,10 @@ current measurement (the agent is not running).
 			return why === null ? 0 : 1;
 		}
 		if (why) await rt.stdout(`${why}\n`);
-		if (current && doc.allDead) await rt.stdout('every uplink is dead: all stay in the balance as configured, and the main table keeps its default route\n');
+		if (current && doc.allDead) {
+			const last = links.find((l) => l.preferred);
+			await rt.stdout(`every uplink is dead: ${last ? `new connections all go to the preferred uplink ${last.name}` : 'all stay in the balance as configured'}, and the main table keeps its default route\n`);
+		}
 		for (const r of rows) {
 			if (r.state === null) {
 				await rt.stdout(`${r.name} (${r.device}): weight ${r.weight}, tier ${r.tier}\n`);

@@ -17,7 +17,7 @@ import { addresses } from '../system/iproute.ts';
 import { nftApply } from '../system/nft.ts';
 import { run } from '../system/run.ts';
 import { withLock } from './lock.ts';
-import { bestKnownLease } from './system-effects.ts';
+import { bestKnownLease, loadNftTable } from './system-effects.ts';
 import { readUplinkFacts, uplinkStatusPath } from './uplinks.ts';
 
 /** How often a link's address is read again (a DHCP uplink may change it). */
@@ -123,8 +123,14 @@ export class UplinkMonitor {
 
 	private async probe(l: Uplink, s: Slot): Promise<Round> {
 		if (l.health.targets.length === 0) return { kind: 'unprobed', why: 'no track_ip: always counted alive' };
-		if (this.rt.now() - s.addressAt >= ADDRESS_REFRESH_MS || s.address === null) {
+		if (this.rt.now() - s.addressAt >= ADDRESS_REFRESH_MS) {
+			const was = s.address;
 			s.address = (await addresses(this.rt, l.device).catch(() => [])).find((a) => a.family === 4)?.local ?? null;
+			// A DHCP uplink with a new address (not the first look): its SNAT, source map and route follow.
+			if (s.addressAt !== -Infinity && s.address !== was && s.address !== null) {
+				this.log('notice', `uplink ${l.name} (${l.device}): address ${was ?? 'none'} -> ${s.address}: reloading our table and its routes`);
+				await loadNftTable(this.rt, this.model(), this.paths).catch((e: Error) => this.log('err', `uplink ${l.name}: reload failed: ${e.message.split('\n')[0]}`));
+			}
 			s.addressAt = this.rt.now();
 		}
 		if (s.address === null) return { kind: 'unprobed', why: `no IPv4 address on ${l.device}` };
@@ -147,7 +153,7 @@ export class UplinkMonitor {
 			links: Object.fromEntries(
 				u.links.map((l) => {
 					const h = this.slots.get(l.name)?.health ?? initialHealth(this.rt.wallClock());
-					const status: UplinkStatus = { name: l.name, device: l.device, state: h.state, since: h.since, rttMs: h.rttMs, lossPercent: lossPercent(h), weight: l.weight, tier: l.tier, inUse: allDead || h.state === 'alive', probed: h.unprobed === null, note: h.unprobed };
+					const status: UplinkStatus = { name: l.name, device: l.device, state: h.state, since: h.since, rttMs: h.rttMs, lossPercent: lossPercent(h), weight: l.weight, tier: l.tier, inUse: allDead ? aliveLinks(u, dead).links.includes(l) : h.state === 'alive', probed: h.unprobed === null, note: h.unprobed };
 					return [l.name, status];
 				}),
 			),
@@ -157,7 +163,10 @@ export class UplinkMonitor {
 			await this.rt.writeFileAtomic(path, `${JSON.stringify(doc)}\n`, 0o644);
 			return;
 		}
-		if (changed && allDead) this.log('warning', `every uplink is dead: all of them stay in the balance as configured, and the main table keeps its default route`);
+		if (changed && allDead) {
+			const last = u.links.find((l) => l.preferred);
+			this.log('warning', `every uplink is dead: ${last ? `new connections all go to the preferred uplink ${last.name}` : 'all of them stay in the balance as configured'}, and the main table keeps its default route`);
+		}
 		// Under the lock every load of our table takes: the file, the maps and table.nft agree.
 		await withLock(this.rt, `${this.paths.runDir}/nft.lock`, async () => {
 			await this.rt.writeFileAtomic(path, `${JSON.stringify(doc)}\n`, 0o644);

@@ -30,11 +30,15 @@ export interface KernelUplinkFacts extends UplinkFacts {
 export async function readUplinkFacts(rt: Runtime, model: Model, paths: Paths): Promise<KernelUplinkFacts> {
 	const addressesOf: Record<string, string | null> = {};
 	const gateways: Record<string, string | null> = {};
-	for (const l of model.uplinks?.links ?? []) {
-		// A device that does not exist (the shared WAN on a BACKUP, an interface down) has neither.
-		addressesOf[l.name] = (await addresses(rt, l.device).catch(() => [])).find((a) => a.family === 4)?.local ?? null;
-		gateways[l.name] = (await defaultRoute(rt, l.device).catch(() => null))?.gateway ?? null;
-	}
+	// All at once: this runs in a takeover's SNAT update.
+	await Promise.all(
+		(model.uplinks?.links ?? []).map(async (l) => {
+			// A device that does not exist (the shared WAN on a BACKUP, an interface down) has neither.
+			const [addrs, route] = await Promise.all([addresses(rt, l.device).catch(() => []), defaultRoute(rt, l.device).catch(() => null)]);
+			addressesOf[l.name] = addrs.find((a) => a.family === 4)?.local ?? null;
+			gateways[l.name] = route?.gateway ?? null;
+		}),
+	);
 	const status = await readJson<UplinkStatusFile>(rt, uplinkStatusPath(paths));
 	const dead = Object.entries(status?.links ?? {})
 		.filter(([name, s]) => s?.state === 'dead' && model.uplinks?.links.some((l) => l.name === name))

@@ -177,7 +177,7 @@ export interface Uplink {
 	readonly weight: number;
 	/** Lower tiers are used first; a higher tier only while every uplink of the lower ones is dead. */
 	readonly tier: number;
-	/** Kept when every uplink is dead, and used by the router's own unmarked traffic order. */
+	/** The last resort: when every uplink is dead, new connections all go to it. */
 	readonly preferred: boolean;
 	/** The shared-MAC WAN (SNAT and the default route come from its keepalived lease path). */
 	readonly shared: boolean;

@@ -59,10 +59,16 @@ export function spreadBuckets(links: readonly { mark: number; weight: number }[]
 	return out;
 }
 
-/** The links a choice may use: the alive ones; when every uplink is dead, all of them (the last resort). */
+/**
+ * The links a choice may use: the alive ones. When every uplink is dead there is nothing better to
+ * move to: the `preferred` one takes everything if there is one, else all of them keep their shares
+ * (the probes may be what failed; the main table keeps its default route either way).
+ */
 export function aliveLinks(u: Uplinks, dead: readonly string[]): { links: readonly Uplink[]; allDead: boolean } {
 	const alive = u.links.filter((l) => !dead.includes(l.name));
-	return alive.length > 0 ? { links: alive, allDead: false } : { links: u.links, allDead: true };
+	if (alive.length > 0) return { links: alive, allDead: false };
+	const preferred = u.links.filter((l) => l.preferred);
+	return { links: preferred.length > 0 ? preferred : u.links, allDead: true };
 }
 
 /** Weighted shares of some links; all weights 0 counts each as 1 (a tier or rule chose them anyway). */

@@ -223,6 +223,10 @@ describe.skipIf(skip)('several WANs (linux platform, the shared WAN and a second
 		for (const ns of [bed!.ns.isp, isp2]) nsRun(ns, 'nft', ['delete', 'table', 'ip', 'blackhole']);
 		await waitFor('both uplinks alive again', async () => (await uplinks()).uplinks.every((l) => l.state === 'alive'), 15_000, 100);
 
+		// For the record (docs/decisions.md): the agent's memory after these rounds, probing two uplinks every 200 ms.
+		const agentPid = nsRun(r0.ns, 'pgrep', ['-f', 'ha-router.js agent'], { check: false }).stdout.trim().split('\n')[0];
+		if (agentPid) report(`agent ${agentPid}: ${readFileSync(`/proc/${agentPid}/status`, 'utf8').split('\n').filter((l) => /^Vm(RSS|HWM)/.test(l)).join(', ')}`);
+
 		// Each change was logged by the agent.
 		const log = path.join(r0.root, 'var/log/agent.log');
 		const lines = existsSync(log) ? readFileSync(log, 'utf8').split('\n').filter((l) => l.includes('uplink isp2')) : [];

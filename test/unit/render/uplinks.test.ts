@@ -31,7 +31,10 @@ describe('choiceMaps', () => {
 	});
 	it('moves to the next tier when a whole tier is dead, and uses everything when every uplink is dead', () => {
 		expect(share(choiceMaps(two.uplinks!, ['isp1', 'isp2']).get('uplink_balanced')!)).toEqual({ 3: 1000 });
-		expect(share(choiceMaps(two.uplinks!, ['isp1', 'isp2', 'lte']).get('uplink_balanced')!)).toEqual({ 1: 750, 2: 250 });
+		// isp1 is the preferred one (the last resort); without one, everything keeps its configured share.
+		expect(share(choiceMaps(two.uplinks!, ['isp1', 'isp2', 'lte']).get('uplink_balanced')!)).toEqual({ 1: 1000 });
+		const nonePreferred = { ...two.uplinks!, links: two.uplinks!.links.map((l) => ({ ...l, preferred: false })) };
+		expect(share(choiceMaps(nonePreferred, ['isp1', 'isp2', 'lte']).get('uplink_balanced')!)).toEqual({ 1: 750, 2: 250 });
 	});
 });
 
