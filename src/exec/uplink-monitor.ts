@@ -20,8 +20,10 @@ import { withLock } from './lock.ts';
 import { bestKnownLease, loadNftTable } from './system-effects.ts';
 import { readUplinkFacts, uplinkStatusPath } from './uplinks.ts';
 
-/** How often a link's address is read again (a DHCP uplink may change it). */
+/** How often a link's address is read again (a DHCP uplink may change it); without one, more often
+ * (the shared WAN gets its lease at a takeover, a DHCP uplink at boot). */
 const ADDRESS_REFRESH_MS = 5000;
+const NO_ADDRESS_REFRESH_MS = 1000;
 
 /** One link in `ha-router uplinks --json` and in the status file. */
 export interface UplinkStatus {
@@ -123,7 +125,7 @@ export class UplinkMonitor {
 
 	private async probe(l: Uplink, s: Slot): Promise<Round> {
 		if (l.health.targets.length === 0) return { kind: 'unprobed', why: 'no track_ip: always counted alive' };
-		if (this.rt.now() - s.addressAt >= ADDRESS_REFRESH_MS) {
+		if (this.rt.now() - s.addressAt >= (s.address === null ? NO_ADDRESS_REFRESH_MS : ADDRESS_REFRESH_MS)) {
 			const was = s.address;
 			s.address = (await addresses(this.rt, l.device).catch(() => [])).find((a) => a.family === 4)?.local ?? null;
 			// A DHCP uplink with a new address (not the first look): its SNAT, source map and route follow.

@@ -6,6 +6,8 @@ import { appendFileSync, existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { haRouter, haRouterStack, haRouterUnavailable } from './lib/ha-router-node.ts';
+import { openwrtHaRouter, openwrtStack, openwrtUnavailable } from './lib/openwrt-node.ts';
+import type { Stack } from './lib/stack.ts';
 import { nsRun, nsRunAsync, nsSpawn, waitFor } from './lib/exec.ts';
 import { startMeter, summary } from './lib/traffic.ts';
 import { bootPair } from './lib/scenarios.ts';
@@ -14,6 +16,7 @@ import { createTestbed, hasVip, SERVER, uplinkAddr, wanAddr, UPLINK_DEV, UPLINK_
 import { defaultRole } from './lib/uci-files.ts';
 
 const skip = process.getuid?.() !== 0 || haRouterUnavailable() !== undefined;
+const skipOpenwrt = process.getuid?.() !== 0 || openwrtUnavailable() !== undefined;
 const WHOAMI = path.resolve('test/e2e/lib/meter/whoami.mjs');
 const PORT = '5003';
 /** A second address of the internet server: the uplink_rule sends it by the second ISP whatever the weights. */
@@ -66,14 +69,14 @@ async function serve(ns: string): Promise<void> {
 	});
 }
 
-async function pair(): Promise<RouterNode> {
+async function pair(stack: Stack = haRouterStack): Promise<RouterNode> {
 	const b = await createTestbed({ uplinks: true, secondIsp: true });
 	bed = b;
 	for (const r of b.routers) {
-		await haRouterStack.configure(b, r, defaultRole(r));
+		await stack.configure(b, r, defaultRole(r));
 		addUplinks(r);
 	}
-	const m = await bootPair(haRouterStack, b, report);
+	const m = await bootPair(stack, b, report);
 	expect(m.name).toBe('r0');
 	nsRun(b.server.ns, 'ip', ['addr', 'add', `${EXCEPTION}/24`, 'dev', 'eth0']);
 	await serve(b.server.ns);
@@ -272,4 +275,27 @@ describe.skipIf(skip)('several WANs (linux platform, the shared WAN and a second
 		expect(traffic.tcp.survived).toBe(onWan);
 		expect(traffic.tcp.reset).toBe(0);
 	}, 240_000);
+});
+
+describe.skipIf(skipOpenwrt)('several WANs on the OpenWrt userland (procd, netifd, fw4, the installed package)', () => {
+	it('balances by weight, keeps the exception, and the uplink rules and routes survive a firewall restart', async () => {
+		const r0 = await pair(openwrtStack);
+		const client = bed!.clients[0]!.ns;
+		const wan = wanAddr(r0)!.split('/')[0]!;
+		const own = uplinkAddr(r0);
+		const seen = await whoSees(client, bed!.server.addr, 1000);
+		report(`openwrt: weights ${WEIGHTS.isp1}:${WEIGHTS.isp2}, 1000 connections: ${JSON.stringify(seen)}`);
+		expect(seen.failed).toBe(0);
+		expect(Math.abs(seen.answers[wan]! / 1000 - 0.75)).toBeLessThanOrEqual(0.04);
+		// fw4 restart (stop deletes every table, start loads ours back from its include) and reload.
+		for (const action of ['restart', 'reload']) {
+			expect(nsRun(r0.ns, path.join(r0.root, 'etc/init.d/firewall'), [action], { check: false }).code).toBe(0);
+			expect(nsRun(r0.ns, 'nft', ['list', 'map', 'inet', 'ha_router', 'uplink_balanced']).stdout).toContain('0-749 : 0x00010000, 750-999 : 0x00020000');
+		}
+		expect(nsRun(r0.ns, 'ip', ['-4', 'rule', 'show']).stdout).toContain('1802:	from all fwmark 0x20000/0xff0000 lookup 1802');
+		expect(await whoSees(client, EXCEPTION, 50)).toEqual({ answers: { [own]: 50 }, failed: 0, errors: {} });
+		const u = await openwrtHaRouter(r0, ['uplinks', '--json']);
+		report(`openwrt: uplinks ${u.stdout}`);
+		expect(JSON.parse(u.stdout)).toMatchObject({ ok: true, allDead: false, uplinks: [{ name: 'isp1', state: 'alive' }, { name: 'isp2', state: 'alive' }] });
+	}, 300_000);
 });
