@@ -7,6 +7,7 @@ import { nftCheck } from '../system/nft.ts';
 import type { Platform } from '../system/platform.ts';
 import { run } from '../system/run.ts';
 import { loadNftTable } from '../exec/system-effects.ts';
+import { removeUplinkRouting } from '../exec/uplinks.ts';
 import { ensureDaemon, type DaemonState } from './daemons.ts';
 import type { ApplySystem } from './transaction.ts';
 import type { Reload } from './targets.ts';
@@ -48,7 +49,10 @@ export function systemApply(rt: Runtime, model: Model, paths: Paths, platform: P
 					// SIGHUP re-reads keepalived.conf without dropping the VIPs this node holds.
 					return ensure('keepalived', 'reload');
 				case 'nft':
-					return loadNftTable(rt, model, paths);
+					await loadNftTable(rt, model, paths);
+					// Uplink sections removed: their ip rules go too (loads with uplinks resync them).
+					if (!model.uplinks) await removeUplinkRouting(rt);
+					return;
 				case 'firewall':
 					if (platform.name !== 'openwrt') return;
 					return platform.service('firewall', 'reload');
