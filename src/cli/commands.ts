@@ -7,6 +7,7 @@ import { notify } from './notify.ts';
 import { status } from './status.ts';
 import { switchoverCommand } from './switchover.ts';
 import { teardown } from './teardown.ts';
+import { uplinksCommand } from './uplinks.ts';
 import type { Command } from './command.ts';
 
 /** Every command, in the order `--help` lists them. */
@@ -18,6 +19,7 @@ export const COMMANDS: readonly Command[] = [
 	status,
 	switchoverCommand,
 	drainCommand,
+	uplinksCommand,
 	agent,
 	teardown,
 ];
