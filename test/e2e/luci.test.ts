@@ -45,6 +45,18 @@ async function luciFor(node: RouterNode, applied: number[]): Promise<Endpoint> {
 	return ep;
 }
 
+/**
+ * Opens an action's confirmation: the overview redraws its buttons with every poll, so a click can
+ * land on a button just replaced (or not yet enabled); click again until the dialog is there.
+ */
+async function openDialog(page: Page, button: string): Promise<void> {
+	await waitFor(`the dialog of ${button}`, async () => {
+		if (await page.$('#modal')) return true;
+		await page.$eval(button, (b) => (b as HTMLButtonElement).disabled || (b as HTMLButtonElement).click()).catch(() => undefined);
+		return (await page.$('#modal')) ? true : undefined;
+	}, 15_000, 300);
+}
+
 async function role(page: Page, node: 'this' | 'peer'): Promise<string | null> {
 	return page.$eval(`[data-row="role"] [data-node="${node}"] [data-role]`, (e) => e.getAttribute('data-role')).catch(() => null);
 }
@@ -91,7 +103,7 @@ describe.skipIf(skip)('LuCI app on a live pair', () => {
 		// Switch over from the page: the confirmation says what happens, then r1 holds the role.
 		await open(p0, ep0.url, 'admin/status/ha-router');
 		await waitFor('the peer in the overview', async () => ((await role(p0, 'peer')) === 'BACKUP' ? true : undefined), 15_000, 500);
-		await p0.click('#ha-switchover');
+		await openDialog(p0, '#ha-switchover');
 		expect(await text(p0, '#modal')).toMatch(/r1 takes over the LAN addresses \(192\.168\.1\.1\/24\), the WAN address and every connection/);
 		await p0.click('#ha-confirm');
 		await p0.waitForSelector('.notification .ha-reply', { timeout: 30_000 });
@@ -103,20 +115,20 @@ describe.skipIf(skip)('LuCI app on a live pair', () => {
 		expect(await text(p0, '#ha-timeline')).toMatch(/r0 became BACKUP[\s\S]*r0 became MASTER/);
 
 		// Restore the priority: with preempt r0 takes the role back.
-		await p0.click('#ha-restore');
+		await openDialog(p0, '#ha-restore');
 		await p0.click('#ha-confirm');
 		await waitFor('r0 MASTER again', async () => ((await role(p0, 'this')) === 'MASTER' ? true : undefined), 20_000, 500);
 		expect(hasVip(r0)).toBe(true);
 
 		// Drain from the page: the confirmation says what happens; the overview shows it, and ends it.
 		await waitFor('the peer BACKUP again', async () => ((await role(p0, 'peer')) === 'BACKUP' ? true : undefined), 15_000, 500);
-		await p0.click('#ha-drain');
+		await openDialog(p0, '#ha-drain');
 		expect(await text(p0, '#modal')).toMatch(/New connections from the LAN go to r1, which serves them through its own uplink/);
 		await p0.click('#ha-confirm');
 		await p0.waitForSelector('#ha-drain-off', { timeout: 30_000 });
 		expect(existsSync(path.join(r0.root, 'var/run/ha-router/drain.json'))).toBe(true);
 		expect(await text(p0, '#ha-router-status')).toMatch(/draining since .*: new connections from the LAN go to r1/);
-		await p0.click('#ha-drain-off');
+		await openDialog(p0, '#ha-drain-off');
 		await p0.click('#ha-confirm');
 		await p0.waitForSelector('#ha-drain', { timeout: 30_000 });
 		expect(existsSync(path.join(r0.root, 'var/run/ha-router/drain.json'))).toBe(false);
