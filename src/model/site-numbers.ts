@@ -21,4 +21,10 @@ export function siteNumbers(name: string, position: number): SiteNumbers {
 	return { index, zone: n, mark: n * 0x10000, table: n, tableName: `ha_${name}`, rulePref: n };
 }
 
+/**
+ * keepalived `virtual_server fwmark` marks of services with balancer 'lvs': 0x4900 + position in
+ * the sorted service names, the whole mark (IPVS compares all 32 bits), so never with a site mark.
+ */
+export const SERVICE_FWMARK_BASE = 0x4900;
+
 export const hex = (n: number): string => `0x${n.toString(16).padStart(8, '0')}`;

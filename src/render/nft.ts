@@ -79,7 +79,7 @@ function input(model: Model): string[] {
 }
 
 /** Every chain this file can hold: one the Model no longer needs is deleted, not left empty. */
-const CHAINS = ['srcnat', 'input', 'forward', 'site_zone', 'site_mark', 'site_netmap', 'service_dnat'] as const;
+const CHAINS = ['srcnat', 'input', 'forward', 'site_zone', 'site_mark', 'site_netmap', 'service_dnat', 'service_mark'] as const;
 
 /**
  * `flush table` empties chains but keeps them: a chain the Model dropped (the sites removed, the
@@ -95,7 +95,7 @@ function dropUnused(chains: readonly string[][]): string[] {
 /** The whole ruleset file; byte-identical for the same Model and facts. */
 export function renderNft(model: Model, facts: NftFacts): string {
 	const services = serviceParts(model, facts.down);
-	const chains = [...services.maps, srcnat(model, facts.wanAddress), input(model), forward(model), ...siteChains(model), services.chain].filter((c) => c.length > 0);
+	const chains = [...services.maps, srcnat(model, facts.wanAddress), input(model), forward(model), ...siteChains(model), services.chain, services.marks].filter((c) => c.length > 0);
 	const body = chains.map((c) => c.map((l) => `\t${l}`).join('\n')).join('\n\n');
 	return [
 		`# ${HEADER}`,

@@ -78,4 +78,11 @@ describe('config site', () => {
 			`${HA}:20: site 'a' option 'interface': 'wan' is the shared WAN; valid: the interface (VLAN or tunnel) only this site arrives on [SITE_IFACE_CONFLICT]`,
 		]);
 	});
+
+	it("warns that site clients cannot use a service balanced by 'lvs'", () => {
+		const r = build(site('a', 'site10', '10.0.0.0/24', '10.0.10.0/24', '172.16.10.2') + "\nconfig service 'web'\n\toption vip '192.168.1.1'\n\tlist port '80'\n\tlist backend '192.168.1.21'\n\toption balancer 'lvs'\n");
+		expect(r.issues.filter((i) => i.code === 'SERVICE_LVS_SITES').map(formatIssue)).toEqual([
+			`${HA}:29: service 'web' option 'balancer': warning: site clients cannot use this service: its fwmark replaces their site mark; use balancer 'nft' for them [SERVICE_LVS_SITES]`,
+		]);
+	});
 });
