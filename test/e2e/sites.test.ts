@@ -3,8 +3,8 @@
 // backends see each site's client at its own mapped address; every echo comes back to the site that sent it; two
 // connections with the same address and port from the two sites are both served, keep their conntrack zones on the
 // standby (conntrackd), and both survive a crash of the master. A backend that stops answering leaves the balancer's
-// map and new connections all reach the other. Removing the site sections takes the zones, marks, NETMAP, rules and
-// table names away.
+// map and new connections all reach the other. Teardown, and removing the site sections, take the zones, marks,
+// NETMAP, rules, routes and table names away.
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -159,6 +159,14 @@ describe.skipIf(skip)('sites with one client subnet (linux platform)', () => {
 			const r = await Promise.all(b.sites.map((s) => hold(s, 200, String(40010 + k))));
 			expect(r.map((x) => [x.seenAs, x.error])).toEqual(SITES.map((id) => [`10.0.${id}.5:${40010 + k}`, null]));
 		}
+
+		// Teardown on the crashed node (its kernel still holds what apply put there): rules, routes and table gone.
+		expect(siteRules(m)).not.toBe('');
+		const torn = await haRouter(m, ['teardown', '--root', m.root, '--config', path.join(m.root, 'etc/config')], 60_000);
+		expect(torn.code, torn.stderr).toBe(0);
+		expect(siteRules(m)).toBe('');
+		expect(nsRun(m.ns, 'ip', ['-N', 'route', 'show', 'table', 'all'], { check: false }).stdout).not.toMatch(/table 184\d\d/);
+		expect(nsRun(m.ns, 'nft', ['list', 'table', 'inet', 'ha_router'], { check: false }).code).not.toBe(0);
 
 		// Removing the site sections removes their chains, rules, routes and table names.
 		const ha = path.join(standby.root, 'etc/config/ha-router');
