@@ -4,6 +4,7 @@ import { check } from './check.ts';
 import { drainCommand } from './drain.ts';
 import { lease } from './lease.ts';
 import { notify } from './notify.ts';
+import { routes } from './routes.ts';
 import { status } from './status.ts';
 import { switchoverCommand } from './switchover.ts';
 import { teardown } from './teardown.ts';
@@ -19,5 +20,6 @@ export const COMMANDS: readonly Command[] = [
 	switchoverCommand,
 	drainCommand,
 	agent,
+	routes,
 	teardown,
 ];

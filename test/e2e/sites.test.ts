@@ -160,8 +160,17 @@ describe.skipIf(skip)('sites with one client subnet (linux platform)', () => {
 			expect(r.map((x) => [x.seenAs, x.error])).toEqual(SITES.map((id) => [`10.0.${id}.5:${40010 + k}`, null]));
 		}
 
-		// Teardown on the crashed node (its kernel still holds what apply put there): rules, routes and table gone.
+		// The crash set the old master's links down, and the kernel dropped its site routes with them; the rules stay.
+		// Links up again (no daemons: it stays crashed), `ha-router routes` (what hotplug runs on ifup) puts them back.
+		const siteRoutes = (node: RouterNode) => nsRun(node.ns, 'ip', ['-N', 'route', 'show', 'table', 'all'], { check: false }).stdout.split('\n').filter((l) => / table 184\d\d/.test(l));
+		for (const id of SITES) nsRun(m.ns, 'ip', ['link', 'set', siteDev(id), 'up']);
+		expect(siteRoutes(m)).toEqual([]);
 		expect(siteRules(m)).not.toBe('');
+		const restored = await haRouter(m, ['routes', '--root', m.root, '--config', path.join(m.root, 'etc/config')], 30_000);
+		expect(restored.code, restored.stderr).toBe(0);
+		expect(siteRoutes(m)).toEqual(SITES.map((id) => `10.0.0.0/24 via 172.16.${id}.2 dev ${siteDev(id)} table ${id === 10 ? 18433 : 18434} `));
+
+		// Teardown on the crashed node (its kernel still holds what apply put there): rules, routes and table gone.
 		const torn = await haRouter(m, ['teardown', '--root', m.root, '--config', path.join(m.root, 'etc/config')], 60_000);
 		expect(torn.code, torn.stderr).toBe(0);
 		expect(siteRules(m)).toBe('');
