@@ -9,6 +9,7 @@ import { run } from '../system/run.ts';
 import { loadNftTable } from '../exec/system-effects.ts';
 import { decodeUtf8 } from '../util/utf8.ts';
 import { replaceSiteRoutes } from '../system/site-routes.ts';
+import { removeUplinkRouting } from '../exec/uplinks.ts';
 import { ensureDaemon, type DaemonState } from './daemons.ts';
 import type { ApplySystem } from './transaction.ts';
 import type { Reload } from './targets.ts';
@@ -50,7 +51,10 @@ export function systemApply(rt: Runtime, model: Model, paths: Paths, platform: P
 					// SIGHUP re-reads keepalived.conf without dropping the VIPs this node holds.
 					return ensure('keepalived', 'reload');
 				case 'nft':
-					return loadNftTable(rt, model, paths);
+					await loadNftTable(rt, model, paths);
+					// Uplink sections removed: their ip rules go too (loads with uplinks resync them).
+					if (!model.uplinks) await removeUplinkRouting(rt);
+					return;
 				case 'routes': {
 					// From the file, not the model: a rollback restores the file and reloads it.
 					const batch = await rt.readFile(paths.siteRoutes);

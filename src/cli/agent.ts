@@ -15,6 +15,7 @@ import { effectivePriority, localState, nodeFacts, wanPartLease, type NodeFacts 
 import { judgeSplit } from '../peer/split-brain.ts';
 import { run } from '../system/run.ts';
 import { probeService, readDown, updateDown } from '../exec/service-health.ts';
+import { UplinkMonitor } from '../exec/uplink-monitor.ts';
 import { parseArgs } from './args.ts';
 import type { Command } from './command.ts';
 import { NODE_OPTIONS, nodePaths } from './context.ts';
@@ -100,6 +101,9 @@ class Agent {
 	async start(): Promise<never> {
 		this.configStamp = await this.stamp();
 		this.watchVips();
+		// Several WANs: the uplinks' health monitor runs beside the heartbeat, on the model the agent
+		// reloads (idle without uplink sections). docs/decisions.md "Several WANs: the health monitor".
+		void new UplinkMonitor(this.rt, this.paths, () => this.model, (level, msg) => this.log(level, msg)).run();
 		await this.bind();
 		void this.healthLoop();
 		let lastConfig = this.rt.now();
@@ -270,7 +274,10 @@ class Agent {
 		this.vrrp.at = this.rt.now();
 		const r = await run(this.rt, ['nft', 'list', 'chain', 'inet', 'ha_router', 'input'], { okCodes: [0, 1], timeoutMs: 3000 }).catch(() => null);
 		const packets = r && r.code === 0 ? vrrpPackets(r.stdout) : null;
-		this.vrrp.heard = packets !== null && this.vrrp.packets !== null && packets > this.vrrp.packets;
+		// Every load of our table makes its counters start again: fewer than before is a new count,
+		// and any packet in it was heard.
+		const before = this.vrrp.packets;
+		this.vrrp.heard = packets !== null && before !== null && (packets > before || (packets < before && packets > 0));
 		this.vrrp.packets = packets;
 		return this.vrrp.heard;
 	}

@@ -8,6 +8,7 @@ import { routes } from './routes.ts';
 import { status } from './status.ts';
 import { switchoverCommand } from './switchover.ts';
 import { teardown } from './teardown.ts';
+import { uplinksCommand } from './uplinks.ts';
 import type { Command } from './command.ts';
 
 /** Every command, in the order `--help` lists them. */
@@ -19,6 +20,7 @@ export const COMMANDS: readonly Command[] = [
 	status,
 	switchoverCommand,
 	drainCommand,
+	uplinksCommand,
 	agent,
 	routes,
 	teardown,

@@ -11,6 +11,7 @@ import { type ReadSection, readSections } from './read-sections.ts';
 import type { GroupFacts, RuleContext } from './rule-context.ts';
 import { RULES } from './rules.ts';
 import { parseUci } from './uci-parse.ts';
+import { assembleUplinks } from './uplink-model.ts';
 import { type UciPackage, UciSyntaxError } from './uci-types.ts';
 import type { BackendSpec, VipSpec } from './values.ts';
 
@@ -62,12 +63,16 @@ export function buildModel(files: ConfigFiles): BuildResult {
 		network: netMap,
 		networkSections: network?.sections ?? [],
 		networkFile: files.network.path,
+		sections: read,
+		statements: haRouter.statements,
 		error: (code, at, message, value) => report(makeIssue('error', code, at, message, value)),
 		warn: (code, at, message, value) => report(makeIssue('warning', code, at, message, value)),
 	};
 	for (const rule of RULES) rule(ctx);
 	if (issues.some((i) => i.severity === 'error') || !node || !netMap) return done(null, issues, haRouter, network);
-	return done(assemble(node, groups, wan, sync, read.get('site')!, read.get('service')!, netMap), issues, haRouter, network);
+	const model = assemble(node, groups, wan, sync, read.get('site')!, read.get('service')!, netMap);
+	const uplinks = assembleUplinks(read.get('uplink')!, read.get('uplink_rule')!, model.wan, model.groups, netMap);
+	return done(uplinks ? { ...model, uplinks } : model, issues, haRouter, network);
 }
 
 /**

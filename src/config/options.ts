@@ -1,6 +1,7 @@
 // The schema of /etc/config/ha-router: one table per section type. Each row names an option, how to
 // check its value, its default and whether it is required or a list. docs/config.md documents it.
 
+import { UPLINK_SECTIONS } from './uplink-options.ts';
 import { advert, backend, bool, type Check, cidr, cidr4, ifname, int, ip, ipv4, logical, mac, oneOf, service, text, vip, word } from './values.ts';
 
 export interface OptionSpec {
@@ -115,10 +116,12 @@ export const SCHEMA: Readonly<Record<string, SectionSpec>> = {
 			{ name: 'balancer', check: oneOf(['nft', 'lvs']), default: 'nft' },
 		],
 	},
+	// Several WANs (issue 14): src/config/uplink-options.ts.
+	...UPLINK_SECTIONS,
 };
 
 /**
  * Section types later versions will use (planned switchover, drain, multi-WAN uplinks, sites).
  * They are accepted with a warning and ignored, so a newer config still loads.
  */
-export const RESERVED_TYPES: readonly string[] = ['switchover', 'drain', 'uplink', 'track', 'notify'];
+export const RESERVED_TYPES: readonly string[] = ['switchover', 'drain', 'track', 'notify'];

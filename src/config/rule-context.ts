@@ -5,7 +5,7 @@ import type { Cidr, Family, Issue, Origin } from '../model/types.ts';
 import type { Ip } from './ip.ts';
 import type { NetInterface } from './network.ts';
 import type { ReadSection } from './read-sections.ts';
-import type { UciSection } from './uci-types.ts';
+import type { UciSection, UciStatement } from './uci-types.ts';
 import type { VipSpec } from './values.ts';
 
 export interface GroupFacts {
@@ -36,6 +36,10 @@ export interface RuleContext {
 	/** Every section of /etc/config/network (none when it could not be read): what apply would edit. */
 	readonly networkSections: readonly UciSection[];
 	readonly networkFile: string;
+	/** Every checked section of /etc/config/ha-router by type (the uplink rules read theirs). */
+	readonly sections?: ReadonlyMap<string, readonly ReadSection[]>;
+	/** The statements of /etc/config/ha-router: two `config` lines of one section name show a merge. */
+	readonly statements?: readonly UciStatement[];
 	error(code: string, at: Origin, message: string, value?: string): void;
 	warn(code: string, at: Origin, message: string, value?: string): void;
 }

@@ -13,6 +13,7 @@ import type { ReadSection } from './read-sections.ts';
 import type { GroupFacts, Rule, RuleContext } from './rule-context.ts';
 import { findOption } from './uci-names.ts';
 import type { BackendSpec, VipSpec } from './values.ts';
+import { UPLINK_RULES } from './uplink-rules.ts';
 
 const v = <T>(r: ReadSection | undefined, option: string): T | undefined => r?.values.get(option) as T | undefined;
 const cidrText = (c: Cidr) => `${c.address}/${c.prefix}`;
@@ -501,4 +502,5 @@ export const RULES: readonly Rule[] = [
 	serviceBackendsUnique,
 	servicePortsHaveOneOwner,
 	lvsServiceOnVrrpVip,
+	...UPLINK_RULES,
 ];

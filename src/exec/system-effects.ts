@@ -16,6 +16,7 @@ import { readLeaseBeacon } from './lease-beacon.ts';
 import { readKnownLease } from './lease-store.ts';
 import { withLock } from './lock.ts';
 import { nftLock, readDown } from './service-health.ts';
+import { readUplinkFacts, removeUplinkRouting, syncUplinkRouting } from './uplinks.ts';
 
 const FLUSH_TRIES = 20;
 const FLUSH_WAIT_MS = 50;
@@ -38,8 +39,11 @@ export async function loadNftTable(rt: Runtime, model: Model, paths: Paths): Pro
 	await rt.makeDir(paths.runDir);
 	await withLock(rt, nftLock(paths), async () => {
 		const lease = await bestKnownLease(rt, model, paths);
-		const table = renderNft(model, { wanAddress: lease?.address.address ?? null, down: model.services.length ? await readDown(rt, paths) : {} });
+		// Several WANs: the uplinks' addresses (SNAT, source stickiness) and health come with the load.
+		const up = model.uplinks ? await readUplinkFacts(rt, model, paths) : null;
+		const table = renderNft(model, { wanAddress: lease?.address.address ?? null, down: model.services.length ? await readDown(rt, paths) : {}, ...(up ? { uplinks: up } : {}) });
 		await nftApply(rt, table);
+		if (up) await syncUplinkRouting(rt, model, up.gateways);
 		await rt.writeFileAtomic(paths.nftLoaded, table, 0o644);
 	});
 }
@@ -49,6 +53,7 @@ export async function unloadNftTable(rt: Runtime, paths: Paths): Promise<void> {
 	await rt.remove(paths.nftLoaded);
 	const [family, table] = NFT_TABLE.split(' ') as [string, string];
 	await nftDeleteTable(rt, family, table);
+	await removeUplinkRouting(rt);
 }
 
 export function systemEffects(rt: Runtime, model: Model, paths: Paths, platform: Platform): Effects {

@@ -203,6 +203,8 @@ export interface Model {
 	readonly sites: readonly Site[];
 	/** Sorted by name; empty without services. */
 	readonly services: readonly Service[];
+	/** Several WANs (issue 14): absent when the config has no uplink section (today's single-WAN table). */
+	readonly uplinks?: Uplinks;
 }
 
 export type Severity = 'error' | 'warning';
@@ -216,4 +218,68 @@ export interface Issue {
 	readonly value?: string;
 	/** What is wrong and what would be valid. */
 	readonly message: string;
+}
+
+// --- Several WANs (issue 14): `config uplink` and `config uplink_rule` sections. ---
+
+/** How an uplink's health is probed (ICMP echo to each target through the uplink's own table). */
+export interface UplinkHealth {
+	/** Addresses to ping; empty: never probed, always counted alive. */
+	readonly targets: readonly string[];
+	readonly intervalMs: number;
+	/** ICMP payload bytes. */
+	readonly size: number;
+	/** Failed rounds in a row before the uplink is dead. */
+	readonly down: number;
+	/** Good rounds in a row before a dead uplink is alive again. */
+	readonly up: number;
+}
+
+/** One uplink: a netifd interface the LAN's connections can leave by. */
+export interface Uplink {
+	/** The UCI section name. */
+	readonly name: string;
+	/** Logical interface in /etc/config/network. */
+	readonly interface: string;
+	/** Its Linux device (the shared WAN's macvlan when `shared`). */
+	readonly device: string;
+	/** Share of new connections within its tier (0: only by a rule naming it). */
+	readonly weight: number;
+	/** Lower tiers are used first; a higher tier only while every uplink of the lower ones is dead. */
+	readonly tier: number;
+	/** The last resort: when every uplink is dead, new connections all go to it. */
+	readonly preferred: boolean;
+	/** The shared-MAC WAN (SNAT and the default route come from its keepalived lease path). */
+	readonly shared: boolean;
+	/** Allocated from its position among the uplink sections (src/render/uplinks.ts: uplinkIds). */
+	readonly mark: number;
+	readonly table: number;
+	readonly health: UplinkHealth;
+	readonly origin: Origin;
+}
+
+/** Where an uplink_rule sends the connections it matches. */
+export type UplinkTarget = { readonly kind: 'balanced' } | { readonly kind: 'tier'; readonly tier: number } | { readonly kind: 'uplink'; readonly uplink: string };
+
+/** An exception: connections matching it are not balanced but go to `target`. */
+export interface UplinkRule {
+	/** Position among the uplink_rule sections (1-based): names its nft sets. */
+	readonly index: number;
+	readonly label: string;
+	readonly family: Family;
+	readonly proto: 'all' | 'tcp' | 'udp' | 'icmp';
+	readonly destinations: readonly Cidr[];
+	readonly sources: readonly Cidr[];
+	/** Destination ports or ranges ('443', '8000-8080'); tcp/udp only. */
+	readonly ports: readonly string[];
+	readonly target: UplinkTarget;
+	readonly origin: Origin;
+}
+
+export interface Uplinks {
+	/** In section order (marks and tables follow it). */
+	readonly links: readonly Uplink[];
+	readonly rules: readonly UplinkRule[];
+	/** The LAN subnets translated to each (non-shared) uplink's address. */
+	readonly snatSources: readonly Cidr[];
 }

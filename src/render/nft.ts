@@ -5,7 +5,8 @@ import type { Cidr, Model } from '../model/types.ts';
 import { HEADER, familyOf } from './text.ts';
 import { admissionDrops, admissionRules, ipKey, nftString } from './admission.ts';
 import { siteChains } from './sites.ts';
-import { type DownBackends, serviceMapResets, serviceParts } from './services.ts';
+import { type DownBackends, serviceParts } from './services.ts';
+import { NO_UPLINK_FACTS, type UplinkFacts, uplinkTableLines } from './uplinks.ts';
 
 export const NFT_TABLE = 'inet ha_router';
 
@@ -14,6 +15,8 @@ export interface NftFacts {
 	readonly wanAddress: string | null;
 	/** Service backends the health check found down (the agent's last view); none: all up. */
 	readonly down?: DownBackends;
+	/** Several WANs: the uplinks' addresses and health (none known: no SNAT rules yet, all alive). */
+	readonly uplinks?: UplinkFacts;
 }
 
 function cidr(c: Cidr): string {
@@ -78,31 +81,18 @@ function input(model: Model): string[] {
 	];
 }
 
-/** Every chain this file can hold: one the Model no longer needs is deleted, not left empty. */
-const CHAINS = ['srcnat', 'input', 'forward', 'site_zone', 'site_mark', 'site_netmap', 'service_dnat', 'service_mark'] as const;
-
-/**
- * `flush table` empties chains but keeps them: a chain the Model dropped (the sites removed, the
- * WAN gone) would stay hooked in, empty. Each one is declared (so it exists) and deleted.
- */
-function dropUnused(chains: readonly string[][]): string[] {
-	const used = new Set(chains.map((c) => /^chain (\S+) \{/.exec(c[0] ?? '')?.[1]));
-	const unused = CHAINS.filter((n) => !used.has(n));
-	if (unused.length === 0) return [];
-	return [`table ${NFT_TABLE} { ${unused.map((n) => `chain ${n} {}; `).join('')}}`, ...unused.map((n) => `delete chain ${NFT_TABLE} ${n}`)];
-}
-
 /** The whole ruleset file; byte-identical for the same Model and facts. */
 export function renderNft(model: Model, facts: NftFacts): string {
 	const services = serviceParts(model, facts.down);
-	const chains = [...services.maps, srcnat(model, facts.wanAddress), input(model), forward(model), ...siteChains(model), services.chain, services.marks].filter((c) => c.length > 0);
+	const chains = [...services.maps, srcnat(model, facts.wanAddress), input(model), forward(model), ...siteChains(model), services.chain, services.marks, ...uplinkTableLines(model, facts.uplinks ?? NO_UPLINK_FACTS)].filter((c) => c.length > 0);
 	const body = chains.map((c) => c.map((l) => `\t${l}`).join('\n')).join('\n\n');
 	return [
 		`# ${HEADER}`,
 		`table ${NFT_TABLE} {}`,
-		`flush table ${NFT_TABLE}`,
-		...dropUnused(chains),
-		...serviceMapResets(model),
+		// Deleted and made again, in the one transaction: a flush would keep chains the Model no longer
+		// has (hooked in, empty) and the elements of maps and sets (a map's new text then clashes with
+		// them: "File exists"). Counters start again from zero with each load.
+		`delete table ${NFT_TABLE}`,
 		`table ${NFT_TABLE} {`,
 		...(body === '' ? [] : [body]),
 		'}',

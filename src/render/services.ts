@@ -44,17 +44,6 @@ function pick(s: Service): string {
 
 const mapHead = (s: Service) => [`map ${s.map} {`, `\ttypeof numgen random mod ${slotsOf(s)} : ip daddr`, '\tflags interval'];
 
-/**
- * Lines after `flush table`, which empties chains but not maps: an element kept from the last load
- * (after a health change, 0-1 where the new text says 0 and 1) makes the load fail with "File
- * exists". Each map is declared (so it exists) and flushed, then defined in full. A map whose
- * service is gone stays, empty of rules using it, until the table is deleted.
- */
-export function serviceMapResets(model: Model): string[] {
-	const [family, table] = NFT_TABLE.split(' ');
-	return nftBalanced(model).flatMap((s) => [`table ${NFT_TABLE} { ${mapHead(s)[0]} ${mapHead(s).slice(1).map((l) => `${l.trim()}; `).join('')}}; }`, `flush map ${family} ${table} ${s.map}`]);
-}
-
 const nftBalanced = (model: Model) => model.services.filter((s) => s.balancer === 'nft');
 const ports = (s: Service) => (s.ports.length === 1 ? String(s.ports[0]) : `{ ${s.ports.join(', ')} }`);
 

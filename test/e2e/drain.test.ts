@@ -1,19 +1,22 @@
-// Issue 13's drain on the testbed (linux platform): with an uplink of its own on each router, `drain on` sends new
+// Issue 13's drain on the testbed (linux platform, and once on the OpenWrt userland): with an uplink of its own on each router, `drain on` sends new
 // connections from the LAN to the peer (the internet server sees the peer's own address), the open streams finish on
 // the master with no reset, `drain status --wait` returns once they are gone, and the rules leave with `off`, a role
 // change (`--then-switchover`) and a crash. Without an uplink on the peer the drain is refused and nothing changes.
 import { existsSync, readdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { crash, linksUp } from './lib/faults.ts';
 import { haRouter, haRouterStack, haRouterUnavailable } from './lib/ha-router-node.ts';
 import { nsRun, nsRunAsync, nsSpawn, sleep, waitFor } from './lib/exec.ts';
 import { bootPair } from './lib/scenarios.ts';
+import { openwrtHaRouter, openwrtStack, openwrtUnavailable } from './lib/openwrt-node.ts';
+import type { Stack } from './lib/stack.ts';
 import { createTestbed, hasVip, uplinkAddr, wanAddr, type RouterNode, type Testbed } from './lib/testbed.ts';
 import { startMeter, summary } from './lib/traffic.ts';
 import { defaultRole } from './lib/uci-files.ts';
 
 const skip = process.getuid?.() !== 0 || haRouterUnavailable() !== undefined;
+const skipOpenwrt = process.getuid?.() !== 0 || openwrtUnavailable() !== undefined;
 const STREAMS = 20;
 const WHOAMI = path.resolve('test/e2e/lib/meter/whoami.mjs');
 const WHOAMI_PORT = '5003';
@@ -27,11 +30,11 @@ afterEach(async () => {
 	bed = undefined;
 });
 
-async function pair(uplinks: boolean): Promise<[RouterNode, RouterNode]> {
+async function pair(uplinks: boolean, stack: Stack = haRouterStack): Promise<[RouterNode, RouterNode]> {
 	const b = await createTestbed({ uplinks });
 	bed = b;
-	for (const r of b.routers) await haRouterStack.configure(b, r, defaultRole(r));
-	const m = await bootPair(haRouterStack, b, report);
+	for (const r of b.routers) await stack.configure(b, r, defaultRole(r));
+	const m = await bootPair(stack, b, report);
 	expect(m.name).toBe('r0');
 	// The whoami server on the "internet" host.
 	const srv = b.track(nsSpawn(b.server.ns, process.execPath, [WHOAMI, 'serve', WHOAMI_PORT]));
@@ -42,8 +45,12 @@ async function pair(uplinks: boolean): Promise<[RouterNode, RouterNode]> {
 	return [m, b.routers.find((r) => r !== m)!];
 }
 
+/** The CLI as the admin runs it: the bundle under the node's root (linux), or the installed package (openwrt). */
+const linuxCli = (node: RouterNode, args: string[]) => haRouter(node, [...args, '--root', node.root], 60_000);
+let cliOf = linuxCli;
+
 async function drain(node: RouterNode, ...args: string[]): Promise<{ code: number | null; out: Record<string, unknown> }> {
-	const r = await haRouter(node, ['drain', ...args, '--json', '--root', node.root], 60_000);
+	const r = await cliOf(node, ['drain', ...args, '--json']);
 	try {
 		return { code: r.code, out: JSON.parse(r.stdout) as Record<string, unknown> };
 	} catch {
@@ -76,6 +83,10 @@ function countUplinkSources(b: Testbed): () => Record<string, number> {
 }
 
 describe.skipIf(skip)('drain (linux platform, an uplink per node)', () => {
+	beforeEach(() => {
+		cliOf = linuxCli;
+	});
+
 	it('new connections go to the peer, open streams finish here with no reset, --wait returns when they are gone', async () => {
 		const [r0, r1] = await pair(true);
 		const wan = wanAddr(r0)!.split('/')[0]!;
@@ -176,4 +187,30 @@ describe.skipIf(skip)('drain (linux platform, an uplink per node)', () => {
 		expect(r.out.refused).toEqual([expect.stringMatching(/^peer-uplink: the peer has no way out of its own/)]);
 		expect(drainTable(r0) || existsSync(drainFile(r0))).toBe(false);
 	}, 120_000);
+});
+
+describe.skipIf(skipOpenwrt)('drain on the OpenWrt userland (procd, fw4, the installed package)', () => {
+	beforeEach(() => {
+		cliOf = (node, args) => openwrtHaRouter(node, args);
+	});
+
+	it('new connections go to the peer, open streams finish here, the rules survive fw4 and leave with off', async () => {
+		const [r0, r1] = await pair(true, openwrtStack);
+		const meter = await startMeter(bed!, { streams: STREAMS });
+		expect(await drain(r0, 'on')).toMatchObject({ code: 0, out: { ok: true, peer: 'r1', targets: [{ device: 'lan0', peer: r1.lanAddr }] } });
+		// fw4 reloads on every ifup: our table is not fw4's to flush.
+		expect(nsRun(r0.ns, path.join(r0.root, 'sbin/fw4'), ['reload'], { check: false }).code).toBe(0);
+		expect(drainTable(r0)).toBe(true);
+		const seen = countUplinkSources(bed!);
+		expect(await whoSees(20)).toEqual({ answers: { [uplinkAddr(r1)]: 20 }, failed: 0, errors: {} });
+		expect(seen()).toMatchObject({ r0: 0, r1: 0, u0: 0 });
+		const waiting = drain(r0, 'status', '--wait', '30');
+		await sleep(500);
+		const traffic = await meter.stop();
+		expect(traffic.tcp.survived).toBe(STREAMS);
+		expect(traffic.tcp.reset).toBe(0);
+		expect(await waiting).toMatchObject({ code: 0, out: { ok: true, open: 0, draining: true } });
+		expect(await drain(r0, 'off')).toMatchObject({ code: 0, out: { ok: true, changed: true } });
+		expect(drainTable(r0) || drainTable(r1)).toBe(false);
+	}, 240_000);
 });

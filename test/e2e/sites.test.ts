@@ -103,7 +103,7 @@ describe.skipIf(skip)('sites with one client subnet (linux platform)', () => {
 		// The numbers from the scheme, on both nodes: rules by mark, table names in rt_tables.
 		for (const r of b.routers) {
 			// (`ip` reads the host's /etc/iproute2, not the node's root: numbers here.)
-			expect(siteRules(r)).toBe('18433:\tfrom all fwmark 0x48010000/0xffff0000 lookup 18433\n18434:\tfrom all fwmark 0x48020000/0xffff0000 lookup 18434');
+			expect(siteRules(r)).toBe('18433:\tfrom all fwmark 0x1000000/0xff000000 lookup 18433\n18434:\tfrom all fwmark 0x2000000/0xff000000 lookup 18434');
 			expect(readFileSync(path.join(r.root, 'etc/iproute2/rt_tables'), 'utf8')).toContain('18433\tha_branch10\n18434\tha_branch20\n');
 		}
 

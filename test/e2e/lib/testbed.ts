@@ -60,7 +60,7 @@ export const siteAddr = (node: RouterNode, id: number): string => `172.16.${id}.
 export interface Testbed {
 	prefix: string;
 	tmp: string;
-	ns: { isp: string; srv: string; lan: string };
+	ns: { isp: string; srv: string; lan: string; isp2?: string };
 	routers: RouterNode[];
 	clients: ClientNode[];
 	/** Empty unless TestbedOptions.sites. */
@@ -88,7 +88,13 @@ export interface TestbedOptions {
 	 * with the default route via the site VIP 172.16.<id>.1. No 802.1Q here: one veth per site stands for a VLAN.
 	 */
 	sites?: readonly number[];
+	/** Put the per-node uplinks on a second ISP of their own (namespace isp2, 192.0.2.1, static addressing) with its
+	 * own path to the internet server, instead of on the first ISP's bridge (issue 14's several WANs). */
+	secondIsp?: boolean;
 }
+
+/** The second ISP's link to the internet server (TestbedOptions.secondIsp). */
+export const ISP2_SRV_LINK = { isp2: '10.0.2.1', srv: '10.0.2.2' };
 
 /** The per-node uplinks (TestbedOptions.uplinks): a second ISP segment on the ISP's bridge, masqueraded by the router. */
 export const UPLINK_GW = '192.0.2.1';
@@ -170,7 +176,7 @@ export async function createTestbed(opts: TestbedOptions = {}): Promise<Testbed>
 	const cleanups: (() => Promise<void>)[] = [];
 	let destroyed = false;
 
-	const ns = { isp: `${prefix}isp`, srv: `${prefix}srv`, lan: `${prefix}lan` };
+	const ns: Testbed['ns'] = { isp: `${prefix}isp`, srv: `${prefix}srv`, lan: `${prefix}lan`, ...(opts.secondIsp ? { isp2: `${prefix}isp2` } : {}) };
 	const routers: RouterNode[] = [];
 	const clients: ClientNode[] = [];
 	const sites: SiteNode[] = [];
@@ -181,7 +187,7 @@ export async function createTestbed(opts: TestbedOptions = {}): Promise<Testbed>
 		for (const f of cleanups.splice(0).reverse()) await f().catch(() => undefined);
 		for (const c of children) if (c.pid !== undefined && c.exitCode === null) killPid(c.pid, 'SIGKILL');
 		// Routers first (their daemons), then the rest.
-		const order = [...routers.map((r) => r.ns), ...clients.map((c) => c.ns), ...sites.map((s) => s.ns), ns.srv, ns.isp, ns.lan];
+		const order = [...routers.map((r) => r.ns), ...clients.map((c) => c.ns), ...sites.map((s) => s.ns), ns.srv, ns.isp, ...(ns.isp2 ? [ns.isp2] : []), ns.lan];
 		for (const n of order) if (made.includes(n)) await killNamespace(n);
 		for (const n of order) if (made.includes(n)) run('ip', ['netns', 'del', n], { check: false });
 		rmSync(tmp, { recursive: true, force: true });
@@ -250,13 +256,31 @@ export async function createTestbed(opts: TestbedOptions = {}): Promise<Testbed>
 			}
 			writeInitScripts(node);
 		}
-		if (opts.uplinks) {
+		if (opts.uplinks || opts.secondIsp) {
 			// Each router's own way out: a default route less preferred than the shared WAN's, and NAT to its own
 			// address (what fw4's wan zone does on OpenWrt).
-			ipn(ns.isp, ['addr', 'add', `${UPLINK_GW}/24`, 'dev', 'br0']);
+			const uplinkIsp = ns.isp2 ?? ns.isp;
+			if (ns.isp2) {
+				// The second ISP: its own switch and its own line to the internet server, which answers its customers
+				// (192.0.2.0/24) through it.
+				addNs(ns.isp2);
+				ipn(ns.isp2, ['link', 'add', 'br0', 'type', 'bridge']);
+				ipn(ns.isp2, ['link', 'set', 'br0', 'up']);
+				sysctl(ns.isp2, 'net.ipv4.ip_forward', '1');
+				ipn(ns.isp2, ['link', 'add', 'srv1', 'type', 'veth', 'peer', 'name', 'eth1', 'netns', ns.srv]);
+				ipn(ns.isp2, ['addr', 'add', `${ISP2_SRV_LINK.isp2}/30`, 'dev', 'srv1']);
+				ipn(ns.isp2, ['link', 'set', 'srv1', 'up']);
+				ipn(ns.isp2, ['route', 'add', 'default', 'via', ISP2_SRV_LINK.srv]);
+				ipn(ns.srv, ['addr', 'add', `${ISP2_SRV_LINK.srv}/30`, 'dev', 'eth1']);
+				ipn(ns.srv, ['link', 'set', 'eth1', 'up']);
+				// From the server's one address (a UDP socket on 0.0.0.0 would otherwise answer from the link's).
+				ipn(ns.srv, ['route', 'add', '192.0.2.0/24', 'via', ISP2_SRV_LINK.isp2, 'src', SERVER]);
+				sysctl(ns.srv, 'net.ipv4.conf.all.rp_filter', '0');
+			}
+			ipn(uplinkIsp, ['addr', 'add', `${UPLINK_GW}/24`, 'dev', 'br0']);
 			for (const node of routers) {
-				ipn(node.ns, ['link', 'add', UPLINK_DEV, 'type', 'veth', 'peer', 'name', `u${node.index}`, 'netns', ns.isp]);
-				ipn(ns.isp, ['link', 'set', `u${node.index}`, 'master', 'br0', 'up']);
+				ipn(node.ns, ['link', 'add', UPLINK_DEV, 'type', 'veth', 'peer', 'name', `u${node.index}`, 'netns', uplinkIsp]);
+				ipn(uplinkIsp, ['link', 'set', `u${node.index}`, 'master', 'br0', 'up']);
 				ipn(node.ns, ['addr', 'add', `${uplinkAddr(node)}/24`, 'dev', UPLINK_DEV]);
 				ipn(node.ns, ['link', 'set', UPLINK_DEV, 'up']);
 				ipn(node.ns, ['route', 'add', 'default', 'via', UPLINK_GW, 'metric', '500']);

@@ -6,29 +6,12 @@ import { openConnections } from '../../../src/exec/drain.ts';
 import type { PeerState } from '../../../src/peer/protocol.ts';
 import { renderDrain } from '../../../src/render/drain.ts';
 import { pairModel } from '../plan/fixture.ts';
+import { peerState } from '../peer/peer-state.ts';
 
 const PEER = '10.255.0.2';
 
-function state(over: Partial<PeerState> = {}): PeerState {
-	return {
-		node: 'ha1',
-		role: 'MASTER',
-		settled: true,
-		priority: 150,
-		nopreempt: false,
-		preemptDelay: 0,
-		demoted: null,
-		keepalived: true,
-		conntrackd: true,
-		conntrack: { kernel: 10, internal: 10, external: null },
-		lease: null,
-		wanHeld: true,
-		splitBrains: 0,
-		uplink: { device: 'wan2', gateway: '100.64.0.1' },
-		addresses: ['192.168.1.2/24', '192.168.1.1/24', '10.255.0.1/30'],
-		...over,
-	};
-}
+const state = (over: Partial<PeerState> = {}): PeerState =>
+	peerState({ uplink: { device: 'wan2', gateway: '100.64.0.1' }, addresses: ['192.168.1.2/24', '192.168.1.1/24', '10.255.0.1/30'], ...over });
 
 /** The peer: BACKUP, its own uplink (wan2 via 100.64.1.1), an address on the LAN and on the sync link. */
 const peer = (over: Partial<PeerState> = {}): PeerState =>

@@ -4,29 +4,13 @@ import { describe, expect, it } from 'vitest';
 import { parityTolerance, preflightChecks, type Check } from '../../../src/cli/switchover.ts';
 import type { PeerState } from '../../../src/peer/protocol.ts';
 import { pairModel } from '../plan/fixture.ts';
+import { peerState } from '../peer/peer-state.ts';
 
 const LEASE = '198.51.100.7/24 via 198.51.100.1';
 const PEER = '10.255.0.2';
 const ALL = ['role', 'demotion', 'keepalived', 'peer', 'peer-role', 'peer-keepalived', 'peer-conntrackd', 'sync-parity', 'peer-lease'];
 
-function state(over: Partial<PeerState> = {}): PeerState {
-	return {
-		node: 'ha1',
-		role: 'MASTER',
-		settled: true,
-		priority: 150,
-		nopreempt: false,
-		preemptDelay: 0,
-		demoted: null,
-		keepalived: true,
-		conntrackd: true,
-		conntrack: { kernel: 1010, internal: 1000, external: null },
-		lease: LEASE,
-		wanHeld: true,
-		splitBrains: 0,
-		...over,
-	};
-}
+const state = (over: Partial<PeerState> = {}): PeerState => peerState({ lease: LEASE, ...over });
 
 /** The peer: BACKUP, holding our 1000 connections in its external cache, the same lease. */
 const peer = (over: Partial<PeerState> = {}): PeerState =>

@@ -1,7 +1,8 @@
 // Example Models for the renderer golden tests, built as plain objects (independent of src/config).
 
 import { siteNumbers } from '../../../src/model/site-numbers.ts';
-import type { Cidr, Model, NodeSettings, Service, SharedWan, Site, StateSync, Vip, VrrpGroup } from '../../../src/model/types.ts';
+import type { Cidr, Model, NodeSettings, Service, SharedWan, Site, StateSync, Uplink, Uplinks, Vip, VrrpGroup } from '../../../src/model/types.ts';
+import type { UplinkFacts } from '../../../src/render/uplinks.ts';
 
 export function cidr(text: string): Cidr {
 	const [address, prefix] = text.split('/') as [string, string];
@@ -108,6 +109,39 @@ export interface GoldenCase {
 	readonly model: Model;
 	readonly wanAddress: string | null;
 	readonly conntrackMax: number;
+	/** Several WANs: the uplinks' addresses, gateways and health on the running node. */
+	readonly uplinkFacts?: UplinkFacts & { readonly gateways: Readonly<Record<string, string | null>> };
+}
+
+export function uplink(position: number, over: Partial<Uplink> = {}): Uplink {
+	return {
+		name: `isp${position}`,
+		interface: `wan${position}`,
+		device: `eth${position + 2}`,
+		weight: 1,
+		tier: 0,
+		preferred: false,
+		shared: false,
+		mark: position << 16,
+		table: 1800 + position,
+		health: { targets: ['192.0.2.53'], intervalMs: 500, size: 56, down: 3, up: 3 },
+		origin: { file: '/etc/config/ha-router', line: 30 + position, section: `isp${position}`, type: 'uplink' },
+		...over,
+	};
+}
+
+/** The shared WAN (weight 3), a second ISP (weight 1), a backup LTE link in tier 1, and three rules. */
+function uplinks(): Uplinks {
+	const origin = (line: number) => ({ file: '/etc/config/ha-router', line, section: `@uplink_rule[${line - 50}]`, type: 'uplink_rule' });
+	return {
+		links: [uplink(1, { interface: 'wan', device: 'hawan', weight: 3, shared: true, preferred: true }), uplink(2), uplink(3, { name: 'lte', interface: 'lte', device: 'wwan0', tier: 1 })],
+		rules: [
+			{ index: 1, label: 'bank', family: 4, proto: 'tcp', destinations: [cidr('203.0.113.0/24'), cidr('198.51.100.64/26')], sources: [], ports: ['443', '8000-8080'], target: { kind: 'uplink', uplink: 'isp2' }, origin: origin(50) },
+			{ index: 2, label: 'cameras', family: 4, proto: 'all', destinations: [], sources: [cidr('192.168.1.64/28')], ports: [], target: { kind: 'tier', tier: 1 }, origin: origin(51) },
+			{ index: 3, label: '@uplink_rule[2]', family: 6, proto: 'udp', destinations: [cidr('2001:db8::/32')], sources: [], ports: ['53'], target: { kind: 'balanced' }, origin: origin(52) },
+		],
+		snatSources: [cidr('192.168.1.0/24')],
+	};
 }
 
 const WAN_ADDRESS = '198.51.100.7';
@@ -252,5 +286,19 @@ export const cases: readonly GoldenCase[] = [
 		model: model({ services: [service('dns', 'udp', [53], [['192.168.1.21', 1], ['192.168.1.23', 1]], 'hash', { vip: '192.168.1.1', balancer: 'lvs', fwmark: 0x4901 }), service('web', 'tcp', [443, 80], [['192.168.1.21', 1], ['192.168.1.22', 3]], 'random', { vip: '192.168.1.1', balancer: 'lvs', fwmark: 0x4902, checkIntervalS: 5 })] }),
 		wanAddress: WAN_ADDRESS,
 		conntrackMax: 16384,
+	},
+	{
+		name: '30_uplinks',
+		model: model({ uplinks: uplinks() }),
+		wanAddress: WAN_ADDRESS,
+		conntrackMax: 16384,
+		uplinkFacts: { addresses: { isp1: WAN_ADDRESS, isp2: '192.0.2.10', lte: null }, gateways: { isp1: '198.51.100.1', isp2: '192.0.2.1', lte: null }, dead: [] },
+	},
+	{
+		name: '31_uplinks_one_dead',
+		model: model({ uplinks: uplinks() }),
+		wanAddress: WAN_ADDRESS,
+		conntrackMax: 16384,
+		uplinkFacts: { addresses: { isp1: WAN_ADDRESS, isp2: '192.0.2.10', lte: '100.64.0.9' }, gateways: { isp1: '198.51.100.1', isp2: '192.0.2.1', lte: '100.64.0.1' }, dead: ['isp2'] },
 	},
 ];

@@ -129,7 +129,8 @@ function nodesTable(s) {
 			E('th', { 'class': 'th' }, _('This router: %s').format(s.node.name)),
 			E('th', { 'class': 'th' }, _('Peer: %s').format(peerName))
 		]),
-		row(_('Role'), [ badge(s.role), ' ', s.since ? _('since %s').format(ago(s.since)) : '' ], up ? badge(p.role) : '-', 'role'),
+		row(_('Role'), [ badge(s.role), ' ', s.since ? _('since %s').format(ago(s.since)) : '' ],
+			up ? [ badge(p.role), ' ', p.since ? _('since %s').format(ago(p.since)) : '' ] : '-', 'role'),
 		row(_('Priority'), priorityText(s.node.priority, s.node.effectivePriority, s.demoted), up ? priorityText(p.priority, null, p.demoted) : '-', 'priority'),
 		row(_('VRRP'), vrrpText(s.vrrp), up ? _('same instances (one configuration for the pair)') : '-', 'vrrp'),
 		row(_('WAN'), wanMine + '\n' + leaseText(s.lease), up ? (p.wanHeld == null ? _('no shared WAN') : (p.wanHeld ? _('holds the WAN') : _('does not hold the WAN'))) + (p.lease ? '\n' + p.lease : '') : '-', 'wan'),
@@ -166,14 +167,17 @@ function warningsBox(list) {
 	return E('ul', { 'id': 'ha-warnings' }, list.map(function(w) { return E('li', { 'class': 'alert-message warning' }, w); }));
 }
 
-// Role changes: this node's last transition and demotions from status, plus every role change
-// this page saw while polling (status keeps no longer history).
+// Role changes: this node's last ten transitions and its demotions from status, plus every role
+// change of the peer this page saw while polling.
 function remember(history, s) {
 	function add(ms, text) {
 		if (ms != null && !history.some(function(h) { return h.ms === ms && h.text === text; }))
 			history.push({ ms: ms, text: text });
 	}
-	if (s.lastTransition)
+	(s.roleChanges || []).forEach(function(c) {
+		add(c.at, (c.ok ? _('%s became %s') : _('%s became %s (a step failed)')).format(s.node.name, c.role));
+	});
+	if (!(s.roleChanges || []).length && s.lastTransition)
 		add(s.lastTransition.started, _('%s became %s').format(s.node.name, s.lastTransition.state));
 	if (s.demoted)
 		add(s.demoted.since, _('%s demoted (%s)').format(s.node.name, s.demoted.reason));
@@ -255,63 +259,56 @@ return view.extend({
 		this.buttons.replaceChildren.apply(this.buttons, this.actions(s));
 	},
 
+	// A confirmation that says what will happen; `call` runs once confirmed, its reply is shown.
+	confirm: function(title, text, label, call) {
+		var self = this;
+		ui.showModal(title, [
+			E('p', {}, text),
+			E('div', { 'class': 'right' }, [
+				E('button', { 'class': 'btn', 'click': ui.hideModal }, _('Cancel')),
+				' ',
+				E('button', { 'class': 'btn cbi-button-action', 'id': 'ha-confirm', 'click': function() {
+					ui.hideModal();
+					return call().then(function(reply) {
+						notify(title, reply);
+						return self.pollStatus();
+					}).catch(function(err) {
+						ui.addNotification(title, E('pre', {}, String(err)), 'danger');
+					});
+				} }, label)
+			])
+		]);
+	},
+
 	confirmSwitchover: function(s, back) {
 		var peer = (s.peer && s.peer.node) || _('the peer');
 		var text = back
 			? _('This router gets its configured priority %d back. With preempt it takes the MASTER role back from %s, keeping every connection.').format(s.node.priority, peer)
 			: _('%s takes over the LAN addresses (%s), the WAN address and every connection, within about a second. This router stays BACKUP at priority 1 until you restore its priority. If %s is not ready, nothing changes.').format(peer, (s.vrrp || []).map(function(g) { return g.vips.join(' '); }).join(' '), peer);
-		var title = back ? _('Restore priority') : _('Switch over to %s').format(peer);
-		var self = this;
-		ui.showModal(title, [
-			E('p', {}, text),
-			E('div', { 'class': 'right' }, [
-				E('button', { 'class': 'btn', 'click': ui.hideModal }, _('Cancel')),
-				' ',
-				E('button', { 'class': 'btn cbi-button-action', 'id': 'ha-confirm', 'click': function() {
-					ui.hideModal();
-					return callSwitchover(false, back, 10).then(function(reply) {
-						notify(title, reply);
-						return self.pollStatus();
-					}).catch(function(err) {
-						ui.addNotification(title, E('pre', {}, String(err)), 'danger');
-					});
-				} }, back ? _('Restore priority') : _('Switch over now'))
-			])
-		]);
+		this.confirm(back ? _('Restore priority') : _('Switch over to %s').format(peer), text,
+			back ? _('Restore priority') : _('Switch over now'), function() { return callSwitchover(false, back, 10); });
 	},
 
 	confirmDrain: function(s, on) {
 		var peer = (s.peer && s.peer.node) || _('the peer');
-		var title = on ? _('Drain to %s').format(peer) : _('End the drain');
 		var text = on
 			? _('New connections from the LAN go to %s, which serves them through its own uplink; the connections open here finish here. Nothing changes if %s is not BACKUP or has no uplink of its own.').format(peer, peer)
 			: _('New connections from the LAN are served by this router again.');
-		var self = this;
-		ui.showModal(title, [
-			E('p', {}, text),
-			E('div', { 'class': 'right' }, [
-				E('button', { 'class': 'btn', 'click': ui.hideModal }, _('Cancel')),
-				' ',
-				E('button', { 'class': 'btn cbi-button-action', 'id': 'ha-confirm', 'click': function() {
-					ui.hideModal();
-					return callDrain(on ? 'on' : 'off', 0).then(function(reply) {
-						notify(title, reply);
-						return self.pollStatus();
-					}).catch(function(err) {
-						ui.addNotification(title, E('pre', {}, String(err)), 'danger');
-					});
-				} }, on ? _('Drain') : _('End the drain'))
-			])
-		]);
+		this.confirm(on ? _('Drain to %s').format(peer) : _('End the drain'), text,
+			on ? _('Drain') : _('End the drain'), function() { return callDrain(on ? 'on' : 'off', 0); });
 	},
 
 	actions: function(s) {
 		var self = this, blocked = switchoverBlocked(s);
 		var restore = s.demoted && s.demoted.reason === 'switchover';
+		var check = E('button', { 'class': 'btn cbi-button', 'id': 'ha-check', 'click': ui.createHandlerFn(this, function() {
+			return callCheck().then(function(r) { notify(_('Check configuration'), r); });
+		}) }, _('Check configuration'));
+		// A read-only login (the ACL's read part) may look and check, not act: no buttons it cannot use.
+		if (L.hasViewPermission() === false)
+			return [ check, ' ', E('span', { 'class': 'cbi-value-description', 'id': 'ha-readonly' }, _('Read-only access: switching over and draining need write access.')) ];
 		return [
-			E('button', { 'class': 'btn cbi-button', 'id': 'ha-check', 'click': ui.createHandlerFn(this, function() {
-				return callCheck().then(function(r) { notify(_('Check configuration'), r); });
-			}) }, _('Check configuration')),
+			check,
 			' ',
 			restore
 				? E('button', { 'class': 'btn cbi-button', 'id': 'ha-restore', 'click': function() { self.confirmSwitchover(s, true); } }, _('Restore priority'))

@@ -1,0 +1,61 @@
+// `ha-router uplinks [--json]`: each uplink's state, RTT, loss, weight and since when, from the
+// health monitor's status file (/var/run/ha-router/uplinks.json, written every probe round by the
+// agent). Without that file (the agent not running yet) it says so and shows the configuration.
+import type { UplinkStatus, UplinkStatusDoc } from '../exec/uplink-monitor.ts';
+import { readJson } from '../exec/read-json.ts';
+import { uplinkStatusPath } from '../exec/uplinks.ts';
+import { UsageError } from '../errors.ts';
+import { parseArgs } from './args.ts';
+import type { Command } from './command.ts';
+import { NODE_OPTIONS, nodePaths } from './context.ts';
+import { loadNode } from './node.ts';
+
+/** A status file older than this is not current: the agent stopped writing it. */
+const STALE_MS = 5000;
+
+function ago(ms: number): string {
+	const s = Math.max(0, Math.round(ms / 1000));
+	return s < 120 ? `${s} s` : s < 7200 ? `${Math.round(s / 60)} min` : `${Math.round(s / 3600)} h`;
+}
+
+export const uplinksCommand: Command = {
+	name: 'uplinks',
+	summary: "each uplink's health: state, RTT, loss, weight, since when",
+	usage: `Usage: ha-router uplinks [--json] [--root DIR] [--config DIR]
+
+Shows every 'config uplink' of /etc/config/ha-router with what the agent's health monitor measured:
+alive or dead, the last round-trip time, the loss over the last 20 probe rounds, its weight and tier,
+whether it takes new connections now, and since when it is in its state. Exit 1 when there is no
+current measurement (the agent is not running).
+`,
+	async run(rt, argv) {
+		const args = parseArgs('uplinks', argv, ['json'], NODE_OPTIONS);
+		if (args.positional.length) throw new UsageError(`uplinks: unexpected argument '${args.positional[0]}'`);
+		const paths = nodePaths(rt, args);
+		const model = await loadNode(rt, paths);
+		const links = model.uplinks?.links ?? [];
+		const doc = await readJson<UplinkStatusDoc>(rt, uplinkStatusPath(paths));
+		const now = rt.wallClock();
+		const current = doc !== null && typeof doc.updated === 'number' && now - doc.updated < STALE_MS;
+		const why = links.length === 0 ? 'no uplink sections in the configuration' : current ? null : doc === null ? 'no measurement yet: the agent (ha-router agent) is not running or has not probed yet' : `the last measurement is ${ago(now - doc.updated)} old: the agent is not running`;
+		const rows: (UplinkStatus | { name: string; device: string; weight: number; tier: number; state: null })[] = links.map((l) => (current ? doc.links[l.name] : undefined) ?? { name: l.name, device: l.device, weight: l.weight, tier: l.tier, state: null });
+		if (args.flags.has('json')) {
+			await rt.stdout(`${JSON.stringify({ ok: why === null, why, allDead: current ? doc.allDead : null, uplinks: rows })}\n`);
+			return why === null ? 0 : 1;
+		}
+		if (why) await rt.stdout(`${why}\n`);
+		if (current && doc.allDead) {
+			const last = links.find((l) => l.preferred);
+			await rt.stdout(`every uplink is dead: ${last ? `new connections all go to the preferred uplink ${last.name}` : 'all stay in the balance as configured'}, and the main table keeps its default route\n`);
+		}
+		for (const r of rows) {
+			if (r.state === null) {
+				await rt.stdout(`${r.name} (${r.device}): weight ${r.weight}, tier ${r.tier}\n`);
+				continue;
+			}
+			const probe = r.probed ? `last RTT ${r.rttMs === null ? '-' : `${r.rttMs} ms`}, loss ${r.lossPercent === null ? '-' : `${r.lossPercent} %`}` : (r.note ?? 'not probed');
+			await rt.stdout(`${r.name} (${r.device}): ${r.state}${r.inUse ? '' : ', takes no new connections'} for ${ago(now - r.since)}, ${probe}, weight ${r.weight}, tier ${r.tier}\n`);
+		}
+		return why === null ? 0 : 1;
+	},
+};

@@ -1,0 +1,189 @@
+// The uplinks' health monitor (issue 14), run inside the resident agent (src/cli/agent.ts): every
+// uplink with track_ip targets is probed on its own schedule (probe_interval) with one ICMP echo
+// per target from the uplink's own address, so our output chain (map uplink_local) routes it by the
+// uplink's table and never by the main default route. The tjs runtime has no ICMP socket, so each
+// probe is one `ping -c 1` (busybox on OpenWrt, iputils on Debian) that we kill at the next round.
+// A state change (pure rules: src/plan/uplink-health.ts) is logged and applied as ONE nft
+// transaction over the choice maps' elements (renderUplinkMapUpdate); the status file
+// /var/run/ha-router/uplinks.json is rewritten every round for `ha-router uplinks` and for any
+// later load of our table (which then carries the same health).
+import type { Paths } from '../model/paths.ts';
+import type { Model, Uplink } from '../model/types.ts';
+import { type LinkHealth, type Round, initialHealth, lossPercent, stepHealth } from '../plan/uplink-health.ts';
+import { renderNft } from '../render/nft.ts';
+import { aliveLinks, renderUplinkMapUpdate } from '../render/uplinks.ts';
+import type { Runtime } from '../runtime/runtime.ts';
+import { addresses } from '../system/iproute.ts';
+import { nftApply } from '../system/nft.ts';
+import { run } from '../system/run.ts';
+import { withLock } from './lock.ts';
+import { bestKnownLease, loadNftTable } from './system-effects.ts';
+import { readUplinkFacts, uplinkStatusPath } from './uplinks.ts';
+
+/** How often a link's address is read again (a DHCP uplink may change it); without one, more often
+ * (the shared WAN gets its lease at a takeover, a DHCP uplink at boot). */
+const ADDRESS_REFRESH_MS = 5000;
+const NO_ADDRESS_REFRESH_MS = 1000;
+
+/** One link in `ha-router uplinks --json` and in the status file. */
+export interface UplinkStatus {
+	readonly name: string;
+	readonly device: string;
+	readonly state: 'alive' | 'dead';
+	/** Wall clock ms since the state holds (or since the monitor started). */
+	readonly since: number;
+	readonly rttMs: number | null;
+	readonly lossPercent: number | null;
+	readonly weight: number;
+	readonly tier: number;
+	/** Whether it takes new balanced connections now (alive, or everything is dead). */
+	readonly inUse: boolean;
+	readonly probed: boolean;
+	/** Why it is not probed (no track_ip, no address), or null. */
+	readonly note: string | null;
+}
+
+export interface UplinkStatusDoc {
+	readonly updated: number;
+	/** Every uplink is dead: all stay in the balance and the main table keeps its default route. */
+	readonly allDead: boolean;
+	readonly links: Readonly<Record<string, UplinkStatus>>;
+}
+
+/** One echo to `target` from `source`; the RTT in ms, or null when lost (no answer before timeoutMs). */
+async function ping(rt: Runtime, source: string, target: string, size: number, timeoutMs: number): Promise<number | null> {
+	const argv = ['ping', '-c', '1', '-W', '1', '-s', String(size), '-I', source, target];
+	try {
+		const r = await run(rt, argv, { timeoutMs, okCodes: [0, 1, 2] });
+		if (r.code !== 0) return null;
+		const m = /time[=<]([\d.]+) ?ms/.exec(r.stdout);
+		return m ? Number(m[1]) : 0;
+	} catch {
+		return null; // killed at the timeout: lost
+	}
+}
+
+interface Slot {
+	health: LinkHealth;
+	due: number;
+	running: boolean;
+	address: string | null;
+	addressAt: number;
+}
+
+export class UplinkMonitor {
+	private readonly slots = new Map<string, Slot>();
+	/** The dead set last written into the kernel's maps (null: not yet, or the write failed: retry). */
+	private applied: string | null = null;
+
+	constructor(
+		private readonly rt: Runtime,
+		private readonly paths: Paths,
+		private readonly model: () => Model,
+		private readonly log: (level: 'notice' | 'warning' | 'err' | 'info', msg: string) => void,
+	) {}
+
+	async run(): Promise<never> {
+		for (;;) {
+			const links = this.model().uplinks?.links ?? [];
+			for (const name of [...this.slots.keys()]) if (!links.some((l) => l.name === name)) this.slots.delete(name);
+			const now = this.rt.now();
+			let next = now + 1000;
+			for (const l of links) {
+				let s = this.slots.get(l.name);
+				if (!s) {
+					s = { health: initialHealth(this.rt.wallClock()), due: now, running: false, address: null, addressAt: -Infinity };
+					this.slots.set(l.name, s);
+				}
+				if (!s.running && now >= s.due) {
+					s.running = true;
+					s.due = now + l.health.intervalMs;
+					void this.round(l, s);
+				}
+				next = Math.min(next, s.due);
+			}
+			await this.rt.sleep(Math.max(10, next - this.rt.now()));
+		}
+	}
+
+	private async round(l: Uplink, s: Slot): Promise<void> {
+		try {
+			const r = await this.probe(l, s);
+			const { next, changed } = stepHealth(s.health, r, l.health, this.rt.wallClock());
+			s.health = next;
+			if (changed) {
+				const loss = lossPercent(next);
+				this.log(next.state === 'dead' ? 'warning' : 'notice', `uplink ${l.name} (${l.device}): ${next.state} after ${next.state === 'dead' ? `${next.bad} lost` : `${next.good} answered`} probe rounds in a row (loss ${loss ?? '-'} %, last RTT ${next.rttMs ?? '-'} ms)`);
+			}
+			await this.publish(changed);
+		} catch (e) {
+			this.log('err', `uplink ${l.name}: probe round failed: ${(e as Error).message.split('\n')[0]}`);
+		} finally {
+			s.running = false;
+		}
+	}
+
+	private async probe(l: Uplink, s: Slot): Promise<Round> {
+		if (l.health.targets.length === 0) return { kind: 'unprobed', why: 'no track_ip: always counted alive' };
+		if (this.rt.now() - s.addressAt >= (s.address === null ? NO_ADDRESS_REFRESH_MS : ADDRESS_REFRESH_MS)) {
+			const was = s.address;
+			s.address = (await addresses(this.rt, l.device).catch(() => [])).find((a) => a.family === 4)?.local ?? null;
+			// A DHCP uplink with a new address (not the first look): its SNAT, source map and route follow.
+			if (s.addressAt !== -Infinity && s.address !== was && s.address !== null) {
+				this.log('notice', `uplink ${l.name} (${l.device}): address ${was ?? 'none'} -> ${s.address}: reloading our table and its routes`);
+				await loadNftTable(this.rt, this.model(), this.paths).catch((e: Error) => this.log('err', `uplink ${l.name}: reload failed: ${e.message.split('\n')[0]}`));
+			}
+			s.addressAt = this.rt.now();
+		}
+		if (s.address === null) return { kind: 'unprobed', why: `no IPv4 address on ${l.device}` };
+		const rtts = await Promise.all(l.health.targets.map((t) => ping(this.rt, s.address!, t, l.health.size, l.health.intervalMs)));
+		const answered = rtts.filter((x): x is number => x !== null);
+		return answered.length > 0 ? { kind: 'answered', rttMs: Math.min(...answered) } : { kind: 'lost' };
+	}
+
+	/** The status file every round; on a change of the dead set, the choice maps in one nft transaction. */
+	private async publish(changed: boolean): Promise<void> {
+		const model = this.model();
+		const u = model.uplinks;
+		if (!u) return;
+		const dead = u.links.filter((l) => this.slots.get(l.name)?.health.state === 'dead').map((l) => l.name);
+		const { allDead } = aliveLinks(u, dead);
+		const key = dead.join(',');
+		const doc: UplinkStatusDoc = {
+			updated: this.rt.wallClock(),
+			allDead,
+			links: Object.fromEntries(
+				u.links.map((l) => {
+					const h = this.slots.get(l.name)?.health ?? initialHealth(this.rt.wallClock());
+					const status: UplinkStatus = { name: l.name, device: l.device, state: h.state, since: h.since, rttMs: h.rttMs, lossPercent: lossPercent(h), weight: l.weight, tier: l.tier, inUse: allDead ? aliveLinks(u, dead).links.includes(l) : h.state === 'alive', probed: h.unprobed === null, note: h.unprobed };
+					return [l.name, status];
+				}),
+			),
+		};
+		const path = uplinkStatusPath(this.paths);
+		if (!changed && this.applied === key) {
+			await this.rt.writeFileAtomic(path, `${JSON.stringify(doc)}\n`, 0o644);
+			return;
+		}
+		if (changed && allDead) {
+			const last = u.links.find((l) => l.preferred);
+			this.log('warning', `every uplink is dead: ${last ? `new connections all go to the preferred uplink ${last.name}` : 'all of them stay in the balance as configured'}, and the main table keeps its default route`);
+		}
+		// Under the lock every load of our table takes: the file, the maps and table.nft agree.
+		await withLock(this.rt, `${this.paths.runDir}/nft.lock`, async () => {
+			await this.rt.writeFileAtomic(path, `${JSON.stringify(doc)}\n`, 0o644);
+			try {
+				await nftApply(this.rt, renderUplinkMapUpdate(model, dead));
+				this.applied = key;
+			} catch (e) {
+				this.applied = null;
+				this.log('err', `uplink weights not applied (retrying next round): ${(e as Error).message.split('\n')[0]}`);
+				return;
+			}
+			// fw4 reloads our table from table.nft: keep it in step with the maps, without loading it again.
+			const lease = await bestKnownLease(this.rt, model, this.paths);
+			const facts = await readUplinkFacts(this.rt, model, this.paths);
+			await this.rt.writeFileAtomic(this.paths.nftLoaded, renderNft(model, { wanAddress: lease?.address.address ?? null, uplinks: facts }), 0o644);
+		});
+	}
+}

@@ -1,0 +1,97 @@
+// Several WANs on a running node (issue 14): reads what the renderers need from the kernel (each
+// uplink's address and gateway) and the health monitor's verdicts, and brings our ip rules and the
+// uplinks' routing tables in line with the Model. Our nft table itself is loaded by loadNftTable
+// (system-effects.ts) with these facts.
+import type { Paths } from '../model/paths.ts';
+import type { Model } from '../model/types.ts';
+import { UPLINK_MARK_MASK, UPLINK_TABLE_BASE } from '../model/uplink-ids.ts';
+import { type UplinkFacts, uplinkIpRules, uplinkRouteCommands } from '../render/uplinks.ts';
+import type { Runtime } from '../runtime/runtime.ts';
+import { SystemError } from '../errors.ts';
+import { addresses, defaultRoute, ipJson } from '../system/iproute.ts';
+import { firstLine, run } from '../system/run.ts';
+import { readJson } from './read-json.ts';
+
+/** Our ip rules live at these priorities; any other rule is someone else's and left alone. */
+const OUR_PRIORITIES = { from: UPLINK_TABLE_BASE, to: UPLINK_TABLE_BASE + 255 };
+
+/** The health monitor's file: one entry per uplink (src/exec/uplink-monitor.ts writes it). */
+export interface UplinkStatusFile {
+	readonly links: Readonly<Record<string, { readonly state: 'alive' | 'dead' }>>;
+}
+
+export const uplinkStatusPath = (paths: Paths): string => `${paths.runDir}/uplinks.json`;
+
+export interface KernelUplinkFacts extends UplinkFacts {
+	readonly gateways: Readonly<Record<string, string | null>>;
+}
+
+/** Address and gateway of each uplink's device as the kernel has them now (null when it has none). */
+export async function readUplinkFacts(rt: Runtime, model: Model, paths: Paths): Promise<KernelUplinkFacts> {
+	const addressesOf: Record<string, string | null> = {};
+	const gateways: Record<string, string | null> = {};
+	// All at once: this runs in a takeover's SNAT update.
+	await Promise.all(
+		(model.uplinks?.links ?? []).map(async (l) => {
+			// A device that does not exist (the shared WAN on a BACKUP, an interface down) has neither.
+			const [addrs, route] = await Promise.all([addresses(rt, l.device).catch(() => []), defaultRoute(rt, l.device).catch(() => null)]);
+			addressesOf[l.name] = addrs.find((a) => a.family === 4)?.local ?? null;
+			gateways[l.name] = route?.gateway ?? null;
+		}),
+	);
+	const status = await readJson<UplinkStatusFile>(rt, uplinkStatusPath(paths));
+	const dead = Object.entries(status?.links ?? {})
+		.filter(([name, s]) => s?.state === 'dead' && model.uplinks?.links.some((l) => l.name === name))
+		.map(([name]) => name);
+	return { addresses: addressesOf, gateways, dead };
+}
+
+interface IpRuleJson {
+	priority?: number;
+	table?: string;
+	fwmark?: string;
+	fwmask?: string;
+	suppress_prefixlen?: number;
+}
+
+const ruleKey = (priority: number, table: string, mark: number | null, suppress: number | null) => `${priority}|${table}|${mark ?? ''}|${suppress ?? ''}`;
+
+function keyOfJson(r: IpRuleJson): string {
+	const mark = r.fwmark === undefined ? null : (Number(r.fwmark) & Number(r.fwmask ?? '0xffffffff')) >>> 0;
+	return ruleKey(r.priority ?? -1, r.table ?? '', mark, r.suppress_prefixlen ?? null);
+}
+
+/**
+ * Our ip rules as the Model wants them: a rule already right stays, a wrong or stale one of ours
+ * (priority 1800..2055) goes, a missing one is added. Then each uplink's table gets its default route.
+ */
+export async function syncUplinkRouting(rt: Runtime, model: Pick<Model, 'uplinks'>, gateways: Readonly<Record<string, string | null>>): Promise<void> {
+	const wanted = new Map<string, readonly string[]>();
+	const u = model.uplinks;
+	if (u && u.links.length > 0) {
+		const rules = uplinkIpRules(model);
+		wanted.set(ruleKey(UPLINK_TABLE_BASE, 'main', null, 0), rules[0]!.argv);
+		u.links.forEach((l, i) => wanted.set(ruleKey(l.table, String(l.table), (l.mark & UPLINK_MARK_MASK) >>> 0, null), rules[i + 1]!.argv));
+	}
+	const current = (await ipJson<IpRuleJson>(rt, ['-4', 'rule', 'show'])).filter((r) => r.priority !== undefined && r.priority >= OUR_PRIORITIES.from && r.priority <= OUR_PRIORITIES.to);
+	const have = new Set<string>();
+	for (const r of current) {
+		const key = keyOfJson(r);
+		if (wanted.has(key) && !have.has(key)) {
+			have.add(key);
+			continue;
+		}
+		await run(rt, ['ip', '-4', 'rule', 'del', 'priority', String(r.priority), ...(r.table ? ['lookup', r.table] : [])]);
+	}
+	for (const [key, argv] of wanted) if (!have.has(key)) await run(rt, argv);
+	for (const argv of uplinkRouteCommands(model, gateways)) {
+		const r = await run(rt, argv, { okCodes: [0, 2] });
+		// Flushing a table that was never made is fine; anything else is not.
+		if (r.code === 2 && !/does not exist/.test(r.stderr)) throw new SystemError('ip', `${argv.slice(1).join(' ')}: ${firstLine(r.stderr)}`, r.code, r.stderr);
+	}
+}
+
+/** Removes every ip rule of ours (teardown). */
+export async function removeUplinkRouting(rt: Runtime): Promise<void> {
+	await syncUplinkRouting(rt, {}, {});
+}
