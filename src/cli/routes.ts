@@ -14,8 +14,8 @@ export const routes: Command = {
 	summary: "put the sites' rules and routes back (hotplug runs it when a site interface comes up)",
 	usage: `Usage: ha-router routes [--root DIR] [--config DIR]
 
-Replaces the sites' policy rules and routes in the kernel (ours: preferences and tables
-18433..18632) with /etc/ha-router/site-routes as apply last wrote it; without that file, removes
+Replaces the sites' policy rules and routes in the kernel (ours: preferences 1501..1700,
+tables 18433..18632) with /etc/ha-router/site-routes as apply last wrote it; without that file, removes
 them. Exit: 0 done, 1 failed, 2 usage.
 `,
 	async run(rt, argv) {

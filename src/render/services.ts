@@ -57,7 +57,7 @@ function lvsMarks(model: Model): string[] {
 	return [
 		'chain service_mark {',
 		// After the sites' marks (mangle), before routing delivers the packet to the local VIP.
-		'\ttype filter hook prerouting priority mangle + 1; policy accept;',
+		'\ttype filter hook prerouting priority mangle + 2; policy accept;',
 		...lvs.map((s) => `\tip daddr ${s.vip} ${s.protocol} dport ${ports(s)} meta mark set ${s.fwmark} comment "!ha-router: service ${s.name} (keepalived virtual_server fwmark)"`),
 		'}',
 	];
