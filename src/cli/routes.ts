@@ -3,8 +3,7 @@
 // (a tunnel reconnecting, an ifdown/ifup); /etc/hotplug.d/iface/30-ha-router runs this on the ifup
 // of a device the file names. Changes no file.
 import { ExitError, UsageError } from '../errors.ts';
-import { replaceSiteRoutes } from '../system/site-routes.ts';
-import { decodeUtf8 } from '../util/utf8.ts';
+import { loadSiteRoutes } from '../exec/system-effects.ts';
 import { parseArgs } from './args.ts';
 import type { Command } from './command.ts';
 import { NODE_OPTIONS, nodePaths } from './context.ts';
@@ -22,9 +21,9 @@ them. Exit: 0 done, 1 failed, 2 usage.
 		const args = parseArgs('routes', argv, [], NODE_OPTIONS);
 		if (args.positional.length) throw new UsageError(`routes: unexpected argument '${args.positional[0]}'`);
 		const paths = nodePaths(rt, args);
-		const batch = await rt.readFile(paths.siteRoutes);
+		const batch = await rt.stat(paths.siteRoutes);
 		try {
-			await replaceSiteRoutes(rt, batch === null ? null : decodeUtf8(batch));
+			await loadSiteRoutes(rt, paths);
 		} catch (e) {
 			throw new ExitError(1, `routes: cannot put the site routes back from ${paths.siteRoutes}: ${(e as Error).message}`);
 		}
