@@ -6,9 +6,7 @@ import { findProgram } from '../system/find-program.ts';
 import { nftCheck } from '../system/nft.ts';
 import type { Platform } from '../system/platform.ts';
 import { run } from '../system/run.ts';
-import { loadNftTable } from '../exec/system-effects.ts';
-import { decodeUtf8 } from '../util/utf8.ts';
-import { replaceSiteRoutes } from '../system/site-routes.ts';
+import { loadNftTable, loadSiteRoutes } from '../exec/system-effects.ts';
 import { removeUplinkRouting } from '../exec/uplinks.ts';
 import { ensureDaemon, type DaemonState } from './daemons.ts';
 import type { ApplySystem } from './transaction.ts';
@@ -55,11 +53,9 @@ export function systemApply(rt: Runtime, model: Model, paths: Paths, platform: P
 					// Uplink sections removed: their ip rules go too (loads with uplinks resync them).
 					if (!model.uplinks) await removeUplinkRouting(rt);
 					return;
-				case 'routes': {
+				case 'routes':
 					// From the file, not the model: a rollback restores the file and reloads it.
-					const batch = await rt.readFile(paths.siteRoutes);
-					return replaceSiteRoutes(rt, batch === null ? null : decodeUtf8(batch));
-				}
+					return loadSiteRoutes(rt, paths);
 				case 'firewall':
 					if (platform.name !== 'openwrt') return;
 					return platform.service('firewall', 'reload');

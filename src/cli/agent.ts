@@ -122,13 +122,13 @@ class Agent {
 		const due = new Map<string, number>();
 		for (;;) {
 			const now = this.rt.now();
-			const checked = this.model.services.filter((s) => s.check === 'tcp' && (due.get(s.name) ?? 0) <= now);
+			const checked = this.model.services.filter((s) => s.check === 'tcp' && s.balancer === 'nft' && (due.get(s.name) ?? 0) <= now);
 			if (checked.length) {
 				for (const s of checked) due.set(s.name, now + s.checkIntervalS * 1000);
 				try {
 					const current = await readDown(this.rt, this.paths);
 					const next: Record<string, readonly string[]> = {};
-					for (const s of this.model.services) if (s.check === 'tcp' && current[s.name]?.length) next[s.name] = current[s.name]!;
+					for (const s of this.model.services) if (s.check === 'tcp' && s.balancer === 'nft' && current[s.name]?.length) next[s.name] = current[s.name]!;
 					await Promise.all(
 						checked.map(async (s) => {
 							const down = await probeService(this.rt, s);

@@ -17,13 +17,12 @@ import { ApplyFailed, applyChanges, diffTargets, type ApplyResult } from '../app
 import { systemApply } from '../apply/system-apply.ts';
 import { endDrain } from '../exec/drain.ts';
 import { drainEvents, queueFiles, whileNoTransition } from '../exec/event-queue.ts';
-import { bestKnownLease, loadNftTable, unloadNftTable } from '../exec/system-effects.ts';
+import { bestKnownLease, loadNftTable, loadSiteRoutes, unloadNftTable } from '../exec/system-effects.ts';
 import { writeKeepalivedWan } from '../exec/keepalived-wan.ts';
 import { platformFor } from '../system/create-platform.ts';
 import type { Platform } from '../system/platform.ts';
 import { run } from '../system/run.ts';
-import { removeSiteRoutes, replaceSiteRoutes } from '../system/site-routes.ts';
-import { renderSiteRoutes } from '../render/sites.ts';
+import { removeSiteRoutes } from '../system/site-routes.ts';
 import { decodeUtf8 } from '../util/utf8.ts';
 import { parseArgs } from './args.ts';
 import type { Command } from './command.ts';
@@ -187,7 +186,7 @@ export const apply: Command = {
 					if (wanChanged && !r.reloaded.includes('keepalived') && (await platform.serviceRunning('keepalived'))) await platform.service('keepalived', 'reload');
 					// After a reboot no table is loaded although every file is unchanged.
 					if (args.flags.has('boot') && !r.reloaded.includes('nft')) await loadNftTable(rt, model, paths);
-					if (args.flags.has('boot') && !r.reloaded.includes('routes') && model.sites.length) await replaceSiteRoutes(rt, renderSiteRoutes(model));
+					if (args.flags.has('boot') && !r.reloaded.includes('routes') && model.sites.length) await loadSiteRoutes(rt, paths);
 					await applyKernelSettings(rt, model);
 					return r;
 				});

@@ -4,6 +4,7 @@ import { check } from './check.ts';
 import { drainCommand } from './drain.ts';
 import { lease } from './lease.ts';
 import { notify } from './notify.ts';
+import { routes } from './routes.ts';
 import { status } from './status.ts';
 import { switchoverCommand } from './switchover.ts';
 import { teardown } from './teardown.ts';
@@ -21,5 +22,6 @@ export const COMMANDS: readonly Command[] = [
 	drainCommand,
 	uplinksCommand,
 	agent,
+	routes,
 	teardown,
 ];

@@ -2,7 +2,7 @@
 // Pure: the loader (load-config.ts) does the reading.
 
 import type { Cidr, Family, Issue, LogLevel, MacvlanMode, Model, NodeSettings, Origin, Platform, Service, SharedWan, Site, StateSync, Vip, VrrpAuth, VrrpGroup } from '../model/types.ts';
-import { siteNumbers } from '../model/site-numbers.ts';
+import { SERVICE_FWMARK_BASE, siteNumbers } from '../model/site-numbers.ts';
 import { deepFreeze } from './deep-freeze.ts';
 import { type Ip, formatIp, inSubnet, networkOf } from './ip.ts';
 import { makeIssue, sortIssues } from './issues.ts';
@@ -144,13 +144,13 @@ function assemble(n: ReadSection, groupFacts: readonly GroupFacts[], wan: ReadSe
 		wan: wan ? assembleWan(wan, groups) : null,
 		sync: sync ? assembleSync(sync, network) : null,
 		sites: assembleSites(sites, network),
-		services: byName(services).map(assembleService),
+		services: byName(services).map((r, i) => assembleService(r, i)),
 	};
 }
 
 const byName = (list: readonly ReadSection[]) => [...list].sort((a, b) => (a.section.name < b.section.name ? -1 : a.section.name > b.section.name ? 1 : 0));
 
-function assembleService(r: ReadSection): Service {
+function assembleService(r: ReadSection, position: number): Service {
 	return {
 		name: r.section.name,
 		vip: formatIp(get<Ip>(r, 'vip')),
@@ -160,7 +160,9 @@ function assembleService(r: ReadSection): Service {
 		scheduler: get<'random' | 'hash'>(r, 'scheduler'),
 		check: get<'tcp' | 'none'>(r, 'check'),
 		checkIntervalS: get<number>(r, 'check_interval'),
+		balancer: get<'nft' | 'lvs'>(r, 'balancer'),
 		map: `svc_${r.section.name}`,
+		fwmark: SERVICE_FWMARK_BASE + position + 1,
 		origin: r.origin,
 	};
 }

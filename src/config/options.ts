@@ -113,6 +113,7 @@ export const SCHEMA: Readonly<Record<string, SectionSpec>> = {
 			{ name: 'scheduler', check: oneOf(['random', 'hash']), default: 'random' },
 			{ name: 'check', check: oneOf(['tcp', 'none']), default: 'tcp' },
 			{ name: 'check_interval', check: int(1, 60, 'CHECK_INTERVAL_RANGE'), default: '2' },
+			{ name: 'balancer', check: oneOf(['nft', 'lvs']), default: 'nft' },
 		],
 	},
 	// Several WANs (issue 14): src/config/uplink-options.ts.

@@ -454,6 +454,18 @@ function servicePortsHaveOneOwner(ctx: RuleContext): void {
 	}
 }
 
+/** IPVS NAT serves an address the director owns: with balancer 'lvs' the VIP is a VRRP VIP (so it moves with the pair). */
+function lvsServiceOnVrrpVip(ctx: RuleContext): void {
+	for (const r of ctx.services) {
+		const vip = v<Ip>(r, 'vip');
+		if (v<string>(r, 'balancer') !== 'lvs' || !vip) continue;
+		if (!ctx.groups.some((g) => g.vips.some((x) => sameIp(x.ip, vip)))) {
+			ctx.error('SERVICE_VIP_NOT_LOCAL', r.at('vip'), `'${formatIp(vip)}' is no VRRP virtual address; valid with balancer 'lvs': a 'vip' of a vrrp section (IPVS serves only local addresses), or balancer 'nft'`, formatIp(vip));
+		}
+		if (ctx.sites.length > 0) ctx.warn('SERVICE_LVS_SITES', r.at('balancer'), "site clients cannot use this service: its fwmark replaces their site mark; use balancer 'nft' for them");
+	}
+}
+
 export const RULES: readonly Rule[] = [
 	vrrpInterfaceResolves,
 	interfaceDevicesCarriable,
@@ -489,5 +501,6 @@ export const RULES: readonly Rule[] = [
 	serviceIsIpv4,
 	serviceBackendsUnique,
 	servicePortsHaveOneOwner,
+	lvsServiceOnVrrpVip,
 	...UPLINK_RULES,
 ];

@@ -15,6 +15,8 @@ import type { ConntrackdOp, Effects } from './effects.ts';
 import { readLeaseBeacon } from './lease-beacon.ts';
 import { readKnownLease } from './lease-store.ts';
 import { withLock } from './lock.ts';
+import { replaceSiteRoutes } from '../system/site-routes.ts';
+import { decodeUtf8 } from '../util/utf8.ts';
 import { nftLock, readDown } from './service-health.ts';
 import { readUplinkFacts, removeUplinkRouting, syncUplinkRouting } from './uplinks.ts';
 
@@ -45,6 +47,18 @@ export async function loadNftTable(rt: Runtime, model: Model, paths: Paths): Pro
 		await nftApply(rt, table);
 		if (up) await syncUplinkRouting(rt, model, up.gateways);
 		await rt.writeFileAtomic(paths.nftLoaded, table, 0o644);
+	});
+}
+
+/**
+ * The sites' rules and routes from /etc/ha-router/site-routes (ours removed first; no file: none).
+ * Under a lock: apply's reload and the hotplug's `ha-router routes` can run at the same moment.
+ */
+export async function loadSiteRoutes(rt: Runtime, paths: Paths): Promise<void> {
+	await rt.makeDir(paths.runDir);
+	await withLock(rt, `${paths.runDir}/routes.lock`, async () => {
+		const batch = await rt.readFile(paths.siteRoutes);
+		await replaceSiteRoutes(rt, batch === null ? null : decodeUtf8(batch));
 	});
 }
 

@@ -184,8 +184,12 @@ export interface Service {
 	/** tcp: the agent connects to each backend's first port every checkIntervalS; none: never checked. */
 	readonly check: 'tcp' | 'none';
 	readonly checkIntervalS: number;
-	/** Name of its map in our table (slot -> backend). */
+	/** nft: our table balances (map + DNAT), the agent checks; lvs: keepalived virtual_server fwmark (IPVS) does both. */
+	readonly balancer: 'nft' | 'lvs';
+	/** Name of its map in our table (slot -> backend), with the nft balancer. */
 	readonly map: string;
+	/** The packet mark of its keepalived `virtual_server fwmark`, with lvs: 0x4900 + position in the sorted names. */
+	readonly fwmark: number;
 	readonly origin: Origin;
 }
 

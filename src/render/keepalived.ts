@@ -1,7 +1,7 @@
 // keepalived.conf from the Model: one vrrp_instance per VRRP group, a sync group when there are
 // several, and our hook as the generic `notify` script (the only one that gets TYPE NAME STATE PRIORITY).
 
-import type { Model, VrrpGroup, WanLease } from '../model/types.ts';
+import type { Model, Service, VrrpGroup, WanLease } from '../model/types.ts';
 import type { Paths } from '../model/paths.ts';
 import { SYNC_GROUP_NAME } from '../model/names.ts';
 import { HEADER, commandLine, sortedUnique } from './text.ts';
@@ -128,6 +128,22 @@ function instance(model: Model, group: VrrpGroup, notify: string | null, wanIncl
 	return block('', `vrrp_instance ${kaWord(group.name)}`, lines);
 }
 
+/**
+ * A service with balancer 'lvs': IPVS NAT on the packets our table marks (render/services.ts).
+ * wrr stands for the nft balancer's weighted random, sh for its hash; port 0 keeps the client's
+ * destination port; the check is keepalived's, on the first port, like the agent's for nft.
+ */
+function virtualServer(s: Service): string[] {
+	const check = s.check === 'tcp' ? block('', 'TCP_CHECK', [`connect_port ${s.ports[0]}`, `connect_timeout ${Math.min(2, s.checkIntervalS - 0.1)}`]) : [];
+	return block('', `virtual_server fwmark ${s.fwmark}`, [
+		`# service ${kaWord(s.name)}: ${s.vip} ${s.protocol} ${s.ports.join(',')}`,
+		`delay_loop ${s.checkIntervalS}`,
+		`lb_algo ${s.scheduler === 'hash' ? 'sh' : 'wrr'}`,
+		'lb_kind NAT',
+		...s.backends.flatMap((b) => block('', `real_server ${b.address} 0`, [`weight ${b.weight}`, ...check])),
+	]);
+}
+
 /** The whole keepalived.conf; byte-identical for the same Model and Paths. */
 export function renderKeepalived(model: Model, paths: Paths): string {
 	// keepalived appends TYPE NAME STATE PRIORITY; the script string must be double-quoted with its arguments.
@@ -139,6 +155,7 @@ export function renderKeepalived(model: Model, paths: Paths): string {
 	// One instance carries the WAN; in a sync group the whole group moves together anyway.
 	const wanInclude = model.wan ? kaPath(paths.keepalivedWan) : null;
 	groups.forEach((g, i) => sections.push(instance(model, g, grouped ? null : notify, i === 0 ? wanInclude : null)));
+	for (const s of model.services) if (s.balancer === 'lvs') sections.push(virtualServer(s));
 	return sections.map((s) => s.join('\n')).join('\n\n') + '\n';
 }
 

@@ -84,7 +84,7 @@ function input(model: Model): string[] {
 /** The whole ruleset file; byte-identical for the same Model and facts. */
 export function renderNft(model: Model, facts: NftFacts): string {
 	const services = serviceParts(model, facts.down);
-	const chains = [...services.maps, srcnat(model, facts.wanAddress), input(model), forward(model), ...siteChains(model), services.chain, ...uplinkTableLines(model, facts.uplinks ?? NO_UPLINK_FACTS)].filter((c) => c.length > 0);
+	const chains = [...services.maps, srcnat(model, facts.wanAddress), input(model), forward(model), ...siteChains(model), services.chain, services.marks, ...uplinkTableLines(model, facts.uplinks ?? NO_UPLINK_FACTS)].filter((c) => c.length > 0);
 	const body = chains.map((c) => c.map((l) => `\t${l}`).join('\n')).join('\n\n');
 	return [
 		`# ${HEADER}`,

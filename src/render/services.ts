@@ -44,22 +44,40 @@ function pick(s: Service): string {
 
 const mapHead = (s: Service) => [`map ${s.map} {`, `\ttypeof numgen random mod ${slotsOf(s)} : ip daddr`, '\tflags interval'];
 
-/** The maps (inside our table) and the DNAT chain; none without services. */
-export function serviceParts(model: Model, down: DownBackends = {}): { maps: string[][]; chain: string[] } {
-	if (model.services.length === 0) return { maps: [], chain: [] };
+const nftBalanced = (model: Model) => model.services.filter((s) => s.balancer === 'nft');
+const ports = (s: Service) => (s.ports.length === 1 ? String(s.ports[0]) : `{ ${s.ports.join(', ')} }`);
+
+/**
+ * With balancer 'lvs' our table only marks the service's packets; keepalived's `virtual_server
+ * fwmark` (render/keepalived.ts) balances them through IPVS. The whole mark is set: IPVS compares it.
+ */
+function lvsMarks(model: Model): string[] {
+	const lvs = model.services.filter((s) => s.balancer === 'lvs');
+	if (lvs.length === 0) return [];
+	return [
+		'chain service_mark {',
+		// After the sites' marks (mangle), before routing delivers the packet to the local VIP.
+		'\ttype filter hook prerouting priority mangle + 2; policy accept;',
+		...lvs.map((s) => `\tip daddr ${s.vip} ${s.protocol} dport ${ports(s)} meta mark set ${s.fwmark} comment "!ha-router: service ${s.name} (keepalived virtual_server fwmark)"`),
+		'}',
+	];
+}
+
+/** The maps (inside our table), the DNAT chain and the LVS marks; none without services. */
+export function serviceParts(model: Model, down: DownBackends = {}): { maps: string[][]; chain: string[]; marks: string[] } {
+	const marks = lvsMarks(model);
+	const balanced = nftBalanced(model);
+	if (balanced.length === 0) return { maps: [], chain: [], marks };
 	// numgen and jhash both give an integer: one key type for either scheduler.
-	const maps = model.services.map((s) => [...mapHead(s), `\telements = { ${serviceElements(s, down[s.name])} }`, '}']);
+	const maps = balanced.map((s) => [...mapHead(s), `\telements = { ${serviceElements(s, down[s.name])} }`, '}']);
 	const chain = [
 		'chain service_dnat {',
 		// Just before fw4's dstnat (-100), after the sites' zone and mark (raw, mangle).
 		'\ttype nat hook prerouting priority dstnat - 1; policy accept;',
-		...model.services.map((s) => {
-			const ports = s.ports.length === 1 ? String(s.ports[0]) : `{ ${s.ports.join(', ')} }`;
-			return `\tip daddr ${s.vip} ${s.protocol} dport ${ports} dnat ip to ${pick(s)} map @${s.map} comment "!ha-router: service ${s.name}"`;
-		}),
+		...balanced.map((s) => `\tip daddr ${s.vip} ${s.protocol} dport ${ports(s)} dnat ip to ${pick(s)} map @${s.map} comment "!ha-router: service ${s.name}"`),
 		'}',
 	];
-	return { maps, chain };
+	return { maps, chain, marks };
 }
 
 /** One nft transaction that replaces a service map's elements (the health check's only write). */

@@ -22,7 +22,9 @@ const setMark = (s: Site) => `meta mark set meta mark & ${keep} | ${hex(s.mark)}
 export function siteChains(model: Model): string[][] {
 	if (model.sites.length === 0) return [];
 	const zone = ['chain site_zone {', '\ttype filter hook prerouting priority raw; policy accept;'];
-	const mark = ['chain site_mark {', '\ttype filter hook prerouting priority mangle; policy accept;'];
+	// After the uplinks' chain (mangle), which sets the whole packet mark from the connection's: the
+	// site's byte is added to whatever that left.
+	const mark = ['chain site_mark {', '\ttype filter hook prerouting priority mangle + 1; policy accept;'];
 	const netmap = [
 		'chain site_netmap {',
 		// Before our WAN SNAT (srcnat - 1) and fw4's (srcnat): the first NAT binding wins.

@@ -3,8 +3,8 @@
 // backends see each site's client at its own mapped address; every echo comes back to the site that sent it; two
 // connections with the same address and port from the two sites are both served, keep their conntrack zones on the
 // standby (conntrackd), and both survive a crash of the master. A backend that stops answering leaves the balancer's
-// map and new connections all reach the other. Removing the site sections takes the zones, marks, NETMAP, rules and
-// table names away.
+// map and new connections all reach the other. Teardown, and removing the site sections, take the zones, marks,
+// NETMAP, rules, routes and table names away.
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -12,7 +12,7 @@ import { crash } from './lib/faults.ts';
 import { haRouter, haRouterStack, haRouterUnavailable } from './lib/ha-router-node.ts';
 import { nsRun, nsSpawn, waitFor } from './lib/exec.ts';
 import { bootPair } from './lib/scenarios.ts';
-import { addrsOf, createTestbed, siteAddr, siteDev, type RouterNode, type SiteNode, type Testbed } from './lib/testbed.ts';
+import { addrsOf, createTestbed, SERVER, siteAddr, siteDev, UPLINK_DEV, UPLINK_GW, uplinkAddr, type RouterNode, type SiteNode, type Testbed } from './lib/testbed.ts';
 import { defaultRole } from './lib/uci-files.ts';
 
 const skip = process.getuid?.() !== 0 || haRouterUnavailable() !== undefined;
@@ -52,6 +52,27 @@ function addSites(b: Testbed, node: RouterNode): void {
 	writeFileSync(ha, h);
 }
 
+/** Issue 14's several WANs on the same pair: the shared WAN and each router's own uplink, weights 1 : 1. */
+function addUplinks(node: RouterNode): void {
+	const net = path.join(node.root, 'etc/config/network');
+	const ha = path.join(node.root, 'etc/config/ha-router');
+	writeFileSync(net, `${readFileSync(net, 'utf8')}\nconfig interface 'isp2'\n\toption device '${UPLINK_DEV}'\n\toption proto 'static'\n\toption ipaddr '${uplinkAddr(node)}/24'\n\toption gateway '${UPLINK_GW}'\n`);
+	writeFileSync(ha, `${readFileSync(ha, 'utf8')}\nconfig uplink 'isp1'\n\toption interface 'wan'\n\tlist track_ip '${SERVER}'\n\nconfig uplink 'isp2'\n\toption interface 'isp2'\n\tlist track_ip '${SERVER}'\n`);
+}
+
+/** The echo server on every LAN client (the service's backends). */
+async function startBackends(b: Testbed): Promise<ReturnType<typeof nsSpawn>[]> {
+	return Promise.all(
+		b.clients.map((c) => {
+			const srv = b.track(nsSpawn(c.ns, process.execPath, [ECHO, 'serve', PORT]));
+			return new Promise<typeof srv>((resolve, reject) => {
+				srv.stdout!.on('data', (d: Buffer) => d.toString().includes('READY') && resolve(srv));
+				srv.on('exit', () => reject(new Error('echo server exited')));
+			});
+		}),
+	);
+}
+
 function holdsSiteVips(node: RouterNode): boolean {
 	return SITES.every((id) => addrsOf(node.ns, siteDev(id)).includes(`172.16.${id}.1/24`));
 }
@@ -85,7 +106,7 @@ function zonesOn(node: RouterNode): Record<string, string> {
 }
 
 function siteRules(node: RouterNode): string {
-	return nsRun(node.ns, 'ip', ['rule', 'show'], { check: false }).stdout.split('\n').filter((l) => /^184\d\d:/.test(l)).join('\n');
+	return nsRun(node.ns, 'ip', ['rule', 'show'], { check: false }).stdout.split('\n').filter((l) => /^15\d\d:/.test(l)).join('\n');
 }
 
 describe.skipIf(skip)('sites with one client subnet (linux platform)', () => {
@@ -103,20 +124,12 @@ describe.skipIf(skip)('sites with one client subnet (linux platform)', () => {
 		// The numbers from the scheme, on both nodes: rules by mark, table names in rt_tables.
 		for (const r of b.routers) {
 			// (`ip` reads the host's /etc/iproute2, not the node's root: numbers here.)
-			expect(siteRules(r)).toBe('18433:\tfrom all fwmark 0x1000000/0xff000000 lookup 18433\n18434:\tfrom all fwmark 0x2000000/0xff000000 lookup 18434');
+			expect(siteRules(r)).toBe('1501:\tfrom all fwmark 0x1000000/0xff000000 lookup 18433\n1502:\tfrom all fwmark 0x2000000/0xff000000 lookup 18434');
 			expect(readFileSync(path.join(r.root, 'etc/iproute2/rt_tables'), 'utf8')).toContain('18433\tha_branch10\n18434\tha_branch20\n');
 		}
 
 		// The backends: the LAN clients, whose default route is the LAN VIP.
-		const servers = await Promise.all(
-			b.clients.map((c) => {
-				const srv = b.track(nsSpawn(c.ns, process.execPath, [ECHO, 'serve', PORT]));
-				return new Promise<typeof srv>((resolve, reject) => {
-					srv.stdout!.on('data', (d: Buffer) => d.toString().includes('READY') && resolve(srv));
-					srv.on('exit', () => reject(new Error('echo server exited')));
-				});
-			}),
-		);
+		const servers = await startBackends(b);
 
 		// Both sites at once, same client address and port, for 12 s; the master crashes 4 s in.
 		const holds = b.sites.map((s) => hold(s, 12_000));
@@ -160,6 +173,23 @@ describe.skipIf(skip)('sites with one client subnet (linux platform)', () => {
 			expect(r.map((x) => [x.seenAs, x.error])).toEqual(SITES.map((id) => [`10.0.${id}.5:${40010 + k}`, null]));
 		}
 
+		// The crash set the old master's links down, and the kernel dropped its site routes with them; the rules stay.
+		// Links up again (no daemons: it stays crashed), `ha-router routes` (what hotplug runs on ifup) puts them back.
+		const siteRoutes = (node: RouterNode) => nsRun(node.ns, 'ip', ['-N', 'route', 'show', 'table', 'all'], { check: false }).stdout.split('\n').filter((l) => / table 184\d\d/.test(l));
+		for (const id of SITES) nsRun(m.ns, 'ip', ['link', 'set', siteDev(id), 'up']);
+		expect(siteRoutes(m)).toEqual([]);
+		expect(siteRules(m)).not.toBe('');
+		const restored = await haRouter(m, ['routes', '--root', m.root, '--config', path.join(m.root, 'etc/config')], 30_000);
+		expect(restored.code, restored.stderr).toBe(0);
+		expect(siteRoutes(m)).toEqual(SITES.map((id) => `10.0.0.0/24 via 172.16.${id}.2 dev ${siteDev(id)} table ${id === 10 ? 18433 : 18434} `));
+
+		// Teardown on the crashed node (its kernel still holds what apply put there): rules, routes and table gone.
+		const torn = await haRouter(m, ['teardown', '--root', m.root, '--config', path.join(m.root, 'etc/config')], 60_000);
+		expect(torn.code, torn.stderr).toBe(0);
+		expect(siteRules(m)).toBe('');
+		expect(nsRun(m.ns, 'ip', ['-N', 'route', 'show', 'table', 'all'], { check: false }).stdout).not.toMatch(/table 184\d\d/);
+		expect(nsRun(m.ns, 'nft', ['list', 'table', 'inet', 'ha_router'], { check: false }).code).not.toBe(0);
+
 		// Removing the site sections removes their chains, rules, routes and table names.
 		const ha = path.join(standby.root, 'etc/config/ha-router');
 		writeFileSync(ha, readFileSync(ha, 'utf8').replace(/\nconfig site '[^']+'\n(\toption [^\n]*\n)*/g, ''));
@@ -171,4 +201,27 @@ describe.skipIf(skip)('sites with one client subnet (linux platform)', () => {
 		// The node had no rt_tables before: the one apply created for the names goes again.
 		expect(existsSync(path.join(standby.root, 'etc/iproute2/rt_tables'))).toBe(false);
 	}, 180_000);
+
+	it('with several WANs on the pair too: the uplinks mark every connection, and site replies still go back to their site', async () => {
+		const b = await createTestbed({ sites: SITES, clients: 2, uplinks: true });
+		bed = b;
+		for (const r of b.routers) {
+			await haRouterStack.configure(b, r, defaultRole(r));
+			addSites(b, r);
+			addUplinks(r);
+		}
+		const m = await bootPair(haRouterStack, b, report);
+		await waitFor('the site VIPs on the master', () => holdsSiteVips(m), 10_000);
+		expect(nsRun(m.ns, 'nft', ['list', 'chain', 'inet', 'ha_router', 'uplink_prerouting'], { check: false }).code).toBe(0);
+		await startBackends(b);
+		const results = await Promise.all(b.sites.map((s) => hold(s, 3_000)));
+		report(JSON.stringify(results));
+		expect(results.map((r) => [r.seenAs, r.error, r.wrong])).toEqual(SITES.map((id) => [`10.0.${id}.5:${CLIENT_PORT}`, null, 0]));
+		for (const r of results) expect(r.echoed).toBeGreaterThanOrEqual(r.sent - 5);
+		// The connections carry an uplink's mark as well (the uplink chain marks every new forwarded one).
+		const marks = nsRun(m.ns, 'conntrack', ['-L', '-p', 'tcp', '--dport', PORT], { check: false }).stdout;
+		report(marks);
+		expect(marks).toMatch(/zone=18433/);
+		expect(marks).toMatch(/mark=[1-9]/);
+	}, 120_000);
 });

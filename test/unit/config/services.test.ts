@@ -24,7 +24,9 @@ describe('config service', () => {
 				scheduler: 'random',
 				check: 'tcp',
 				checkIntervalS: 2,
+				balancer: 'nft',
 				map: 'svc_web',
+				fwmark: 0x4901,
 				origin: { file: HA, line: 19, section: 'web', type: 'service' },
 			},
 		]);
@@ -45,6 +47,20 @@ describe('config service', () => {
 			`${HA}:29: service 'b' option 'schedular': unknown option; did you mean 'scheduler'? [UNKNOWN_OPTION]`,
 			`${HA}:33: service 'c' option 'port': '80' on 192.168.100.10 tcp is already service 'a' (line 21); valid: one service per address, protocol and port [SERVICE_CONFLICT]`,
 			`${HA}:34: service 'c' option 'backend': '224.0.0.1' cannot be a backend; valid: a unicast IPv4 address [BACKEND_INVALID]`,
+		]);
+	});
+
+	it("balancer 'lvs': fwmarks by sorted name, the VIP must be a VRRP VIP, and site clients are warned off", () => {
+		const lvs = (name: string, vip: string) => `\nconfig service '${name}'\n\toption vip '${vip}'\n\tlist port '80'\n\tlist backend '192.168.1.21'\n\toption balancer 'lvs'\n`;
+		const ok = build(lvs('web', '192.168.1.1') + lvs('api', '192.168.1.1').replace("'80'", "'81'"));
+		expect(ok.issues.filter((i) => i.severity === 'error')).toEqual([]);
+		expect(ok.model!.services.map((s) => [s.name, s.balancer, s.fwmark])).toEqual([
+			['api', 'lvs', 0x4901],
+			['web', 'lvs', 0x4902],
+		]);
+		const bad = build(lvs('web', '192.168.100.10'));
+		expect(bad.issues.filter((i) => i.severity === 'error').map(formatIssue)).toEqual([
+			`${HA}:20: service 'web' option 'vip': '192.168.100.10' is no VRRP virtual address; valid with balancer 'lvs': a 'vip' of a vrrp section (IPVS serves only local addresses), or balancer 'nft' [SERVICE_VIP_NOT_LOCAL]`,
 		]);
 	});
 });

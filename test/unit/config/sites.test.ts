@@ -30,8 +30,8 @@ describe('config site', () => {
 		const r = build(site('south', 'site20', '10.0.0.0/24', '10.0.20.0/24', '172.16.20.2') + site('north', 'site10', '10.0.0.0/24', '10.0.10.0/24', '172.16.10.2'));
 		expect(r.issues.filter((i) => i.severity === 'error').map(formatIssue)).toEqual([]);
 		expect(r.model!.sites.map((s) => [s.name, s.device, `${s.subnet.address}/${s.subnet.prefix}`, `${s.mapped.address}/${s.mapped.prefix}`, s.gateway, s.zone, s.mark.toString(16), s.table, s.tableName, s.rulePref])).toEqual([
-			['north', 'site10', '10.0.0.0/24', '10.0.10.0/24', '172.16.10.2', 0x4801, '1000000', 0x4801, 'ha_north', 0x4801],
-			['south', 'site20', '10.0.0.0/24', '10.0.20.0/24', '172.16.20.2', 0x4802, '2000000', 0x4802, 'ha_south', 0x4802],
+			['north', 'site10', '10.0.0.0/24', '10.0.10.0/24', '172.16.10.2', 0x4801, '1000000', 0x4801, 'ha_north', 1501],
+			['south', 'site20', '10.0.0.0/24', '10.0.20.0/24', '172.16.20.2', 0x4802, '2000000', 0x4802, 'ha_south', 1502],
 		]);
 	});
 
@@ -76,6 +76,13 @@ describe('config site', () => {
 		const r = build(site('a', 'wan', '10.0.0.0/24', '10.0.10.0/24', '172.16.10.2'));
 		expect(r.issues.filter((i) => i.code === 'SITE_IFACE_CONFLICT').map(formatIssue)).toEqual([
 			`${HA}:20: site 'a' option 'interface': 'wan' is the shared WAN; valid: the interface (VLAN or tunnel) only this site arrives on [SITE_IFACE_CONFLICT]`,
+		]);
+	});
+
+	it("warns that site clients cannot use a service balanced by 'lvs'", () => {
+		const r = build(site('a', 'site10', '10.0.0.0/24', '10.0.10.0/24', '172.16.10.2') + "\nconfig service 'web'\n\toption vip '192.168.1.1'\n\tlist port '80'\n\tlist backend '192.168.1.21'\n\toption balancer 'lvs'\n");
+		expect(r.issues.filter((i) => i.code === 'SERVICE_LVS_SITES').map(formatIssue)).toEqual([
+			`${HA}:29: service 'web' option 'balancer': warning: site clients cannot use this service: its fwmark replaces their site mark; use balancer 'nft' for them [SERVICE_LVS_SITES]`,
 		]);
 	});
 });

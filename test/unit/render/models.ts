@@ -81,7 +81,7 @@ export function site(name: string, position: number, device: string, mapped: str
 	return { name, interface: device, device, subnet: cidr('10.0.0.0/24'), mapped: cidr(mapped), gateway, ...siteNumbers(name, position), origin: { file: '/etc/config/ha-router', line: 30 + position * 6, section: name, type: 'site' } };
 }
 
-export function service(name: string, protocol: 'tcp' | 'udp', ports: number[], backends: [string, number][], scheduler: 'random' | 'hash' = 'random'): Service {
+export function service(name: string, protocol: 'tcp' | 'udp', ports: number[], backends: [string, number][], scheduler: 'random' | 'hash' = 'random', over: Partial<Service> = {}): Service {
 	return {
 		name,
 		vip: '192.168.100.10',
@@ -91,8 +91,11 @@ export function service(name: string, protocol: 'tcp' | 'udp', ports: number[], 
 		scheduler,
 		check: 'tcp',
 		checkIntervalS: 2,
+		balancer: 'nft',
 		map: `svc_${name}`,
+		fwmark: 0x4901,
 		origin: { file: '/etc/config/ha-router', line: 40, section: name, type: 'service' },
+		...over,
 	};
 }
 
@@ -274,6 +277,13 @@ export const cases: readonly GoldenCase[] = [
 		// Two services on one VIP: weighted random for TCP, a client-hash for UDP.
 		name: '15_services',
 		model: model({ services: [service('dns', 'udp', [53], [['192.168.1.21', 1], ['192.168.1.23', 1]], 'hash'), service('web', 'tcp', [443, 80], [['192.168.1.21', 1], ['192.168.1.22', 3]])] }),
+		wanAddress: WAN_ADDRESS,
+		conntrackMax: 16384,
+	},
+	{
+		// The LVS alternative: keepalived virtual_server fwmark on a VRRP VIP, our table only marks.
+		name: '16_services_lvs',
+		model: model({ services: [service('dns', 'udp', [53], [['192.168.1.21', 1], ['192.168.1.23', 1]], 'hash', { vip: '192.168.1.1', balancer: 'lvs', fwmark: 0x4901 }), service('web', 'tcp', [443, 80], [['192.168.1.21', 1], ['192.168.1.22', 3]], 'random', { vip: '192.168.1.1', balancer: 'lvs', fwmark: 0x4902, checkIntervalS: 5 })] }),
 		wanAddress: WAN_ADDRESS,
 		conntrackMax: 16384,
 	},

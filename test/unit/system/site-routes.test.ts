@@ -41,8 +41,8 @@ describe.skipIf(skip)('site routes (real iproute2)', () => {
 		expect(rules()).toEqual([
 			'0:\tfrom all lookup local',
 			'1001:\tfrom all fwmark 0x100/0x3f00 lookup 100',
-			'18433:\tfrom all fwmark 0x1000000/0xff000000 lookup 18433',
-			'18434:\tfrom all fwmark 0x2000000/0xff000000 lookup 18434',
+			'1501:\tfrom all fwmark 0x1000000/0xff000000 lookup 18433',
+			'1502:\tfrom all fwmark 0x2000000/0xff000000 lookup 18434',
 			'32766:\tfrom all lookup main',
 			'32767:\tfrom all lookup default',
 		]);

@@ -32,6 +32,11 @@ if (mode === 'serve') {
 		process.stdout.write(`${JSON.stringify(out)}\n`);
 		process.exit(0);
 	};
+	// A connection that never opens ends the run too, with a sentence, instead of TCP's two minutes.
+	setTimeout(() => {
+		out.error ??= `no connection within ${ms + 3000} ms`;
+		done();
+	}, ms + 3000);
 	const s = net.connect({ host, port, localAddress, localPort });
 	s.setNoDelay(true);
 	s.on('error', (e) => {
