@@ -4,7 +4,7 @@
 // Targets: 100 % of the new connections served by the peer (seen from its uplink address, none of their packets on
 // the master's WAN port), 100 % of the open streams kept with 0 resets, --wait back within 0.5 s of the last close.
 // Usage: node scripts/run-ts.mjs test/bench/drain.ts [--runs 20] [--streams 200] [--new 200] [--out bench/drain.md]
-import { writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import path from 'node:path';
 import { haRouter, haRouterStack } from '../e2e/lib/ha-router-node.ts';
@@ -32,6 +32,8 @@ interface Run {
 	/** The node holding the VIP at the end, and whether the drain was still in force on the master. */
 	masterAfter?: string;
 	drainStillOn?: boolean;
+	/** keepalived's state changes on the master after `drain on` (a role change ends a drain). */
+	masterStates?: string[];
 	newServedByPeer: number;
 	newFailed: number;
 	newOnMasterWan: number;
@@ -62,6 +64,8 @@ async function once(): Promise<Run> {
 		await new Promise<void>((resolve) => srv.stdout!.on('data', (d: Buffer) => d.toString().includes('READY') && resolve()));
 		const onWan = masterWanCounter(bed, master);
 		const meter = await startMeter(bed, { streams: STREAMS });
+		const logFile = path.join(master.root, 'var/log/keepalived.log');
+		const logBefore = existsSync(logFile) ? readFileSync(logFile, 'utf8').length : 0;
 		const on = await cli(master, ['on']);
 		if (on.ok !== true) throw new Error(`drain on: ${String(on.text)}`);
 		const ask = await nsRunAsync(bed.clients[0]!.ns, process.execPath, [WHOAMI, 'ask', bed.server.addr, PORT, String(NEW)], { timeoutMs: 300_000 });
@@ -76,6 +80,7 @@ async function once(): Promise<Run> {
 			answers: seen.answers,
 			masterAfter: bed.routers.find((r) => hasVip(r))?.name ?? 'none',
 			drainStillOn: stillOn,
+			masterStates: existsSync(logFile) ? readFileSync(logFile, 'utf8').slice(logBefore).split('\n').filter((l) => /Entering \w+ STATE|split brain|track/i.test(l)).slice(0, 6) : [],
 			newServedByPeer: seen.answers[uplinkAddr(peer)] ?? 0,
 			newFailed: seen.failed,
 			newOnMasterWan: onWan(),
