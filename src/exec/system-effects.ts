@@ -15,7 +15,7 @@ import type { ConntrackdOp, Effects } from './effects.ts';
 import { readLeaseBeacon } from './lease-beacon.ts';
 import { readKnownLease } from './lease-store.ts';
 import { withLock } from './lock.ts';
-import { readUplinkFacts, removeUplinkRouting, syncUplinkRouting } from './uplinks.ts';
+import { loadUplinkTable, readUplinkFacts, removeUplinkRouting, syncUplinkRouting } from './uplinks.ts';
 
 const FLUSH_TRIES = 20;
 const FLUSH_WAIT_MS = 50;
@@ -41,7 +41,8 @@ export async function loadNftTable(rt: Runtime, model: Model, paths: Paths): Pro
 		// Several WANs: the uplinks' addresses (SNAT, source stickiness) and health come with the load.
 		const up = model.uplinks ? await readUplinkFacts(rt, model, paths) : null;
 		const table = renderNft(model, { wanAddress: lease?.address.address ?? null, ...(up ? { uplinks: up } : {}) });
-		await nftApply(rt, table);
+		if (up) await loadUplinkTable(rt, model, paths, table, up.dead);
+		else await nftApply(rt, table);
 		if (up) await syncUplinkRouting(rt, model, up.gateways);
 		await rt.writeFileAtomic(paths.nftLoaded, table, 0o644);
 	});

@@ -203,3 +203,28 @@ export function uplinkRouteCommands(model: Pick<Model, 'uplinks'>, gateways: Rea
 		return gw ? ['ip', '-4', 'route', 'replace', 'default', 'via', gw, 'dev', l.device, 'table', String(l.table)] : ['ip', '-4', 'route', 'flush', 'table', String(l.table)];
 	});
 }
+
+/** Whether a choice map's block starts on this line (its `elements` line follows within the block). */
+const CHOICE_MAP = /^\tmap uplink_(balanced|tier_\d+|only_\w+) \{$/;
+
+/** The table text without the choice maps' elements: two tables equal under this differ only in weights or health. */
+function withoutChoiceElements(table: string): string {
+	const out: string[] = [];
+	let inChoice = false;
+	for (const line of table.split('\n')) {
+		if (CHOICE_MAP.test(line)) inChoice = true;
+		else if (inChoice && line === '\t}') inChoice = false;
+		if (inChoice && line.startsWith('\t\telements = ')) continue;
+		out.push(line);
+	}
+	return out.join('\n');
+}
+
+/**
+ * True when `next` differs from `loaded` (both renderNft texts) only in the choice maps' elements:
+ * then a weight change is loaded as renderUplinkMapUpdate, one transaction over those elements,
+ * and no rule of the table is replaced.
+ */
+export function onlyChoiceMapsDiffer(loaded: string, next: string): boolean {
+	return loaded !== next && withoutChoiceElements(loaded) === withoutChoiceElements(next);
+}

@@ -2,7 +2,7 @@
 // of its own on a second ISP (192.0.2.0/24, static, its own line to the internet server). The pair is configured with
 // `config uplink` sections (weights 3 : 1) and one `config uplink_rule` (203.0.113.20 always by the second ISP); the
 // internet server tells, per connection, which source address it saw (whoami.mjs).
-import { appendFileSync, existsSync, readFileSync } from 'node:fs';
+import { appendFileSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { haRouter, haRouterStack, haRouterUnavailable } from './lib/ha-router-node.ts';
@@ -149,6 +149,22 @@ describe.skipIf(skip)('several WANs (linux platform, the shared WAN and a second
 		expect(afterIsp2['isp2:u0']).toBeGreaterThanOrEqual(50 * 3);
 		expect(afterWan['isp2:u0']).toBe(afterIsp2['isp2:u0']);
 		expect(afterWan['isp1:r0']).toBeGreaterThanOrEqual(50 * 3);
+
+		// A weight changed in the config and applied: only the choice maps' elements change, in one nft
+		// transaction. The table keeps its kernel handle: it was not deleted and made again (a whole load would
+		// give it a new one; rule handles would not tell, they restart in a new table).
+		const handle = () => /table inet ha_router \{ # handle (\d+)/.exec(nsRun(r0.ns, 'nft', ['-a', 'list', 'table', 'inet', 'ha_router']).stdout)?.[1];
+		const before = handle();
+		expect(before).toMatch(/^\d+$/);
+		const conf = path.join(r0.root, 'etc/config/ha-router');
+		writeFileSync(conf, readFileSync(conf, 'utf8').replace(`option weight '${WEIGHTS.isp2}'`, `option weight '${WEIGHTS.isp1}'`));
+		const applied = await haRouter(r0, ['apply', '--config', path.join(r0.root, 'etc/config'), '--root', r0.root]);
+		expect(applied.code, applied.stderr).toBe(0);
+		expect(nsRun(r0.ns, 'nft', ['list', 'map', 'inet', 'ha_router', 'uplink_balanced']).stdout).toContain('elements = { 0-499 : 0x00010000, 500-999 : 0x00020000 }');
+		expect(handle()).toBe(before);
+		const even = await whoSees(client, bed!.server.addr, 1000);
+		report(`after the weight change to ${WEIGHTS.isp1}:${WEIGHTS.isp1}, the table kept handle ${before}; 1000 connections: ${JSON.stringify(even)}`);
+		expect(Math.abs(even.answers[wan]! / 1000 - 0.5)).toBeLessThanOrEqual(0.04);
 	}, 180_000);
 
 	it('a dead uplink (cable cut at the ISP, then link up but black-holed upstream) gets no new connections, the other uplink\'s streams go on, and it comes back', async () => {
