@@ -246,7 +246,13 @@ describe.skipIf(skip)('several WANs (linux platform, the shared WAN and a second
 
 		// For the record (docs/decisions.md): the agent's memory after these rounds, probing two uplinks every 200 ms.
 		const agentPid = nsRun(r0.ns, 'pgrep', ['-f', 'ha-router.js agent'], { check: false }).stdout.trim().split('\n')[0];
-		if (agentPid) report(`agent ${agentPid}: ${readFileSync(`/proc/${agentPid}/status`, 'utf8').split('\n').filter((l) => /^Vm(RSS|HWM)/.test(l)).join(', ')}`);
+		if (agentPid) {
+			// utime stime cutime cstime (the pings are children) and the start time, in clock ticks (100 Hz here).
+			const stat = readFileSync(`/proc/${agentPid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+			const cpuS = [11, 12, 13, 14].reduce((t, i) => t + Number(stat[i]), 0) / 100;
+			const lifeS = Number(readFileSync('/proc/uptime', 'utf8').split(' ')[0]) - Number(stat[19]) / 100;
+			report(`agent ${agentPid}: ${readFileSync(`/proc/${agentPid}/status`, 'utf8').split('\n').filter((l) => /^Vm(RSS|HWM)/.test(l)).join(', ')}; CPU ${cpuS.toFixed(2)} s (with its pings) in ${lifeS.toFixed(1)} s of life`);
+		}
 
 		// Each change was logged by the agent.
 		const log = path.join(r0.root, 'var/log/agent.log');
