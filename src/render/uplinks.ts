@@ -138,7 +138,7 @@ export function uplinkTableLines(model: Model, facts: UplinkFacts): string[][] {
 			const proto = r.proto === 'all' ? '' : r.proto === 'icmp' ? (r.family === 4 ? 'meta l4proto icmp ' : 'meta l4proto ipv6-icmp ') : `meta l4proto ${r.proto} `;
 			const ports = r.ports.length ? `th dport ${nftSet(r.ports)} ` : '';
 			const match = [`meta nfproto ${r.family === 4 ? 'ipv4' : 'ipv6'}`, r.sources.length ? `${key} saddr @uplink_rule_${r.index}_src` : '', r.destinations.length ? `${key} daddr @uplink_rule_${r.index}_dst` : ''].filter(Boolean).join(' ');
-			return `\t${match} ${proto}${ports}ct mark set numgen random mod ${BUCKETS} map @${mapTarget(r)} ${setMark} return comment "!ha-router: uplink_rule ${r.label.replace(/"/g, '')}"`;
+			return `\t${match} ${proto}${ports}ct mark set numgen random mod ${BUCKETS} map @${mapTarget(r)} ${setMark} return comment "!ha-router: uplink_rule ${r.label}"`;
 		}),
 		`\tmeta nfproto ipv4 ct mark set numgen random mod ${BUCKETS} map @uplink_balanced ${setMark} comment "!ha-router: uplink: weighted choice per new connection"`,
 		'}',
