@@ -35,7 +35,7 @@ afterEach(async () => {
 });
 
 /** The second ISP's interface in /etc/config/network and the uplink sections in /etc/config/ha-router. */
-function addUplinks(node: RouterNode): void {
+function addUplinks(node: RouterNode, isp2Tier = 0): void {
 	appendFileSync(
 		path.join(node.root, 'etc/config/network'),
 		`\nconfig interface 'isp2'\n\toption device '${UPLINK_DEV}'\n\toption proto 'static'\n\toption ipaddr '${uplinkAddr(node)}/24'\n\toption gateway '${UPLINK_GW}'\n`,
@@ -51,6 +51,7 @@ config uplink 'isp1'
 config uplink 'isp2'
 	option interface 'isp2'
 	option weight '${WEIGHTS.isp2}'
+	option tier '${isp2Tier}'
 	list track_ip '${SERVER}'
 
 config uplink_rule
@@ -69,12 +70,12 @@ async function serve(ns: string): Promise<void> {
 	});
 }
 
-async function pair(stack: Stack = haRouterStack): Promise<RouterNode> {
+async function pair(stack: Stack = haRouterStack, isp2Tier = 0): Promise<RouterNode> {
 	const b = await createTestbed({ uplinks: true, secondIsp: true });
 	bed = b;
 	for (const r of b.routers) {
 		await stack.configure(b, r, defaultRole(r));
-		addUplinks(r);
+		addUplinks(r, isp2Tier);
 	}
 	const m = await bootPair(stack, b, report);
 	expect(m.name).toBe('r0');
@@ -262,6 +263,25 @@ describe.skipIf(skip)('several WANs (linux platform, the shared WAN and a second
 		expect(lines.filter((l) => /uplink isp2 \(up0\): alive after 3 answered probe rounds/.test(l))).toHaveLength(3);
 		expect(readFileSync(log, 'utf8')).toContain('every uplink is dead: all of them stay in the balance as configured, and the main table keeps its default route');
 	}, 240_000);
+
+	it('a second tier takes new connections only while the first is dead', async () => {
+		const r0 = await pair(haRouterStack, 1);
+		const client = bed!.clients[0]!.ns;
+		const wan = wanAddr(r0)!.split('/')[0]!;
+		const own = uplinkAddr(r0);
+		const balanced = () => /elements = \{ ([^}]*) \}/.exec(nsRun(r0.ns, 'nft', ['list', 'map', 'inet', 'ha_router', 'uplink_balanced']).stdout)?.[1] ?? '';
+		expect(balanced()).toBe('0-999 : 0x00010000');
+		expect(await whoSees(client, SERVER, 100)).toEqual({ answers: { [wan]: 100 }, failed: 0, errors: {} });
+		// The first ISP black-holes its customers: the shared WAN (tier 0) dies, the second ISP (tier 1) takes over.
+		nsRun(bed!.ns.isp, 'nft', ['-f', '-'], { input: BLACKHOLE });
+		const holed = Date.now();
+		await waitFor('tier 1 in use', () => balanced() === '0-999 : 0x00020000', 10_000, 20);
+		report(`tier 0 black-holed: tier 1 took the balance after ${Date.now() - holed} ms`);
+		expect(await whoSees(client, SERVER, 100)).toEqual({ answers: { [own]: 100 }, failed: 0, errors: {} });
+		nsRun(bed!.ns.isp, 'nft', ['delete', 'table', 'ip', 'blackhole']);
+		await waitFor('tier 0 back', () => balanced() === '0-999 : 0x00010000', 15_000, 20);
+		expect(await whoSees(client, SERVER, 100)).toEqual({ answers: { [wan]: 100 }, failed: 0, errors: {} });
+	}, 180_000);
 
 	it('conntrackd carries each connection\'s uplink mark to the standby: after a crash of the master the shared WAN\'s streams keep their uplink', async () => {
 		const r0 = await pair();
