@@ -169,9 +169,9 @@ export class UplinkMonitor {
 			const last = u.links.find((l) => l.preferred);
 			this.log('warning', `every uplink is dead: ${last ? `new connections all go to the preferred uplink ${last.name}` : 'all of them stay in the balance as configured'}, and the main table keeps its default route`);
 		}
-		// Under the lock every load of our table takes: the file, the maps and table.nft agree.
+		// Under the lock every load of our table takes: the file, the maps and table.nft agree. The
+		// status file follows the maps, so what it says is in effect.
 		await withLock(this.rt, `${this.paths.runDir}/nft.lock`, async () => {
-			await this.rt.writeFileAtomic(path, `${JSON.stringify(doc)}\n`, 0o644);
 			try {
 				await nftApply(this.rt, renderUplinkMapUpdate(model, dead));
 				this.applied = key;
@@ -179,6 +179,8 @@ export class UplinkMonitor {
 				this.applied = null;
 				this.log('err', `uplink weights not applied (retrying next round): ${(e as Error).message.split('\n')[0]}`);
 				return;
+			} finally {
+				await this.rt.writeFileAtomic(path, `${JSON.stringify(doc)}\n`, 0o644);
 			}
 			// fw4 reloads our table from table.nft: keep it in step with the maps, without loading it again.
 			const lease = await bestKnownLease(this.rt, model, this.paths);
