@@ -14,6 +14,9 @@ export function kernelSettings(model: Model): [string, string][] {
 	// for the lease on the shared-MAC macvlan above it, from the port's own MAC, so the ISP could
 	// learn the lease at the old master's port and keep sending there after a failover.
 	if (model.wan) settings.push([`net/ipv4/conf/${model.wan.parent}/arp_ignore`, '1']);
+	// A site's client subnet is routed only in the site's table, which its mark selects: the
+	// reverse-path filter (strict on OpenWrt) must see the mark, or it drops every site request.
+	for (const s of model.sites) settings.push([`net/ipv4/conf/${s.device}/src_valid_mark`, '1']);
 	return settings;
 }
 

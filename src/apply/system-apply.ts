@@ -7,6 +7,8 @@ import { nftCheck } from '../system/nft.ts';
 import type { Platform } from '../system/platform.ts';
 import { run } from '../system/run.ts';
 import { loadNftTable } from '../exec/system-effects.ts';
+import { decodeUtf8 } from '../util/utf8.ts';
+import { replaceSiteRoutes } from '../system/site-routes.ts';
 import { removeUplinkRouting } from '../exec/uplinks.ts';
 import { ensureDaemon, type DaemonState } from './daemons.ts';
 import type { ApplySystem } from './transaction.ts';
@@ -53,6 +55,11 @@ export function systemApply(rt: Runtime, model: Model, paths: Paths, platform: P
 					// Uplink sections removed: their ip rules go too (loads with uplinks resync them).
 					if (!model.uplinks) await removeUplinkRouting(rt);
 					return;
+				case 'routes': {
+					// From the file, not the model: a rollback restores the file and reloads it.
+					const batch = await rt.readFile(paths.siteRoutes);
+					return replaceSiteRoutes(rt, batch === null ? null : decodeUtf8(batch));
+				}
 				case 'firewall':
 					if (platform.name !== 'openwrt') return;
 					return platform.service('firewall', 'reload');

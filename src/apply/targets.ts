@@ -11,9 +11,10 @@ import { renderFirewallUci, renderKeepalivedUci } from '../render/glue.ts';
 import { renderKeepalived } from '../render/keepalived.ts';
 import { renderNetworkEdits } from '../render/network.ts';
 import { renderNft } from '../render/nft.ts';
+import { renderRtTables, renderSiteRoutes } from '../render/sites.ts';
 
 /** What to reload when a file changed; run in this order (dependencies first). */
-export const RELOADS = ['network', 'conntrackd', 'keepalived', 'nft', 'firewall'] as const;
+export const RELOADS = ['network', 'conntrackd', 'keepalived', 'nft', 'routes', 'firewall'] as const;
 export type Reload = (typeof RELOADS)[number];
 
 /** The other packages' UCI files apply edits (losslessly; they stay the user's files). */
@@ -37,6 +38,8 @@ export interface TargetFacts {
 	readonly uci: UciTexts;
 	/** Their current permission bits: an edit keeps them, as `uci commit` does (keepalived ships 0600). */
 	readonly uciModes?: Readonly<Partial<Record<keyof UciTexts, number>>>;
+	/** Current /etc/iproute2/rt_tables (null when missing or not read). */
+	readonly rtTables?: string | null;
 }
 
 /** Our edits of other packages' UCI files (they stay the user's files: edited, never rewritten). */
@@ -62,6 +65,10 @@ export function renderTargets(model: Model, paths: Paths, facts: TargetFacts): T
 		// On disk without a lease address; the loaded table carries the known lease (paths.nftLoaded).
 		{ path: paths.nftRuleset, content: renderNft(model, { wanAddress: null }), mode: 0o644, reload: 'nft' },
 	];
+	// The sites' rules and routes, and their table names (names only show in `ip` output: no reload).
+	targets.push({ path: paths.siteRoutes, content: renderSiteRoutes(model), mode: 0o644, reload: 'routes' });
+	const rtTables = facts.rtTables ?? null;
+	targets.push({ path: paths.rtTables, content: renderRtTables(model, rtTables), mode: 0o644, reload: null });
 	if (facts.platform === 'openwrt') targets.push({ path: paths.fw4Input, content: renderFw4Input(model), mode: 0o644, reload: 'firewall' });
 	for (const change of uciChanges(model, paths, facts.platform, facts.uci)) {
 		const pkg = change.package as keyof UciTexts;

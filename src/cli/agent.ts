@@ -14,6 +14,7 @@ import { announce } from '../peer/garp.ts';
 import { effectivePriority, localState, nodeFacts, wanPartLease, type NodeFacts } from '../peer/local-state.ts';
 import { judgeSplit } from '../peer/split-brain.ts';
 import { run } from '../system/run.ts';
+import { probeService, readDown, updateDown } from '../exec/service-health.ts';
 import { UplinkMonitor } from '../exec/uplink-monitor.ts';
 import { parseArgs } from './args.ts';
 import type { Command } from './command.ts';
@@ -104,6 +105,7 @@ class Agent {
 		// reloads (idle without uplink sections). docs/decisions.md "Several WANs: the health monitor".
 		void new UplinkMonitor(this.rt, this.paths, () => this.model, (level, msg) => this.log(level, msg)).run();
 		await this.bind();
+		void this.healthLoop();
 		let lastConfig = this.rt.now();
 		for (;;) {
 			await this.tick();
@@ -112,6 +114,34 @@ class Agent {
 				await this.reloadIfChanged();
 			}
 			await this.rt.sleep(HEARTBEAT_MS);
+		}
+	}
+
+	/** The balanced services' health check (src/exec/service-health.ts), each service every check_interval. */
+	private async healthLoop(): Promise<never> {
+		const due = new Map<string, number>();
+		for (;;) {
+			const now = this.rt.now();
+			const checked = this.model.services.filter((s) => s.check === 'tcp' && (due.get(s.name) ?? 0) <= now);
+			if (checked.length) {
+				for (const s of checked) due.set(s.name, now + s.checkIntervalS * 1000);
+				try {
+					const current = await readDown(this.rt, this.paths);
+					const next: Record<string, readonly string[]> = {};
+					for (const s of this.model.services) if (s.check === 'tcp' && current[s.name]?.length) next[s.name] = current[s.name]!;
+					await Promise.all(
+						checked.map(async (s) => {
+							const down = await probeService(this.rt, s);
+							if (down.length) next[s.name] = down;
+							else delete next[s.name];
+						}),
+					);
+					for (const line of await updateDown(this.rt, this.model, this.paths, next)) this.log('notice', line);
+				} catch (e) {
+					this.log('warning', `service health check: ${(e as Error).message.split('\n')[0]}`);
+				}
+			}
+			await this.rt.sleep(200);
 		}
 	}
 
@@ -244,7 +274,10 @@ class Agent {
 		this.vrrp.at = this.rt.now();
 		const r = await run(this.rt, ['nft', 'list', 'chain', 'inet', 'ha_router', 'input'], { okCodes: [0, 1], timeoutMs: 3000 }).catch(() => null);
 		const packets = r && r.code === 0 ? vrrpPackets(r.stdout) : null;
-		this.vrrp.heard = packets !== null && this.vrrp.packets !== null && packets > this.vrrp.packets;
+		// Every load of our table makes its counters start again: fewer than before is a new count,
+		// and any packet in it was heard.
+		const before = this.vrrp.packets;
+		this.vrrp.heard = packets !== null && before !== null && (packets > before || (packets < before && packets > 0));
 		this.vrrp.packets = packets;
 		return this.vrrp.heard;
 	}

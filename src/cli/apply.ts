@@ -22,6 +22,8 @@ import { writeKeepalivedWan } from '../exec/keepalived-wan.ts';
 import { platformFor } from '../system/create-platform.ts';
 import type { Platform } from '../system/platform.ts';
 import { run } from '../system/run.ts';
+import { removeSiteRoutes, replaceSiteRoutes } from '../system/site-routes.ts';
+import { renderSiteRoutes } from '../render/sites.ts';
 import { decodeUtf8 } from '../util/utf8.ts';
 import { parseArgs } from './args.ts';
 import type { Command } from './command.ts';
@@ -104,6 +106,7 @@ async function disable(rt: Runtime, model: Model, paths: Paths, platform: Platfo
 	}
 	await bootEnable(rt, paths, platform, ['keepalived', 'conntrackd'], false);
 	await unloadNftTable(rt, paths).catch(() => undefined);
+	if (model.sites.length) await removeSiteRoutes(rt).catch(() => undefined);
 	const guard = await bootGuard(rt, model, paths, platform, boot);
 	await rt.syslog('notice', `disabled: stopped ${stopped.join(', ') || 'nothing'}, removed table inet ha_router`);
 	await say({ ok: true, disabled: true, stopped, ...(guard ? { warning: guard } : {}) }, `ha-router is disabled on this node: stopped ${stopped.join(', ') || 'nothing'}; table inet ha_router removed\n`);
@@ -146,7 +149,7 @@ export const apply: Command = {
 		try {
 			const files = await readUciTexts(rt, paths.configDir, loaded.texts.network);
 			texts = files.uci;
-			const targets = renderTargets(model, paths, { platform: await platformFor(rt, model.node.platform, paths), conntrackMax: await conntrackMax(rt), ...files });
+			const targets = renderTargets(model, paths, { platform: await platformFor(rt, model.node.platform, paths), conntrackMax: await conntrackMax(rt), ...files, rtTables: await readText(rt, paths.rtTables) });
 			changes = await diffTargets(rt, targets);
 		} catch (e) {
 			return fail(`apply: ${(e as Error).message}`);
@@ -184,6 +187,7 @@ export const apply: Command = {
 					if (wanChanged && !r.reloaded.includes('keepalived') && (await platform.serviceRunning('keepalived'))) await platform.service('keepalived', 'reload');
 					// After a reboot no table is loaded although every file is unchanged.
 					if (args.flags.has('boot') && !r.reloaded.includes('nft')) await loadNftTable(rt, model, paths);
+					if (args.flags.has('boot') && !r.reloaded.includes('routes') && model.sites.length) await replaceSiteRoutes(rt, renderSiteRoutes(model));
 					await applyKernelSettings(rt, model);
 					return r;
 				});

@@ -30,6 +30,9 @@ const MAX_WAIT_S = 86_400;
 const MAX_UBUS_WAIT_S = 20;
 /** `--wait` returns at most this long after the last connection closed. */
 const POLL_MS = 200;
+/** While many are open, half as often: each look lists the whole conntrack table (a router's CPU). */
+const BUSY_POLL_MS = 400;
+const BUSY_OPEN = 64;
 
 /** The IPv4 subnets the drain covers: each VRRP instance's own subnet (pure). */
 export function drainedSubnets(model: Model): Cidr[] {
@@ -113,7 +116,7 @@ async function waitEmpty(rt: Runtime, paths: Paths, subnets: readonly Cidr[], lo
 	for (;;) {
 		const p = await progress(rt, paths, subnets, local);
 		if (p.open === 0 || rt.now() >= deadline || (needDrain && !p.draining)) return p;
-		await rt.sleep(Math.min(POLL_MS, Math.max(0, deadline - rt.now())));
+		await rt.sleep(Math.min(p.open > BUSY_OPEN ? BUSY_POLL_MS : POLL_MS, Math.max(0, deadline - rt.now())));
 	}
 }
 

@@ -109,13 +109,14 @@ export async function gatherStatus(rt: Runtime, model: Model, paths: Paths, plat
 		demoted: demotion.splitBrain ? { reason: 'split-brain', since: demotion.splitBrain.since } : demotion.switchover ? { reason: 'switchover', since: demotion.switchover.since } : null,
 		splitBrain: { count: demotion.splitBrains, last: demotion.lastSplitBrain },
 		drain: drain ? { since: drain.since, peer: drain.peer, targets: drain.targets } : null,
-		peer: link ? { address: link.peer, answers: peerNow !== null, node: peerNow?.node ?? null, role: peerNow?.role ?? null, priority: peerNow?.priority ?? null, demoted: peerNow?.demoted ?? null, wanHeld: peerNow?.wanHeld ?? null, lease: peerNow?.lease ?? null, conntrack: peerNow?.conntrack ?? null } : null,
+		peer: link ? { address: link.peer, answers: peerNow !== null, node: peerNow?.node ?? null, role: peerNow?.role ?? null, since: peerNow?.since ?? null, priority: peerNow?.priority ?? null, demoted: peerNow?.demoted ?? null, wanHeld: peerNow?.wanHeld ?? null, lease: peerNow?.lease ?? null, conntrack: peerNow?.conntrack ?? null } : null,
 		wan: model.wan ? { interface: model.wan.interface, device: model.wan.device, up: wan?.up ?? null, address: wan?.address ? `${wan.address.address}/${wan.address.prefix}` : null, gateway: wan?.gateway ?? null, uptime: wan?.uptime ?? null } : null,
 		lease: lease ? { address: `${lease.address.address}/${lease.address.prefix}`, gateway: lease.gateway, ageSeconds: Math.round((now - lease.since) / 1000), leaseTime: lease.leaseTime } : null,
 		snat,
 		services,
 		daemons,
 		conntrackd: caches,
+		roleChanges: state?.history ?? [],
 		lastTransition: state ? { state: state.role, started: state.transition.started, ms: state.transition.ms, ok: state.transition.ok, steps: state.transition.steps, repeats: state.repeated?.count ?? 0 } : null,
 		warnings,
 	};
@@ -160,7 +161,8 @@ export const status: Command = {
 
 Read-only. --json prints one object with stable keys: node, role, since, vrrp, peers, demoted,
 splitBrain, drain, peer (the peer's agent over the peer link), wan,
-lease, snat, services, daemons, conntrackd, lastTransition, warnings.
+lease, snat, services, daemons, conntrackd, roleChanges (the last 10, newest first), lastTransition,
+warnings.
 Exit: 0 (also when services are down: that is status, not failure), 1 invalid configuration, 2 usage.
 `,
 	async run(rt, argv) {

@@ -12,6 +12,7 @@ import { unloadNftTable } from '../exec/system-effects.ts';
 import type { UciEdit } from '../model/uci-edit.ts';
 import { FIREWALL_INCLUDE, FIREWALL_INPUT_INCLUDE } from '../render/glue.ts';
 import { run } from '../system/run.ts';
+import { removeSiteRoutes } from '../system/site-routes.ts';
 import { decodeUtf8 } from '../util/utf8.ts';
 import { parseArgs } from './args.ts';
 import type { Command } from './command.ts';
@@ -69,6 +70,7 @@ Exit: 0 done or nothing to undo, 1 failed, 2 usage.
 			if (await rt.stat(script)) await run(rt, [script, enabled ? 'enable' : 'disable'], { timeoutMs: 30_000, ...env }).catch((e: Error) => problems.push(e.message));
 		}
 		await unloadNftTable(rt, paths).catch((e: Error) => problems.push(e.message));
+		if (await rt.stat(paths.siteRoutes)) await removeSiteRoutes(rt).catch((e: Error) => problems.push(`site routes: ${e.message}`));
 		await endDrain(rt, paths, 'teardown', true).catch((e: Error) => problems.push(e.message));
 		const guard = `${paths.root}/usr/libexec/ha-router/boot-guard`;
 		if (await rt.stat(guard)) await run(rt, [guard, 'disable'], { timeoutMs: 30_000, ...env }).catch((e: Error) => problems.push(e.message));

@@ -1,7 +1,8 @@
 // /etc/config/ha-router + /etc/config/network texts -> the frozen Model, or every issue found.
 // Pure: the loader (load-config.ts) does the reading.
 
-import type { Cidr, Family, Issue, LogLevel, MacvlanMode, Model, NodeSettings, Origin, Platform, SharedWan, StateSync, Vip, VrrpAuth, VrrpGroup } from '../model/types.ts';
+import type { Cidr, Family, Issue, LogLevel, MacvlanMode, Model, NodeSettings, Origin, Platform, Service, SharedWan, Site, StateSync, Vip, VrrpAuth, VrrpGroup } from '../model/types.ts';
+import { siteNumbers } from '../model/site-numbers.ts';
 import { deepFreeze } from './deep-freeze.ts';
 import { type Ip, formatIp, inSubnet, networkOf } from './ip.ts';
 import { makeIssue, sortIssues } from './issues.ts';
@@ -12,7 +13,7 @@ import { RULES } from './rules.ts';
 import { parseUci } from './uci-parse.ts';
 import { assembleUplinks } from './uplink-model.ts';
 import { type UciPackage, UciSyntaxError } from './uci-types.ts';
-import type { VipSpec } from './values.ts';
+import type { BackendSpec, VipSpec } from './values.ts';
 
 export interface ConfigFile {
 	/** Path used in messages, e.g. /etc/config/ha-router. */
@@ -57,6 +58,8 @@ export function buildModel(files: ConfigFiles): BuildResult {
 		groups,
 		wan,
 		sync,
+		sites: read.get('site')!,
+		services: read.get('service')!,
 		network: netMap,
 		networkSections: network?.sections ?? [],
 		networkFile: files.network.path,
@@ -67,7 +70,7 @@ export function buildModel(files: ConfigFiles): BuildResult {
 	};
 	for (const rule of RULES) rule(ctx);
 	if (issues.some((i) => i.severity === 'error') || !node || !netMap) return done(null, issues, haRouter, network);
-	const model = assemble(node, groups, wan, sync, netMap);
+	const model = assemble(node, groups, wan, sync, read.get('site')!, read.get('service')!, netMap);
 	const uplinks = assembleUplinks(read.get('uplink')!, read.get('uplink_rule')!, model.wan, model.groups, netMap);
 	return done(uplinks ? { ...model, uplinks } : model, issues, haRouter, network);
 }
@@ -120,7 +123,7 @@ function get<T>(r: ReadSection, option: string): T {
 	return r.values.get(option) as T;
 }
 
-function assemble(n: ReadSection, groupFacts: readonly GroupFacts[], wan: ReadSection | undefined, sync: ReadSection | undefined, network: ReadonlyMap<string, NetInterface>): Model {
+function assemble(n: ReadSection, groupFacts: readonly GroupFacts[], wan: ReadSection | undefined, sync: ReadSection | undefined, sites: readonly ReadSection[], services: readonly ReadSection[], network: ReadonlyMap<string, NetInterface>): Model {
 	const node: NodeSettings = {
 		enabled: get(n, 'enabled'),
 		name: get(n, 'name'),
@@ -140,7 +143,40 @@ function assemble(n: ReadSection, groupFacts: readonly GroupFacts[], wan: ReadSe
 		groups,
 		wan: wan ? assembleWan(wan, groups) : null,
 		sync: sync ? assembleSync(sync, network) : null,
+		sites: assembleSites(sites, network),
+		services: byName(services).map(assembleService),
 	};
+}
+
+const byName = (list: readonly ReadSection[]) => [...list].sort((a, b) => (a.section.name < b.section.name ? -1 : a.section.name > b.section.name ? 1 : 0));
+
+function assembleService(r: ReadSection): Service {
+	return {
+		name: r.section.name,
+		vip: formatIp(get<Ip>(r, 'vip')),
+		protocol: get<'tcp' | 'udp'>(r, 'protocol'),
+		ports: [...new Set(get<number[]>(r, 'port'))].sort((a, b) => a - b),
+		backends: get<BackendSpec[]>(r, 'backend').map((b) => ({ address: formatIp(b.ip), weight: b.weight })),
+		scheduler: get<'random' | 'hash'>(r, 'scheduler'),
+		check: get<'tcp' | 'none'>(r, 'check'),
+		checkIntervalS: get<number>(r, 'check_interval'),
+		map: `svc_${r.section.name}`,
+		origin: r.origin,
+	};
+}
+
+/** Sorted by name; the kernel numbers follow that order (src/model/site-numbers.ts). */
+function assembleSites(sites: readonly ReadSection[], network: ReadonlyMap<string, NetInterface>): Site[] {
+	return byName(sites).map((r, i) => ({
+		name: r.section.name,
+		interface: get<string>(r, 'interface'),
+		device: network.get(get<string>(r, 'interface'))!.device!,
+		subnet: get<Cidr>(r, 'subnet'),
+		mapped: get<Cidr>(r, 'mapped'),
+		gateway: formatIp(get<Ip>(r, 'gateway')),
+		...siteNumbers(r.section.name, i),
+		origin: r.origin,
+	}));
 }
 
 function assembleGroup(g: GroupFacts): VrrpGroup {

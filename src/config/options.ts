@@ -2,7 +2,7 @@
 // check its value, its default and whether it is required or a list. docs/config.md documents it.
 
 import { UPLINK_SECTIONS } from './uplink-options.ts';
-import { advert, bool, type Check, cidr4, ifname, int, ip, ipv4, logical, mac, oneOf, service, text, vip, word } from './values.ts';
+import { advert, backend, bool, type Check, cidr, cidr4, ifname, int, ip, ipv4, logical, mac, oneOf, service, text, vip, word } from './values.ts';
 
 export interface OptionSpec {
 	readonly name: string;
@@ -88,6 +88,33 @@ export const SCHEMA: Readonly<Record<string, SectionSpec>> = {
 			{ name: 'external_cache', check: bool, default: '0' },
 		],
 	},
+	// A remote site whose clients use a subnet other sites use too (docs/config.md "Sites").
+	site: {
+		named: true,
+		min: 0,
+		max: 200,
+		options: [
+			{ name: 'interface', check: logical, required: true },
+			{ name: 'subnet', check: cidr, required: true },
+			{ name: 'mapped', check: cidr, required: true },
+			{ name: 'gateway', check: ip, required: true },
+		],
+	},
+	// A service on a VIP balanced to backends by our nftables table (docs/config.md "Services").
+	service: {
+		named: true,
+		min: 0,
+		max: 64,
+		options: [
+			{ name: 'vip', check: ip, required: true },
+			{ name: 'protocol', check: oneOf(['tcp', 'udp']), default: 'tcp' },
+			{ name: 'port', check: int(1, 65535, 'PORT_RANGE'), list: true, required: true },
+			{ name: 'backend', check: backend, list: true, required: true },
+			{ name: 'scheduler', check: oneOf(['random', 'hash']), default: 'random' },
+			{ name: 'check', check: oneOf(['tcp', 'none']), default: 'tcp' },
+			{ name: 'check_interval', check: int(1, 60, 'CHECK_INTERVAL_RANGE'), default: '2' },
+		],
+	},
 	// Several WANs (issue 14): src/config/uplink-options.ts.
 	...UPLINK_SECTIONS,
 };
@@ -96,4 +123,4 @@ export const SCHEMA: Readonly<Record<string, SectionSpec>> = {
  * Section types later versions will use (planned switchover, drain, multi-WAN uplinks, sites).
  * They are accepted with a warning and ignored, so a newer config still loads.
  */
-export const RESERVED_TYPES: readonly string[] = ['switchover', 'drain', 'site', 'track', 'notify'];
+export const RESERVED_TYPES: readonly string[] = ['switchover', 'drain', 'track', 'notify'];

@@ -27,6 +27,10 @@ export interface RuleContext {
 	/** Present only when the section exists and is enabled. */
 	readonly wan: ReadSection | undefined;
 	readonly sync: ReadSection | undefined;
+	/** `config site` sections in file order. */
+	readonly sites: readonly ReadSection[];
+	/** `config service` sections in file order. */
+	readonly services: readonly ReadSection[];
 	/** null when /etc/config/network could not be read or parsed (already reported). */
 	readonly network: ReadonlyMap<string, NetInterface> | null;
 	/** Every section of /etc/config/network (none when it could not be read): what apply would edit. */

@@ -7,12 +7,12 @@ import { wanHoldInterface } from '../model/names.ts';
 import { conntrackdCarriesDevice, deviceSectionName, USABLE_DEVICE, usableDevice } from '../model/value-rules.ts';
 import { didYouMean } from './did-you-mean.ts';
 import { shown } from '../util/shown.ts';
-import { type Ip, formatIp, inSubnet, isMulticast, isUnusable, sameIp, toIp } from './ip.ts';
+import { type Ip, formatIp, inSubnet, isMulticast, isUnusable, networkOf, sameIp, toIp } from './ip.ts';
 import type { NetInterface } from './network.ts';
 import type { ReadSection } from './read-sections.ts';
 import type { GroupFacts, Rule, RuleContext } from './rule-context.ts';
 import { findOption } from './uci-names.ts';
-import type { VipSpec } from './values.ts';
+import type { BackendSpec, VipSpec } from './values.ts';
 import { UPLINK_RULES } from './uplink-rules.ts';
 
 const v = <T>(r: ReadSection | undefined, option: string): T | undefined => r?.values.get(option) as T | undefined;
@@ -320,6 +320,140 @@ function peerLinkKnown(ctx: RuleContext): void {
 	ctx.warn('NO_PEER_LINK', { ...ctx.node.origin, line: 0, section: '', type: 'sync' }, "no unicast peer address (sync 'peer' or a VRRP 'unicast_peer'): no split-brain guard, and 'ha-router switchover' cannot ask the peer");
 }
 
+// Sites (docs/config.md "Sites"): every branch may use the same client subnet; what tells them
+// apart behind the pair is the mapped subnet, the interface and the numbers ha-router allocates.
+
+const overlaps = (a: Cidr, b: Cidr) => a.family === b.family && (inSubnet(toIp(a), b) || inSubnet(toIp(b), a));
+const siteLabel = (r: ReadSection) => `site '${r.section.name}'`;
+
+function siteInterfaceResolves(ctx: RuleContext): void {
+	for (const r of ctx.sites) {
+		const iface = resolveInterface(ctx, r);
+		if (iface?.device && !usableDevice(iface.device)) {
+			ctx.error('IFACE_DEVICE_INVALID', r.at('interface'), `interface '${iface.name}' is on device '${shown(iface.device)}' (${ctx.networkFile} line ${iface.line}), which nft cannot carry; valid: ${USABLE_DEVICE}`, iface.name);
+		}
+	}
+}
+
+function siteInterfaceIsItsOwn(ctx: RuleContext): void {
+	const seen = new Map<string, ReadSection>();
+	const wan = v<string>(ctx.wan, 'interface');
+	const sync = v<string>(ctx.sync, 'interface');
+	for (const r of ctx.sites) {
+		const name = v<string>(r, 'interface');
+		if (name === undefined) continue;
+		const first = seen.get(name);
+		const valid = 'valid: the interface (VLAN or tunnel) only this site arrives on';
+		if (first) ctx.error('SITE_IFACE_DUPLICATE', r.at('interface'), `'${name}' is already the interface of ${siteLabel(first)} (line ${first.at('interface').line}); ${valid}`, name);
+		else seen.set(name, r);
+		if (name === wan) ctx.error('SITE_IFACE_CONFLICT', r.at('interface'), `'${name}' is the shared WAN; ${valid}`, name);
+		if (name === sync) ctx.error('SITE_IFACE_CONFLICT', r.at('interface'), `'${name}' is the sync interface; ${valid}`, name);
+	}
+}
+
+/** NETMAP (`snat ip prefix to`) and the site's route are IPv4 here. */
+function siteIsIpv4(ctx: RuleContext): void {
+	for (const r of ctx.sites) {
+		for (const option of ['subnet', 'mapped'] as const) {
+			const c = v<Cidr>(r, option);
+			if (c && c.family !== 4) ctx.error('SITE_FAMILY', r.at(option), `'${cidrText(c)}' is IPv6; valid: an IPv4 prefix (sites are mapped IPv4 to IPv4)`, cidrText(c));
+		}
+		const gw = v<Ip>(r, 'gateway');
+		if (gw && gw.family !== 4) ctx.error('SITE_FAMILY', r.at('gateway'), `'${formatIp(gw)}' is IPv6; valid: the site router's IPv4 address on the site interface`, formatIp(gw));
+	}
+}
+
+function siteSubnetsAreNetworks(ctx: RuleContext): void {
+	for (const r of ctx.sites) {
+		for (const option of ['subnet', 'mapped'] as const) {
+			const c = v<Cidr>(r, option);
+			if (!c || c.family !== 4) continue;
+			const net = networkOf(c);
+			if (net.address !== c.address) ctx.error('SITE_HOST_BITS', r.at(option), `'${cidrText(c)}' has host bits set; valid: the network address, '${cidrText(net)}'`, cidrText(c));
+		}
+	}
+}
+
+/** A 1:1 map keeps the host part: both prefixes must be equally long. */
+function siteMappedSameLength(ctx: RuleContext): void {
+	for (const r of ctx.sites) {
+		const subnet = v<Cidr>(r, 'subnet');
+		const mapped = v<Cidr>(r, 'mapped');
+		if (!subnet || !mapped || subnet.family !== 4 || mapped.family !== 4 || subnet.prefix === mapped.prefix) continue;
+		ctx.error('SITE_PREFIX_MISMATCH', r.at('mapped'), `'${cidrText(mapped)}' is a /${mapped.prefix} but subnet '${cidrText(subnet)}' is a /${subnet.prefix}; valid: a /${subnet.prefix}, so every client maps to one address`, cidrText(mapped));
+	}
+}
+
+function siteMappedUnique(ctx: RuleContext): void {
+	const real = [...(ctx.network?.values() ?? [])].flatMap((i) => i.ipv4.map((c) => ({ net: networkOf(c), what: `interface '${i.name}' (${ctx.networkFile} line ${i.line})` })));
+	const clients = ctx.sites.flatMap((r) => (v<Cidr>(r, 'subnet') ? [{ net: v<Cidr>(r, 'subnet')!, what: `the client subnet of ${siteLabel(r)}` }] : []));
+	const mappedSoFar: { net: Cidr; what: string }[] = [];
+	for (const r of ctx.sites) {
+		const mapped = v<Cidr>(r, 'mapped');
+		if (!mapped || mapped.family !== 4) continue;
+		const valid = 'valid: a subnet used nowhere else, unique to this site';
+		const hit = (list: { net: Cidr; what: string }[]) => list.find((x) => overlaps(x.net, mapped));
+		const other = hit(mappedSoFar);
+		if (other) ctx.error('SITE_MAPPED_OVERLAP', r.at('mapped'), `'${cidrText(mapped)}' overlaps ${other.what}; ${valid}`, cidrText(mapped));
+		const own = hit(real);
+		if (own) ctx.error('SITE_MAPPED_REAL', r.at('mapped'), `'${cidrText(mapped)}' overlaps ${own.what} (${cidrText(own.net)}); ${valid}`, cidrText(mapped));
+		const client = hit(clients);
+		if (client) ctx.error('SITE_MAPPED_REAL', r.at('mapped'), `'${cidrText(mapped)}' overlaps ${client.what} (${cidrText(client.net)}); ${valid}`, cidrText(mapped));
+		mappedSoFar.push({ net: mapped, what: `the mapped subnet of ${siteLabel(r)} (line ${r.at('mapped').line})` });
+	}
+}
+
+function siteGatewayOnInterface(ctx: RuleContext): void {
+	for (const r of ctx.sites) {
+		const gw = v<Ip>(r, 'gateway');
+		const iface = ctx.network?.get(v<string>(r, 'interface') ?? '');
+		if (!gw || gw.family !== 4 || !iface) continue;
+		const own = [...(ctx.network?.values() ?? [])].flatMap((i) => i.ipv4);
+		if (own.some((c) => sameIp(toIp(c), gw))) ctx.error('SITE_GATEWAY_IS_SELF', r.at('gateway'), `'${formatIp(gw)}' is this node's own address; valid: the site router's address on '${iface.name}'`, formatIp(gw));
+		else if (iface.ipv4.length === 0) ctx.error('IFACE_NO_ADDRESS', r.at('interface'), `interface '${iface.name}' has no static IPv4 address in ${ctx.networkFile} (line ${iface.line}); the site's gateway must be reachable on it`, iface.name);
+		else if (!iface.ipv4.some((n) => inSubnet(gw, n))) ctx.error('SITE_GATEWAY_OFF_SUBNET', r.at('gateway'), `'${formatIp(gw)}' is outside interface '${iface.name}' (${iface.ipv4.map(cidrText).join(', ')}); valid: the site router's address in ${iface.ipv4.map(cidrText).join(' or ')}`, formatIp(gw));
+	}
+}
+
+// Services (docs/config.md "Services"): balanced by our table, so IPv4 and one owner per VIP and port.
+
+function serviceIsIpv4(ctx: RuleContext): void {
+	for (const r of ctx.services) {
+		const vip = v<Ip>(r, 'vip');
+		if (vip && vip.family !== 4) ctx.error('SERVICE_FAMILY', r.at('vip'), `'${formatIp(vip)}' is IPv6; valid: an IPv4 address (services are balanced IPv4 to IPv4)`, formatIp(vip));
+		else if (vip && isUnusable(vip)) ctx.error('VIP_INVALID', r.at('vip'), `'${formatIp(vip)}' cannot be a service address; valid: a unicast IPv4 address`, formatIp(vip));
+		for (const b of v<BackendSpec[]>(r, 'backend') ?? []) {
+			if (b.ip.family !== 4) ctx.error('SERVICE_FAMILY', r.at('backend'), `'${formatIp(b.ip)}' is IPv6; valid: an IPv4 backend`, formatIp(b.ip));
+			else if (isUnusable(b.ip)) ctx.error('BACKEND_INVALID', r.at('backend'), `'${formatIp(b.ip)}' cannot be a backend; valid: a unicast IPv4 address`, formatIp(b.ip));
+		}
+	}
+}
+
+function serviceBackendsUnique(ctx: RuleContext): void {
+	for (const r of ctx.services) {
+		const seen: Ip[] = [];
+		for (const b of v<BackendSpec[]>(r, 'backend') ?? []) {
+			if (seen.some((s) => sameIp(s, b.ip))) ctx.error('BACKEND_DUPLICATE', r.at('backend'), `'${formatIp(b.ip)}' is listed twice; valid: each backend once (give it a weight instead)`, formatIp(b.ip));
+			seen.push(b.ip);
+		}
+	}
+}
+
+function servicePortsHaveOneOwner(ctx: RuleContext): void {
+	const seen = new Map<string, ReadSection>();
+	for (const r of ctx.services) {
+		const vip = v<Ip>(r, 'vip');
+		const proto = v<string>(r, 'protocol');
+		if (!vip || !proto) continue;
+		for (const port of new Set(v<number[]>(r, 'port') ?? [])) {
+			const key = `${formatIp(vip)} ${proto} ${port}`;
+			const first = seen.get(key);
+			if (first && first !== r) ctx.error('SERVICE_CONFLICT', r.at('port'), `'${port}' on ${formatIp(vip)} ${proto} is already service '${first.section.name}' (line ${first.at('port').line}); valid: one service per address, protocol and port`, String(port));
+			else seen.set(key, r);
+		}
+	}
+}
+
 export const RULES: readonly Rule[] = [
 	vrrpInterfaceResolves,
 	interfaceDevicesCarriable,
@@ -345,5 +479,15 @@ export const RULES: readonly Rule[] = [
 	syncPeerIsNotLocal,
 	syncConfigured,
 	peerLinkKnown,
+	siteInterfaceResolves,
+	siteInterfaceIsItsOwn,
+	siteIsIpv4,
+	siteSubnetsAreNetworks,
+	siteMappedSameLength,
+	siteMappedUnique,
+	siteGatewayOnInterface,
+	serviceIsIpv4,
+	serviceBackendsUnique,
+	servicePortsHaveOneOwner,
 	...UPLINK_RULES,
 ];

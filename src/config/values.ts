@@ -48,6 +48,12 @@ export const ip: Check<Ip> = (raw) => {
 	return v ? { ok: true, value: v } : bad('IP_INVALID', 'is not an IP address', 'an IPv4 (a.b.c.d) or IPv6 address');
 };
 
+/** A prefix of either family; rules that need one family say so with the section's context. */
+export const cidr: Check<Cidr> = (raw) => {
+	const c = parseCidr(raw);
+	return c ? { ok: true, value: c } : bad('CIDR_INVALID', 'is not an address prefix', 'a.b.c.d/len (len 0..32) or x::y/len');
+};
+
 export const cidr4: Check<Cidr> = (raw) => {
 	const c = parseCidr(raw);
 	return c && c.family === 4 ? { ok: true, value: c } : bad('CIDR_INVALID', 'is not an IPv4 prefix', 'a.b.c.d/len with len 0..32');
@@ -115,4 +121,20 @@ export const vip: Check<VipSpec> = (raw) => {
 	const p = dev === null ? null : device(dev);
 	if (p) return bad(p.code, `names a device that ${p.why}`, p.valid);
 	return { ok: true, value: { ip: addr, prefix, device: dev } };
+};
+
+export interface BackendSpec {
+	readonly ip: Ip;
+	readonly weight: number;
+}
+
+/** A service backend: 'address[ weight N]', N 1..100 (default 1). */
+export const backend: Check<BackendSpec> = (raw) => {
+	const m = /^(\S+?)(?:\s+weight\s+(\d{1,3}))?$/.exec(raw.trim());
+	const addr = m ? parseIp(m[1]!) : null;
+	const valid = "address[ weight 1..100], e.g. '192.168.1.21 weight 2'";
+	if (!m || !addr) return bad('BACKEND_INVALID', 'is not a backend', valid);
+	const weight = m[2] === undefined ? 1 : Number(m[2]);
+	if (weight < 1 || weight > 100) return bad('BACKEND_INVALID', 'has a weight out of range', valid);
+	return { ok: true, value: { ip: addr, weight } };
 };

@@ -6,7 +6,7 @@ import type { Cidr } from '../model/types.ts';
 import type { Runtime } from '../runtime/runtime.ts';
 import { inSubnet, parseIpv4 } from '../config/ip.ts';
 import { DRAIN_FAMILY, DRAIN_TABLE, renderDrain, type DrainTarget } from '../render/drain.ts';
-import { nftApply, nftDeleteTable } from '../system/nft.ts';
+import { nftApply, nftDeleteTable, nftListTable } from '../system/nft.ts';
 import { run } from '../system/run.ts';
 import { readJson } from './read-json.ts';
 
@@ -48,12 +48,12 @@ export async function endDrain(rt: Runtime, paths: Paths, why: string, always = 
 	return true;
 }
 
-/** Packets copied to the peer so far, from the rules' counters (null without the table). */
+/** Packets copied to the peer and dropped here so far, from the rules' counters (null without the table). */
 export async function mirroredPackets(rt: Runtime): Promise<number | null> {
-	const r = await run(rt, ['nft', '-j', 'list', 'table', DRAIN_FAMILY, DRAIN_TABLE], { okCodes: [0, 1], timeoutMs: 5000 });
-	if (r.code !== 0) return null;
-	const counts = [...r.stdout.matchAll(/"counter":\s*\{\s*"packets":\s*(\d+)/g)].map((m) => Number(m[1]));
-	return counts.reduce((a, b) => a + b, 0);
+	// Text, not -j: OpenWrt's nftables-nojson has no JSON output.
+	const listing = await nftListTable(rt, DRAIN_FAMILY, DRAIN_TABLE).catch(() => null);
+	if (listing === null) return null;
+	return [...listing.matchAll(/counter packets (\d+)/g)].reduce((sum, m) => sum + Number(m[1]), 0);
 }
 
 /** TCP states in which a connection has not yet closed (TIME_WAIT and CLOSE have). */

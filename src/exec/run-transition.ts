@@ -23,7 +23,20 @@ export interface NodeState {
 	};
 	/** The same role announced again since that transition (keepalived repeats on reload): nothing ran. */
 	readonly repeated?: { readonly count: number; readonly last: number };
+	/** The last role changes, newest first (status and LuCI's timeline); gone with /var/run at a reboot. */
+	readonly history?: readonly RoleChange[];
 }
+
+export interface RoleChange {
+	readonly role: VrrpState;
+	/** Wall-clock ms when its transition started. */
+	readonly at: number;
+	readonly ms: number;
+	readonly ok: boolean;
+}
+
+/** Enough for "what happened today" on a page; the state file stays small. */
+export const HISTORY_MAX = 10;
 
 export function readNodeState(rt: Runtime, stateFile: string): Promise<NodeState | null> {
 	return readJson<NodeState>(rt, stateFile);
@@ -55,6 +68,8 @@ export async function runTransition(
 		});
 	}
 	const failed = steps.filter((s) => s.status === 'failed');
+	const ms = Math.round((rt.now() - t0) * 10) / 10;
+	const ok = failed.length === 0 && !steps.some((s) => s.status === 'skipped');
 	// A repeat keeps the transition that really ran, so status still shows its steps and timings.
 	const state: NodeState =
 		repeated && last
@@ -64,12 +79,8 @@ export async function runTransition(
 					role: ev.state,
 					since: last && last.role === ev.state ? last.since : started,
 					event: ev,
-					transition: {
-						started,
-						ms: Math.round((rt.now() - t0) * 10) / 10,
-						ok: failed.length === 0 && !steps.some((s) => s.status === 'skipped'),
-						steps,
-					},
+					transition: { started, ms, ok, steps },
+					history: [{ role: ev.state, at: started, ms, ok }, ...(last?.history ?? [])].slice(0, HISTORY_MAX),
 				};
 	await rt.writeFileAtomic(stateFile, `${JSON.stringify(state, null, 1)}\n`, 0o644);
 	if (!repeated) {

@@ -15,6 +15,7 @@ import type { ConntrackdOp, Effects } from './effects.ts';
 import { readLeaseBeacon } from './lease-beacon.ts';
 import { readKnownLease } from './lease-store.ts';
 import { withLock } from './lock.ts';
+import { nftLock, readDown } from './service-health.ts';
 import { loadUplinkTable, readUplinkFacts, removeUplinkRouting, syncUplinkRouting } from './uplinks.ts';
 
 const FLUSH_TRIES = 20;
@@ -36,11 +37,11 @@ export async function bestKnownLease(rt: Runtime, model: Model, paths: Paths): P
  */
 export async function loadNftTable(rt: Runtime, model: Model, paths: Paths): Promise<void> {
 	await rt.makeDir(paths.runDir);
-	await withLock(rt, `${paths.runDir}/nft.lock`, async () => {
+	await withLock(rt, nftLock(paths), async () => {
 		const lease = await bestKnownLease(rt, model, paths);
 		// Several WANs: the uplinks' addresses (SNAT, source stickiness) and health come with the load.
 		const up = model.uplinks ? await readUplinkFacts(rt, model, paths) : null;
-		const table = renderNft(model, { wanAddress: lease?.address.address ?? null, ...(up ? { uplinks: up } : {}) });
+		const table = renderNft(model, { wanAddress: lease?.address.address ?? null, down: model.services.length ? await readDown(rt, paths) : {}, ...(up ? { uplinks: up } : {}) });
 		if (up) await loadUplinkTable(rt, model, paths, table, up.dead);
 		else await nftApply(rt, table);
 		if (up) await syncUplinkRouting(rt, model, up.gateways);

@@ -17,6 +17,7 @@ import { addresses } from '../system/iproute.ts';
 import { nftApply } from '../system/nft.ts';
 import { run } from '../system/run.ts';
 import { withLock } from './lock.ts';
+import { nftLock, readDown } from './service-health.ts';
 import { bestKnownLease, loadNftTable } from './system-effects.ts';
 import { readUplinkFacts, uplinkStatusPath } from './uplinks.ts';
 
@@ -171,7 +172,7 @@ export class UplinkMonitor {
 		}
 		// Under the lock every load of our table takes: the file, the maps and table.nft agree. The
 		// status file follows the maps, so what it says is in effect.
-		await withLock(this.rt, `${this.paths.runDir}/nft.lock`, async () => {
+		await withLock(this.rt, nftLock(this.paths), async () => {
 			try {
 				await nftApply(this.rt, renderUplinkMapUpdate(model, dead));
 				this.applied = key;
@@ -185,7 +186,8 @@ export class UplinkMonitor {
 			// fw4 reloads our table from table.nft: keep it in step with the maps, without loading it again.
 			const lease = await bestKnownLease(this.rt, model, this.paths);
 			const facts = await readUplinkFacts(this.rt, model, this.paths);
-			await this.rt.writeFileAtomic(this.paths.nftLoaded, renderNft(model, { wanAddress: lease?.address.address ?? null, uplinks: facts }), 0o644);
+			const down = model.services.length ? await readDown(this.rt, this.paths) : {};
+			await this.rt.writeFileAtomic(this.paths.nftLoaded, renderNft(model, { wanAddress: lease?.address.address ?? null, down, uplinks: facts }), 0o644);
 		});
 	}
 }

@@ -28,6 +28,10 @@ export interface Paths {
 	readonly lockFile: string;
 	/** keepalived track_file: a number written here adjusts the priority at run time. */
 	readonly trackFile: string;
+	/** The sites' policy rules and routes as an `ip -batch` document (render/sites.ts). */
+	readonly siteRoutes: string;
+	/** iproute2's table names; apply keeps one block of ours in it. */
+	readonly rtTables: string;
 }
 
 export function pathsFor(root: string, configDir = `${root}/etc/config`, self: readonly string[] = ['/usr/bin/ha-router']): Paths {
@@ -50,5 +54,7 @@ export function pathsFor(root: string, configDir = `${root}/etc/config`, self: r
 		leaseFile: `${run}/lease.json`,
 		lockFile: `${run}/lock`,
 		trackFile: `${run}/priority`,
+		siteRoutes: `${root}/etc/ha-router/site-routes`,
+		rtTables: `${root}/etc/iproute2/rt_tables`,
 	};
 }

@@ -127,12 +127,78 @@ export interface StateSync {
 	readonly externalCache: boolean;
 }
 
+/**
+ * A remote site whose clients use a subnet other sites may use too (every branch 10.0.0.0/24), from
+ * a `config site '<name>'` section. Its connections live in their own conntrack zone and leave the
+ * pair with their source mapped 1:1 into `mapped`; replies go back through the site's own table.
+ * The numbers are allocated by ha-router (src/model/site-numbers.ts), never typed by the user.
+ */
+/** The kernel numbers of a site, from src/model/site-numbers.ts. */
+export interface SiteNumbers {
+	/** 1-based position in the sorted site names; the other numbers derive from it. */
+	readonly index: number;
+	readonly zone: number;
+	/** Packet mark (in the bits of SITE_MARK_MASK) that selects the site's routing table. */
+	readonly mark: number;
+	readonly table: number;
+	/** Name of the table in /etc/iproute2/rt_tables. */
+	readonly tableName: string;
+	/** `ip rule` preference of the rule sending marked packets to the table. */
+	readonly rulePref: number;
+}
+
+export interface Site extends SiteNumbers {
+	readonly name: string;
+	/** Logical interface in /etc/config/network the site arrives on (its VLAN or tunnel). */
+	readonly interface: string;
+	readonly device: string;
+	/** The site's client subnet (network address), IPv4. */
+	readonly subnet: Cidr;
+	/** The unique subnet its clients appear as behind the pair; same prefix length. */
+	readonly mapped: Cidr;
+	/** The site's router on that interface: where its client subnet is routed. */
+	readonly gateway: string;
+	readonly origin: Origin;
+}
+
+export interface Backend {
+	readonly address: string;
+	/** Its share of new connections, 1..100. */
+	readonly weight: number;
+}
+
+/**
+ * A service on a VIP balanced to backends by our nftables table (no IPVS needed), from a
+ * `config service '<name>'` section. IPv4.
+ */
+export interface Service {
+	readonly name: string;
+	readonly vip: string;
+	readonly protocol: 'tcp' | 'udp';
+	/** Sorted, unique. */
+	readonly ports: readonly number[];
+	/** In the order written. */
+	readonly backends: readonly Backend[];
+	/** random: `numgen random`; hash: `jhash` of the client address and port (a client stays on a backend). */
+	readonly scheduler: 'random' | 'hash';
+	/** tcp: the agent connects to each backend's first port every checkIntervalS; none: never checked. */
+	readonly check: 'tcp' | 'none';
+	readonly checkIntervalS: number;
+	/** Name of its map in our table (slot -> backend). */
+	readonly map: string;
+	readonly origin: Origin;
+}
+
 export interface Model {
 	readonly node: NodeSettings;
 	/** Sorted by name. */
 	readonly groups: readonly VrrpGroup[];
 	readonly wan: SharedWan | null;
 	readonly sync: StateSync | null;
+	/** Sorted by name; empty without sites. */
+	readonly sites: readonly Site[];
+	/** Sorted by name; empty without services. */
+	readonly services: readonly Service[];
 	/** Several WANs (issue 14): absent when the config has no uplink section (today's single-WAN table). */
 	readonly uplinks?: Uplinks;
 }

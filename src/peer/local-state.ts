@@ -18,6 +18,8 @@ export interface NodeFacts {
 	readonly demotion: Demotion;
 	readonly role: VrrpState | null;
 	readonly settled: boolean;
+	/** When the recorded role began (wall-clock ms), or null before the first transition. */
+	readonly since: number | null;
 }
 
 /**
@@ -27,10 +29,11 @@ export interface NodeFacts {
  */
 export async function nodeFacts(rt: Runtime, paths: Paths, vipHeld: boolean | null = null): Promise<NodeFacts> {
 	const demotion = await readDemotion(rt, paths);
-	const stateRole = (await readNodeState(rt, paths.stateFile))?.role ?? null;
+	const state = await readNodeState(rt, paths.stateFile);
+	const stateRole = state?.role ?? null;
 	const announced = (await readAnnounced(rt, paths.runDir)) ?? stateRole;
 	const role = vipHeld === true ? 'MASTER' : vipHeld === false && announced === 'MASTER' ? 'BACKUP' : announced;
-	return { demotion, role, settled: role === announced && stateRole === role };
+	return { demotion, role, settled: role === announced && stateRole === role, since: state?.since ?? null };
 }
 
 async function readNumber(rt: Runtime, path: string): Promise<number | null> {
@@ -92,12 +95,13 @@ async function running(platform: Platform, name: string): Promise<boolean | null
 
 /** The state a query answers with; a platform adds the daemons and conntrackd's caches (processes). */
 export async function localState(rt: Runtime, model: Model, paths: Paths, platform: Platform | null, facts?: NodeFacts): Promise<PeerState> {
-	const { demotion: d, role, settled } = facts ?? (await nodeFacts(rt, paths));
+	const { demotion: d, role, settled, since } = facts ?? (await nodeFacts(rt, paths));
 	const caches = model.sync && platform ? await withTimeout(conntrackd(rt, paths.conntrackdConf).cacheCounts(), 3000, 'no answer').catch(() => null) : null;
 	return {
 		node: model.node.name,
 		role,
 		settled,
+		since,
 		priority: effectivePriority(model.node.priority, trackValue(d, model.node.priority)),
 		nopreempt: model.node.nopreempt,
 		preemptDelay: model.node.preemptDelay,

@@ -35,6 +35,8 @@ export interface PeerState {
 	readonly role: VrrpState | null;
 	/** The transition to that role has run to its end (a standby's services are stopped). */
 	readonly settled: boolean;
+	/** When its recorded role began (wall-clock ms; null before the first transition or from an older peer). */
+	readonly since?: number | null;
 	readonly priority: number;
 	readonly nopreempt: boolean;
 	readonly preemptDelay: number;

@@ -4,6 +4,8 @@
 import type { Cidr, Model } from '../model/types.ts';
 import { HEADER, familyOf } from './text.ts';
 import { admissionDrops, admissionRules, ipKey, nftString } from './admission.ts';
+import { siteChains } from './sites.ts';
+import { type DownBackends, serviceParts } from './services.ts';
 import { NO_UPLINK_FACTS, type UplinkFacts, uplinkTableLines } from './uplinks.ts';
 
 export const NFT_TABLE = 'inet ha_router';
@@ -11,6 +13,8 @@ export const NFT_TABLE = 'inet ha_router';
 export interface NftFacts {
 	/** The shared WAN address from the current lease; null while unknown (no SNAT rule yet). */
 	readonly wanAddress: string | null;
+	/** Service backends the health check found down (the agent's last view); none: all up. */
+	readonly down?: DownBackends;
 	/** Several WANs: the uplinks' addresses and health (none known: no SNAT rules yet, all alive). */
 	readonly uplinks?: UplinkFacts;
 }
@@ -79,14 +83,16 @@ function input(model: Model): string[] {
 
 /** The whole ruleset file; byte-identical for the same Model and facts. */
 export function renderNft(model: Model, facts: NftFacts): string {
-	const chains = [srcnat(model, facts.wanAddress), input(model), forward(model), ...uplinkTableLines(model, facts.uplinks ?? NO_UPLINK_FACTS)].filter((c) => c.length > 0);
+	const services = serviceParts(model, facts.down);
+	const chains = [...services.maps, srcnat(model, facts.wanAddress), input(model), forward(model), ...siteChains(model), services.chain, ...uplinkTableLines(model, facts.uplinks ?? NO_UPLINK_FACTS)].filter((c) => c.length > 0);
 	const body = chains.map((c) => c.map((l) => `\t${l}`).join('\n')).join('\n\n');
 	return [
 		`# ${HEADER}`,
 		`table ${NFT_TABLE} {}`,
-		// Sets keep their elements through a flush: with uplinks (whose maps and sets change shape) the
-		// table is deleted and made again instead, still in the one transaction.
-		model.uplinks ? `delete table ${NFT_TABLE}` : `flush table ${NFT_TABLE}`,
+		// Deleted and made again, in the one transaction: a flush would keep chains the Model no longer
+		// has (hooked in, empty) and the elements of maps and sets (a map's new text then clashes with
+		// them: "File exists"). Counters start again from zero with each load.
+		`delete table ${NFT_TABLE}`,
 		`table ${NFT_TABLE} {`,
 		...(body === '' ? [] : [body]),
 		'}',

@@ -94,6 +94,8 @@ export interface Runtime {
 	watchNetlink(groups: number, onMessage: (data: Uint8Array) => void): () => void;
 	/** Binds a UDP socket to this local address and port (0: any free port). */
 	bindUdp(address: string, port: number): Promise<Udp>;
+	/** Whether a TCP connection to address:port opens within timeoutMs (then closed at once). */
+	probeTcp(address: string, port: number, timeoutMs: number): Promise<boolean>;
 
 	/** Monotonic milliseconds. */
 	now(): number;

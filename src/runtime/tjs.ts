@@ -5,6 +5,7 @@ import type { Conn, Udp, FileInfo, LogLevel, Runtime, SpawnOptions, SpawnResult 
 import { PosixSocket } from 'tjs:posix-socket';
 import { decodeUtf8, encodeUtf8 } from '../util/utf8.ts';
 import { brokenLinkError } from './broken-link.ts';
+import { withTimeout } from '../util/with-timeout.ts';
 import { DEFAULT_PATH, findExecutable, isExecutable } from './find-executable.ts';
 
 const SYSLOG_PRIORITY: Record<LogLevel, number> = { err: 3, warning: 4, notice: 5, info: 6, debug: 7 };
@@ -329,6 +330,18 @@ export const tjsRuntime: Runtime = {
 				c.close();
 			},
 		};
+	},
+
+	async probeTcp(address: string, port: number, timeoutMs: number): Promise<boolean> {
+		const pending = tjs.connect('tcp', address, port) as Promise<tjs.Connection>;
+		try {
+			(await withTimeout(pending, timeoutMs, 'timeout')).close();
+			return true;
+		} catch {
+			// A connection that opens after the timeout is closed when it does.
+			void pending.then((c) => c.close(), () => undefined);
+			return false;
+		}
 	},
 
 	async sendFrame(device: string, frame: Uint8Array): Promise<void> {

@@ -10,7 +10,7 @@ import path from 'node:path';
 import { haRouter, haRouterStack } from '../e2e/lib/ha-router-node.ts';
 import { nsRun, nsRunAsync, nsSpawn } from '../e2e/lib/exec.ts';
 import { bootPair } from '../e2e/lib/scenarios.ts';
-import { createTestbed, uplinkAddr, type RouterNode, type Testbed } from '../e2e/lib/testbed.ts';
+import { createTestbed, hasVip, uplinkAddr, type RouterNode, type Testbed } from '../e2e/lib/testbed.ts';
 import { startMeter } from '../e2e/lib/traffic.ts';
 import { defaultRole } from '../e2e/lib/uci-files.ts';
 
@@ -27,6 +27,11 @@ const WHOAMI = path.resolve('test/e2e/lib/meter/whoami.mjs');
 const PORT = '5003';
 
 interface Run {
+	/** Who the internet server saw, by source address (the peer's uplink, or the shared WAN address). */
+	answers?: Record<string, number>;
+	/** The node holding the VIP at the end, and whether the drain was still in force on the master. */
+	masterAfter?: string;
+	drainStillOn?: boolean;
 	newServedByPeer: number;
 	newFailed: number;
 	newOnMasterWan: number;
@@ -61,12 +66,16 @@ async function once(): Promise<Run> {
 		if (on.ok !== true) throw new Error(`drain on: ${String(on.text)}`);
 		const ask = await nsRunAsync(bed.clients[0]!.ns, process.execPath, [WHOAMI, 'ask', bed.server.addr, PORT, String(NEW)], { timeoutMs: 300_000 });
 		const seen = JSON.parse(ask.stdout) as { answers: Record<string, number>; failed: number };
+		const stillOn = (await cli(master, ['status'])).draining === true;
 		const waiting = cli(master, ['status', '--wait', '60']).then((r) => ({ r, at: Date.now() }));
 		const traffic = await meter.stop();
 		const closedAt = Date.now();
 		const { r: waited, at } = await waiting;
 		await cli(master, ['off']);
 		return {
+			answers: seen.answers,
+			masterAfter: bed.routers.find((r) => hasVip(r))?.name ?? 'none',
+			drainStillOn: stillOn,
 			newServedByPeer: seen.answers[uplinkAddr(peer)] ?? 0,
 			newFailed: seen.failed,
 			newOnMasterWan: onWan(),

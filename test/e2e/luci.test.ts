@@ -99,6 +99,8 @@ describe.skipIf(skip)('LuCI app on a live pair', () => {
 		expect(hasVip(r1) && !hasVip(r0)).toBe(true);
 		expect(await text(p0, '[data-row="priority"] [data-node="this"]')).toMatch(/200 \(now 1\) demoted: switchover/);
 		expect(await text(p0, '#ha-timeline')).toMatch(/r1 became MASTER/);
+		// This node's own changes come from its state file (status roleChanges): MASTER at boot, then BACKUP.
+		expect(await text(p0, '#ha-timeline')).toMatch(/r0 became BACKUP[\s\S]*r0 became MASTER/);
 
 		// Restore the priority: with preempt r0 takes the role back.
 		await p0.click('#ha-restore');

@@ -338,7 +338,9 @@ export async function startEndpoint(opts: EndpointOptions): Promise<Endpoint> {
 			res.writeHead(403, { 'content-type': 'text/plain' }).end('Access denied');
 			return;
 		}
-		const env = { sessionid: sid, token: sid, requestpath: node.split('/'), ubuspath: '/ubus/', apply_rollback: opts.rollbackS ?? 90, view: entry.action.path, user: s.user, menu: Object.entries(menu).map(([k, v]) => ({ path: k, title: v.title })) };
+		// LuCI's dispatcher marks a node writable as soon as one of its ACL groups is granted for write.
+		const readonly = !groups.some((g) => user.write.some((p) => fnmatch(p, g)));
+		const env = { sessionid: sid, token: sid, requestpath: node.split('/'), ubuspath: '/ubus/', apply_rollback: opts.rollbackS ?? 90, view: entry.action.path, user: s.user, nodespec: { satisfied: true, readonly }, menu: Object.entries(menu).map(([k, v]) => ({ path: k, title: v.title })) };
 		res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' }).end(readFileSync(path.join(WWW, 'page.html'), 'utf8').replace('/*ENV*/null', JSON.stringify(env)));
 	}
 

@@ -171,6 +171,9 @@ describe.skipIf(!CHROMIUM)('LuCI app in a browser, one router', () => {
 	it('a read-only login sees the overview without write actions and no configuration', async () => {
 		const page = await login(browser, ep.url, 'viewer', 'view-pw');
 		expect(await text(page, '#ha-nodes')).toContain('This router: r0');
+		expect(await text(page, '#ha-readonly')).toMatch(/Read-only access/);
+		for (const button of ['#ha-switchover', '#ha-restore', '#ha-drain', '#ha-drain-off']) expect(await page.$(button)).toBeNull();
+		expect(await page.$('#ha-check')).not.toBeNull();
 		await open(page, ep.url, 'admin/network/ha-router');
 		expect(await text(page, '#ha-no-access')).toMatch(/status only/);
 		expect(await page.content()).not.toContain(SECRET);

@@ -72,6 +72,8 @@ describe('notify on tjs', () => {
 		expect((await notify(['INSTANCE', 'VI_other', 'BACKUP', '100'])).code).toBe(0);
 		// The repeat is counted; the transition status shows stays the one that ran.
 		expect(state()).toMatchObject({ role: 'MASTER', repeated: { count: 1 } });
+		// A repeat is no role change: the history keeps the one transition.
+		expect(state().history.map((h: { role: string; ok: boolean }) => `${h.role}:${h.ok}`)).toEqual(['MASTER:true']);
 		expect(state().transition.steps.map((s: { kind: string }) => s.kind)).toEqual(['service-start', 'service-start', 'hotplug-keepalived']);
 		expect(services()).toEqual(['svc_a start', 'svc_b start']);
 	});
@@ -92,6 +94,10 @@ describe('notify on tjs', () => {
 		}
 		expect(state()).toMatchObject({ role: 'MASTER', transition: { ok: true } });
 		expect(services().slice(before)).toEqual(['svc_a start', 'svc_b start']);
+		// Newest first, each with the time its transition started.
+		const history = state().history as { role: string; at: number }[];
+		expect(history.map((h) => h.role)).toEqual(['MASTER', 'STOP', 'MASTER']);
+		expect(history[0]!.at).toBeGreaterThan(history[1]!.at);
 	});
 	it('refuses a malformed event with exit 2', async () => {
 		const r = await notify(['INSTANCE', 'lan', 'MASTR', '100']);

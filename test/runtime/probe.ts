@@ -3,7 +3,7 @@
 import { tjsRuntime as rt } from '../../src/runtime/tjs.ts';
 import { decodeUtf8, encodeUtf8 } from '../../src/util/utf8.ts';
 
-const [dir, sock] = rt.args;
+const [dir, sock, tcpPort] = rt.args;
 const out: Record<string, unknown> = {};
 
 const file = `${dir}/target.conf`;
@@ -107,6 +107,9 @@ try {
 } catch (e) {
 	out.connectMissing = (e as { code?: string }).code;
 }
+// The services' health check: an open port, and a refused one.
+out.tcpOpen = await rt.probeTcp('127.0.0.1', Number(tcpPort), 1000);
+out.tcpRefused = await rt.probeTcp('127.0.0.2', Number(tcpPort), 1000);
 await rt.syslog('info', 'probe one');
 await rt.syslog('info', 'probe\ntwo');
 await rt.syslog('err', 'probe three');

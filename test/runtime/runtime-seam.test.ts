@@ -8,6 +8,7 @@ import { bundleForTjs, runTjs } from '../support/tjs.ts';
 
 let dir: string;
 let server: net.Server;
+let tcp: net.Server;
 let result: Record<string, any>;
 
 beforeAll(async () => {
@@ -15,6 +16,9 @@ beforeAll(async () => {
 	const sock = path.join(dir, 'echo.sock');
 	server = net.createServer((c) => c.on('data', (d) => c.write(d)));
 	await new Promise<void>((r) => server.listen(sock, r));
+	tcp = net.createServer((c) => c.end());
+	await new Promise<void>((r) => tcp.listen(0, '127.0.0.1', r));
+	const tcpPort = String((tcp.address() as net.AddressInfo).port);
 	const probe = await bundleForTjs(path.join(import.meta.dirname, 'probe.ts'), path.join(dir, 'probe.js'));
 	const files = path.join(dir, 'files');
 	(await import('node:fs')).mkdirSync(files);
@@ -25,7 +29,7 @@ beforeAll(async () => {
 	const bin = path.join(dir, 'bin');
 	(await import('node:fs')).mkdirSync(bin);
 	(await import('node:fs')).writeFileSync(path.join(bin, 'logger'), `#!/bin/sh\n{ echo "ARGS $*"; cat; } >> ${dir}/logger.out\n`, { mode: 0o755 });
-	const child = spawn(TJS, ['run', probe, files, sock], { env: { ...process.env, HA_PROBE_ENV: 'set', PATH: `${bin}:${process.env.PATH}` } });
+	const child = spawn(TJS, ['run', probe, files, sock, tcpPort], { env: { ...process.env, HA_PROBE_ENV: 'set', PATH: `${bin}:${process.env.PATH}` } });
 	let stdout = '';
 	let stderr = '';
 	child.stdout.on('data', (d) => (stdout += d));
@@ -37,6 +41,7 @@ beforeAll(async () => {
 
 afterAll(() => {
 	server?.close();
+	tcp?.close();
 	rmSync(dir, { recursive: true, force: true });
 });
 
@@ -108,6 +113,9 @@ describe('runtime seam on tjs', () => {
 	it.skipIf(existsSync('/dev/log'))('batches syslog lines into one logger call per level run, each line on its own', () => {
 		const out = readFileSync(path.join(dir, 'logger.out'), 'utf8');
 		expect(out).toMatch(/^ARGS -t ha-router\[\d+\] -p daemon\.info\nprobe one\nprobe two\nARGS -t ha-router\[\d+\] -p daemon\.err\nprobe three\n$/);
+	});
+	it('probes TCP ports for the health check: open, and refused', () => {
+		expect([result.tcpOpen, result.tcpRefused]).toEqual([true, false]);
 	});
 	it('reads named environment variables', () => {
 		expect(result.env).toBe('set');

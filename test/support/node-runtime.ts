@@ -129,6 +129,14 @@ export function nodeRuntime(opts: NodeRuntimeOptions = {}): CapturingRuntime {
 		sendFrame: async () => {
 			throw Object.assign(new Error('EOPNOTSUPP: raw frames are sent by the tjs runtime only'), { code: 'EOPNOTSUPP' });
 		},
+		probeTcp: (address, port, timeoutMs) =>
+			new Promise<boolean>((resolve) => {
+				const sock = net.createConnection({ host: address, port, timeout: timeoutMs });
+				const done = (ok: boolean) => (sock.destroy(), resolve(ok));
+				sock.on('connect', () => done(true));
+				sock.on('timeout', () => done(false));
+				sock.on('error', () => done(false));
+			}),
 		bindUdp: (address, port) =>
 			new Promise<Udp>((resolve, reject) => {
 				const sock = dgram.createSocket(address.includes(':') ? 'udp6' : 'udp4');

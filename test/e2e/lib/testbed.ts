@@ -40,12 +40,31 @@ export interface ClientNode {
 	addr: string;
 }
 
+/** A remote site (TestbedOptions.sites): its router and one client, behind a link into every router. */
+export interface SiteNode {
+	/** The site number: 10 -> namespace s10, routers' device 'site10', link 172.16.10.0/24. */
+	id: number;
+	ns: string;
+	/** The site router's address on the link (the pair's `gateway` for the site). */
+	gateway: string;
+	/** The site VIP the pair holds on the link: the site's default route. */
+	vip: string;
+	/** The client address, the same at every site. */
+	client: string;
+}
+
+export const SITE_CLIENT = '10.0.0.5';
+export const siteDev = (id: number): string => `site${id}`;
+export const siteAddr = (node: RouterNode, id: number): string => `172.16.${id}.${11 + node.index}`;
+
 export interface Testbed {
 	prefix: string;
 	tmp: string;
 	ns: { isp: string; srv: string; lan: string; isp2?: string };
 	routers: RouterNode[];
 	clients: ClientNode[];
+	/** Empty unless TestbedOptions.sites. */
+	sites: SiteNode[];
 	server: { ns: string; addr: string };
 	/** Registers a child process the testbed must kill at destroy(). */
 	track(child: ChildProcess): ChildProcess;
@@ -62,6 +81,13 @@ export interface TestbedOptions {
 	tmpParent?: string;
 	/** Give every router an uplink of its own besides the shared WAN (a drain needs one on the peer). */
 	uplinks?: boolean;
+	/**
+	 * Remote sites by number (e.g. [10, 20]) that all use the client subnet 10.0.0.0/24 and the same client address
+	 * (SITE_CLIENT). Each site is one namespace: a bridge joining a veth from every router (device site<id> there,
+	 * 172.16.<id>.(11+i)/24), the site router's address 172.16.<id>.2 on it, and the client address on its loopback
+	 * with the default route via the site VIP 172.16.<id>.1. No 802.1Q here: one veth per site stands for a VLAN.
+	 */
+	sites?: readonly number[];
 	/** Put the per-node uplinks on a second ISP of their own (namespace isp2, 192.0.2.1, static addressing) with its
 	 * own path to the internet server, instead of on the first ISP's bridge (issue 14's several WANs). */
 	secondIsp?: boolean;
@@ -153,6 +179,7 @@ export async function createTestbed(opts: TestbedOptions = {}): Promise<Testbed>
 	const ns: Testbed['ns'] = { isp: `${prefix}isp`, srv: `${prefix}srv`, lan: `${prefix}lan`, ...(opts.secondIsp ? { isp2: `${prefix}isp2` } : {}) };
 	const routers: RouterNode[] = [];
 	const clients: ClientNode[] = [];
+	const sites: SiteNode[] = [];
 
 	const destroy = async (): Promise<void> => {
 		if (destroyed) return;
@@ -160,7 +187,7 @@ export async function createTestbed(opts: TestbedOptions = {}): Promise<Testbed>
 		for (const f of cleanups.splice(0).reverse()) await f().catch(() => undefined);
 		for (const c of children) if (c.pid !== undefined && c.exitCode === null) killPid(c.pid, 'SIGKILL');
 		// Routers first (their daemons), then the rest.
-		const order = [...routers.map((r) => r.ns), ...clients.map((c) => c.ns), ns.srv, ns.isp, ...(ns.isp2 ? [ns.isp2] : []), ns.lan];
+		const order = [...routers.map((r) => r.ns), ...clients.map((c) => c.ns), ...sites.map((s) => s.ns), ns.srv, ns.isp, ...(ns.isp2 ? [ns.isp2] : []), ns.lan];
 		for (const n of order) if (made.includes(n)) await killNamespace(n);
 		for (const n of order) if (made.includes(n)) run('ip', ['netns', 'del', n], { check: false });
 		rmSync(tmp, { recursive: true, force: true });
@@ -260,6 +287,24 @@ export async function createTestbed(opts: TestbedOptions = {}): Promise<Testbed>
 				nsRun(node.ns, 'nft', ['-f', '-'], { input: `table ip testbed_uplink {\n\tchain postrouting {\n\t\ttype nat hook postrouting priority srcnat; policy accept;\n\t\toifname "${UPLINK_DEV}" masquerade\n\t}\n}\n` });
 			}
 		}
+		for (const id of opts.sites ?? []) {
+			const site: SiteNode = { id, ns: `${prefix}s${id}`, gateway: `172.16.${id}.2`, vip: `172.16.${id}.1`, client: SITE_CLIENT };
+			addNs(site.ns);
+			sites.push(site);
+			ipn(site.ns, ['link', 'add', 'br0', 'type', 'bridge', 'mcast_snooping', '0']);
+			ipn(site.ns, ['addr', 'add', `${site.gateway}/24`, 'dev', 'br0']);
+			ipn(site.ns, ['link', 'set', 'br0', 'up']);
+			// ARP from the link address, not from the client's (which only the site's own table routes back).
+			sysctl(site.ns, 'net.ipv4.conf.all.arp_announce', '2');
+			ipn(site.ns, ['addr', 'add', `${SITE_CLIENT}/32`, 'dev', 'lo']);
+			ipn(site.ns, ['route', 'add', 'default', 'via', site.vip]);
+			for (const node of routers) {
+				ipn(node.ns, ['link', 'add', siteDev(id), 'type', 'veth', 'peer', 'name', node.name, 'netns', site.ns]);
+				ipn(site.ns, ['link', 'set', node.name, 'master', 'br0', 'up']);
+				ipn(node.ns, ['addr', 'add', `${siteAddr(node, id)}/24`, 'dev', siteDev(id)]);
+				ipn(node.ns, ['link', 'set', siteDev(id), 'up']);
+			}
+		}
 		// Sync links: one veth pair per router pair (r0-r1, r2-r3, ...).
 		for (const node of routers) {
 			if (node.index % 2 !== 0 || node.syncPeer === undefined) continue;
@@ -297,6 +342,7 @@ export async function createTestbed(opts: TestbedOptions = {}): Promise<Testbed>
 		ns,
 		routers,
 		clients,
+		sites,
 		server: { ns: ns.srv, addr: SERVER },
 		track(child) {
 			children.push(child);

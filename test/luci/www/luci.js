@@ -2,7 +2,7 @@
 // A stand-in for LuCI's client (luci-base htdocs/luci-static/resources: luci.js, rpc.js, uci.js,
 // form.js, ui.js), written from their documented behaviour, holding exactly what our views use:
 //   globals   L, E(tag, attrs, children), _(), String.prototype.format (%s %d)
-//   L         L.bind, L.env, L.url, L.ui, the view loader (a view's 'require x' lines name its modules;
+//   L         L.bind, L.env, L.url, L.ui, L.hasViewPermission (env.nodespec), the view loader (a view's 'require x' lines name its modules;
 //             its source is the body of a function of them that returns the view class)
 //   view      view.extend({load, render, handleSave, handleSaveApply, handleReset}); a handler set to
 //             null hides its footer button; the default handleSaveApply = handleSave, then
@@ -81,7 +81,13 @@
 			var args = Array.prototype.slice.call(arguments, 2);
 			return function() { return fn.apply(self, args.concat(Array.prototype.slice.call(arguments))); };
 		},
-		url: function() { return '/cgi-bin/luci/' + Array.prototype.join.call(arguments, '/'); }
+		url: function() { return '/cgi-bin/luci/' + Array.prototype.join.call(arguments, '/'); },
+		// null when the view's ACL is unknown, else whether the session may write (not read-only).
+		hasViewPermission: function() {
+			if (!env.nodespec || !env.nodespec.satisfied)
+				return null;
+			return !env.nodespec.readonly;
+		}
 	};
 
 	/* rpc */

@@ -79,6 +79,8 @@ describe('buildModel', () => {
 				port: 3780,
 				externalCache: false,
 			},
+			sites: [],
+			services: [],
 		});
 	});
 

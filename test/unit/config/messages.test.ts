@@ -53,7 +53,7 @@ describe('issue lines', () => {
 
 	it('lists the valid choices when nothing is close', () => {
 		const r = build(`${BASE}\nconfig frobnicator 'x'\n`);
-		expect(r.issues.map(formatIssue)).toEqual([`${HA}:19: frobnicator 'x': unknown section type 'frobnicator'; valid: node, vrrp, wan, sync, uplink, uplink_rule [UNKNOWN_SECTION_TYPE]`]);
+		expect(r.issues.map(formatIssue)).toEqual([`${HA}:19: frobnicator 'x': unknown section type 'frobnicator'; valid: node, vrrp, wan, sync, site, service, uplink, uplink_rule [UNKNOWN_SECTION_TYPE]`]);
 	});
 
 	it('reports a file that does not exist and a syntax error with its column', () => {

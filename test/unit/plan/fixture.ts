@@ -60,5 +60,7 @@ export function pairModel(over: { groups?: number; sync?: boolean; externalCache
 						port: 3780,
 						externalCache: over.externalCache ?? false,
 					},
+		sites: [],
+		services: [],
 	};
 }

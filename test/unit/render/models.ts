@@ -1,6 +1,7 @@
 // Example Models for the renderer golden tests, built as plain objects (independent of src/config).
 
-import type { Cidr, Model, NodeSettings, SharedWan, StateSync, Uplink, Uplinks, Vip, VrrpGroup } from '../../../src/model/types.ts';
+import { siteNumbers } from '../../../src/model/site-numbers.ts';
+import type { Cidr, Model, NodeSettings, Service, SharedWan, Site, StateSync, Uplink, Uplinks, Vip, VrrpGroup } from '../../../src/model/types.ts';
 import type { UplinkFacts } from '../../../src/render/uplinks.ts';
 
 export function cidr(text: string): Cidr {
@@ -75,8 +76,28 @@ export function sync(over: Partial<StateSync> = {}): StateSync {
 	};
 }
 
+/** A site at `position` of the sorted names, client subnet 10.0.0.0/24, numbers from the real scheme. */
+export function site(name: string, position: number, device: string, mapped: string, gateway: string): Site {
+	return { name, interface: device, device, subnet: cidr('10.0.0.0/24'), mapped: cidr(mapped), gateway, ...siteNumbers(name, position), origin: { file: '/etc/config/ha-router', line: 30 + position * 6, section: name, type: 'site' } };
+}
+
+export function service(name: string, protocol: 'tcp' | 'udp', ports: number[], backends: [string, number][], scheduler: 'random' | 'hash' = 'random'): Service {
+	return {
+		name,
+		vip: '192.168.100.10',
+		protocol,
+		ports: [...ports].sort((a, b) => a - b),
+		backends: backends.map(([address, weight]) => ({ address, weight })),
+		scheduler,
+		check: 'tcp',
+		checkIntervalS: 2,
+		map: `svc_${name}`,
+		origin: { file: '/etc/config/ha-router', line: 40, section: name, type: 'service' },
+	};
+}
+
 export function model(over: Partial<Model> = {}): Model {
-	return { node: node(), groups: [group()], wan: wan(), sync: sync(), ...over };
+	return { node: node(), groups: [group()], wan: wan(), sync: sync(), sites: [], services: [], ...over };
 }
 
 export interface GoldenCase {
@@ -232,6 +253,27 @@ export const cases: readonly GoldenCase[] = [
 	{
 		name: '13_auth_ah',
 		model: model({ groups: [group({ version: 2, advertIntMs: 1000, auth: { type: 'ah', password: 'secret1' } })] }),
+		wanAddress: WAN_ADDRESS,
+		conntrackMax: 16384,
+	},
+	{
+		// Two branches with the same client subnet, each on its own interface with a VIP of its own.
+		name: '14_sites',
+		model: model({
+			groups: [
+				group(),
+				group({ name: 'site10', interface: 'site10', device: 'site10', address: cidr('172.16.10.11/24'), vrid: 10, unicastPeers: ['172.16.10.12'], vips: [vip('172.16.10.1/24', 'site10')] }),
+				group({ name: 'site20', interface: 'site20', device: 'site20', address: cidr('172.16.20.11/24'), vrid: 20, unicastPeers: ['172.16.20.12'], vips: [vip('172.16.20.1/24', 'site20')] }),
+			],
+			sites: [site('north', 0, 'site10', '10.0.10.0/24', '172.16.10.2'), site('south', 1, 'site20', '10.0.20.0/24', '172.16.20.2')],
+		}),
+		wanAddress: WAN_ADDRESS,
+		conntrackMax: 16384,
+	},
+	{
+		// Two services on one VIP: weighted random for TCP, a client-hash for UDP.
+		name: '15_services',
+		model: model({ services: [service('dns', 'udp', [53], [['192.168.1.21', 1], ['192.168.1.23', 1]], 'hash'), service('web', 'tcp', [443, 80], [['192.168.1.21', 1], ['192.168.1.22', 3]])] }),
 		wanAddress: WAN_ADDRESS,
 		conntrackMax: 16384,
 	},

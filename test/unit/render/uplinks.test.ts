@@ -44,9 +44,9 @@ describe('renderUplinkMapUpdate', () => {
 		expect(text.split('\n').filter(Boolean).every((l) => /^(flush map|add element) inet ha_router uplink_(balanced|tier_\d+|only_\w+)\b/.test(l))).toBe(true);
 		expect(text).toContain('add element inet ha_router uplink_balanced { 0-999 : 0x00010000 }');
 	});
-	it('is empty without uplinks, and the single-WAN table keeps its flush header', () => {
+	it('is empty without uplinks; the table is made again with or without them', () => {
 		expect(renderUplinkMapUpdate(model(), [])).toBe('');
-		expect(renderNft(model(), { wanAddress: null })).toContain('\nflush table inet ha_router\n');
+		expect(renderNft(model(), { wanAddress: null })).toContain('\ndelete table inet ha_router\n');
 		expect(renderNft(model({ uplinks: { links: [uplink(1)], rules: [], snatSources: [] } }), { wanAddress: null })).toContain('\ndelete table inet ha_router\n');
 	});
 });

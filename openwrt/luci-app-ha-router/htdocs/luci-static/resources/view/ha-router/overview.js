@@ -129,7 +129,8 @@ function nodesTable(s) {
 			E('th', { 'class': 'th' }, _('This router: %s').format(s.node.name)),
 			E('th', { 'class': 'th' }, _('Peer: %s').format(peerName))
 		]),
-		row(_('Role'), [ badge(s.role), ' ', s.since ? _('since %s').format(ago(s.since)) : '' ], up ? badge(p.role) : '-', 'role'),
+		row(_('Role'), [ badge(s.role), ' ', s.since ? _('since %s').format(ago(s.since)) : '' ],
+			up ? [ badge(p.role), ' ', p.since ? _('since %s').format(ago(p.since)) : '' ] : '-', 'role'),
 		row(_('Priority'), priorityText(s.node.priority, s.node.effectivePriority, s.demoted), up ? priorityText(p.priority, null, p.demoted) : '-', 'priority'),
 		row(_('VRRP'), vrrpText(s.vrrp), up ? _('same instances (one configuration for the pair)') : '-', 'vrrp'),
 		row(_('WAN'), wanMine + '\n' + leaseText(s.lease), up ? (p.wanHeld == null ? _('no shared WAN') : (p.wanHeld ? _('holds the WAN') : _('does not hold the WAN'))) + (p.lease ? '\n' + p.lease : '') : '-', 'wan'),
@@ -166,14 +167,17 @@ function warningsBox(list) {
 	return E('ul', { 'id': 'ha-warnings' }, list.map(function(w) { return E('li', { 'class': 'alert-message warning' }, w); }));
 }
 
-// Role changes: this node's last transition and demotions from status, plus every role change
-// this page saw while polling (status keeps no longer history).
+// Role changes: this node's last ten transitions and its demotions from status, plus every role
+// change of the peer this page saw while polling.
 function remember(history, s) {
 	function add(ms, text) {
 		if (ms != null && !history.some(function(h) { return h.ms === ms && h.text === text; }))
 			history.push({ ms: ms, text: text });
 	}
-	if (s.lastTransition)
+	(s.roleChanges || []).forEach(function(c) {
+		add(c.at, (c.ok ? _('%s became %s') : _('%s became %s (a step failed)')).format(s.node.name, c.role));
+	});
+	if (!(s.roleChanges || []).length && s.lastTransition)
 		add(s.lastTransition.started, _('%s became %s').format(s.node.name, s.lastTransition.state));
 	if (s.demoted)
 		add(s.demoted.since, _('%s demoted (%s)').format(s.node.name, s.demoted.reason));
@@ -297,10 +301,14 @@ return view.extend({
 	actions: function(s) {
 		var self = this, blocked = switchoverBlocked(s);
 		var restore = s.demoted && s.demoted.reason === 'switchover';
+		var check = E('button', { 'class': 'btn cbi-button', 'id': 'ha-check', 'click': ui.createHandlerFn(this, function() {
+			return callCheck().then(function(r) { notify(_('Check configuration'), r); });
+		}) }, _('Check configuration'));
+		// A read-only login (the ACL's read part) may look and check, not act: no buttons it cannot use.
+		if (L.hasViewPermission() === false)
+			return [ check, ' ', E('span', { 'class': 'cbi-value-description', 'id': 'ha-readonly' }, _('Read-only access: switching over and draining need write access.')) ];
 		return [
-			E('button', { 'class': 'btn cbi-button', 'id': 'ha-check', 'click': ui.createHandlerFn(this, function() {
-				return callCheck().then(function(r) { notify(_('Check configuration'), r); });
-			}) }, _('Check configuration')),
+			check,
 			' ',
 			restore
 				? E('button', { 'class': 'btn cbi-button', 'id': 'ha-restore', 'click': function() { self.confirmSwitchover(s, true); } }, _('Restore priority'))
