@@ -53,6 +53,17 @@ describe('renderUplinkMapUpdate', () => {
 
 const GOLDEN = join(import.meta.dirname, '../../golden');
 
+describe('the marks of others', () => {
+	it('every packet mark our rules set keeps the bits that are not ours (the sites use 0xff000000)', () => {
+		const text = renderNft(two, { wanAddress: '198.51.100.7' });
+		const sets = [...text.matchAll(/meta mark set ([^\n]*?)(?: return| comment|$)/gm)].map((m) => m[1]);
+		expect(sets.length).toBe(3);
+		for (const x of sets) expect(x).toMatch(/^meta mark & 0xff00ffff \| 0x00[0-9a-f]{2}0000$/);
+		const ctSets = [...text.matchAll(/ct mark set (ct mark & 0xff00ffff \| 0x\w+|numgen|ip saddr map)/g)];
+		expect(ctSets.length).toBe([...text.matchAll(/ct mark set /g)].length);
+	});
+});
+
 describe('onlyChoiceMapsDiffer', () => {
 	const facts = cases.find((c) => c.name === '30_uplinks')!.uplinkFacts!;
 	const render = (m: typeof two, dead: string[] = []) => renderNft(m, { wanAddress: '198.51.100.7', uplinks: { ...facts, dead } });
