@@ -4,7 +4,7 @@
 import type { Cidr } from '../model/types.ts';
 import type { OptionSpec, SectionSpec } from './options.ts';
 import { parseCidr } from './ip.ts';
-import { bool, type Check, int, ip, logical, oneOf } from './values.ts';
+import { bool, type Check, int, ipv4, logical, oneOf, word } from './values.ts';
 
 /** Marks and routing tables are allocated per uplink section (src/render/uplinks.ts): at most this many. */
 export const MAX_UPLINKS = 32;
@@ -41,7 +41,7 @@ const UPLINK_OPTIONS: readonly OptionSpec[] = [
 	{ name: 'weight', check: int(0, 1000, 'WEIGHT_RANGE'), default: '1' },
 	{ name: 'tier', check: int(0, 255, 'TIER_RANGE'), default: '0' },
 	{ name: 'preferred', check: bool, default: '0' },
-	{ name: 'track_ip', check: ip, list: true, default: [] },
+	{ name: 'track_ip', check: ipv4, list: true, default: [] },
 	{ name: 'probe_interval', check: int(100, 60_000, 'PROBE_INTERVAL_RANGE'), default: '200' },
 	{ name: 'probe_size', check: int(0, 1400, 'PROBE_SIZE_RANGE'), default: '56' },
 	{ name: 'down', check: int(1, 100, 'THRESHOLD_RANGE'), default: '3' },
@@ -49,7 +49,8 @@ const UPLINK_OPTIONS: readonly OptionSpec[] = [
 ];
 
 const UPLINK_RULE_OPTIONS: readonly OptionSpec[] = [
-	{ name: 'name', check: (raw) => ({ ok: true, value: raw }), default: '' },
+	// It goes into an nft comment: no quotes, backslashes or control characters.
+	{ name: 'name', check: word(/^[A-Za-z0-9_.:+ -]{1,64}$/, 'NAME_INVALID', 'is not a usable rule name', '1..64 characters from A-Z a-z 0-9 _ . : + - and blanks'), default: '' },
 	{ name: 'family', check: oneOf(['ipv4', 'ipv6']), default: 'ipv4' },
 	{ name: 'proto', check: oneOf(['all', 'tcp', 'udp', 'icmp']), default: 'all' },
 	{ name: 'dest_ip', check: prefix, list: true, default: [] },

@@ -18,7 +18,7 @@ import { withLock } from './lock.ts';
 import { replaceSiteRoutes } from '../system/site-routes.ts';
 import { decodeUtf8 } from '../util/utf8.ts';
 import { nftLock, readDown } from './service-health.ts';
-import { readUplinkFacts, removeUplinkRouting, syncUplinkRouting } from './uplinks.ts';
+import { loadUplinkTable, readUplinkFacts, removeUplinkRouting, syncUplinkRouting } from './uplinks.ts';
 
 const FLUSH_TRIES = 20;
 const FLUSH_WAIT_MS = 50;
@@ -44,7 +44,8 @@ export async function loadNftTable(rt: Runtime, model: Model, paths: Paths): Pro
 		// Several WANs: the uplinks' addresses (SNAT, source stickiness) and health come with the load.
 		const up = model.uplinks ? await readUplinkFacts(rt, model, paths) : null;
 		const table = renderNft(model, { wanAddress: lease?.address.address ?? null, down: model.services.length ? await readDown(rt, paths) : {}, ...(up ? { uplinks: up } : {}) });
-		await nftApply(rt, table);
+		if (up) await loadUplinkTable(rt, model, paths, table, up.dead);
+		else await nftApply(rt, table);
 		if (up) await syncUplinkRouting(rt, model, up.gateways);
 		await rt.writeFileAtomic(paths.nftLoaded, table, 0o644);
 	});

@@ -17,6 +17,7 @@ import { addresses } from '../system/iproute.ts';
 import { nftApply } from '../system/nft.ts';
 import { run } from '../system/run.ts';
 import { withLock } from './lock.ts';
+import { nftLock, readDown } from './service-health.ts';
 import { bestKnownLease, loadNftTable } from './system-effects.ts';
 import { readUplinkFacts, uplinkStatusPath } from './uplinks.ts';
 
@@ -169,9 +170,9 @@ export class UplinkMonitor {
 			const last = u.links.find((l) => l.preferred);
 			this.log('warning', `every uplink is dead: ${last ? `new connections all go to the preferred uplink ${last.name}` : 'all of them stay in the balance as configured'}, and the main table keeps its default route`);
 		}
-		// Under the lock every load of our table takes: the file, the maps and table.nft agree.
-		await withLock(this.rt, `${this.paths.runDir}/nft.lock`, async () => {
-			await this.rt.writeFileAtomic(path, `${JSON.stringify(doc)}\n`, 0o644);
+		// Under the lock every load of our table takes: the file, the maps and table.nft agree. The
+		// status file follows the maps, so what it says is in effect.
+		await withLock(this.rt, nftLock(this.paths), async () => {
 			try {
 				await nftApply(this.rt, renderUplinkMapUpdate(model, dead));
 				this.applied = key;
@@ -179,11 +180,14 @@ export class UplinkMonitor {
 				this.applied = null;
 				this.log('err', `uplink weights not applied (retrying next round): ${(e as Error).message.split('\n')[0]}`);
 				return;
+			} finally {
+				await this.rt.writeFileAtomic(path, `${JSON.stringify(doc)}\n`, 0o644);
 			}
 			// fw4 reloads our table from table.nft: keep it in step with the maps, without loading it again.
 			const lease = await bestKnownLease(this.rt, model, this.paths);
 			const facts = await readUplinkFacts(this.rt, model, this.paths);
-			await this.rt.writeFileAtomic(this.paths.nftLoaded, renderNft(model, { wanAddress: lease?.address.address ?? null, uplinks: facts }), 0o644);
+			const down = model.services.length ? await readDown(this.rt, this.paths) : {};
+			await this.rt.writeFileAtomic(this.paths.nftLoaded, renderNft(model, { wanAddress: lease?.address.address ?? null, down, uplinks: facts }), 0o644);
 		});
 	}
 }

@@ -5,11 +5,13 @@
 import type { Paths } from '../model/paths.ts';
 import type { Model } from '../model/types.ts';
 import { UPLINK_MARK_MASK, UPLINK_TABLE_BASE } from '../model/uplink-ids.ts';
-import { type UplinkFacts, uplinkIpRules, uplinkRouteCommands } from '../render/uplinks.ts';
+import { type UplinkFacts, onlyChoiceMapsDiffer, renderUplinkMapUpdate, uplinkIpRules, uplinkRouteCommands } from '../render/uplinks.ts';
 import type { Runtime } from '../runtime/runtime.ts';
 import { SystemError } from '../errors.ts';
 import { addresses, defaultRoute, ipJson } from '../system/iproute.ts';
 import { firstLine, run } from '../system/run.ts';
+import { nftApply } from '../system/nft.ts';
+import { decodeUtf8 } from '../util/utf8.ts';
 import { readJson } from './read-json.ts';
 
 /** Our ip rules live at these priorities; any other rule is someone else's and left alone. */
@@ -94,4 +96,24 @@ export async function syncUplinkRouting(rt: Runtime, model: Pick<Model, 'uplinks
 /** Removes every ip rule of ours (teardown). */
 export async function removeUplinkRouting(rt: Runtime): Promise<void> {
 	await syncUplinkRouting(rt, {}, {});
+}
+
+/**
+ * Loads our table with uplinks. When it differs from the loaded one (table.nft) only in the choice
+ * maps' elements (a weight changed in the config), only those elements are rewritten, in one
+ * transaction, and no rule is replaced; if that fails (the table is not there: a firewall stop),
+ * the whole table is loaded.
+ */
+export async function loadUplinkTable(rt: Runtime, model: Model, paths: Paths, table: string, dead: readonly string[]): Promise<void> {
+	const raw = await rt.readFile(paths.nftLoaded);
+	const loaded = raw === null ? null : decodeUtf8(raw);
+	if (loaded !== null && onlyChoiceMapsDiffer(loaded, table)) {
+		try {
+			await nftApply(rt, renderUplinkMapUpdate(model, dead));
+			return;
+		} catch {
+			// fall through: the whole table
+		}
+	}
+	await nftApply(rt, table);
 }

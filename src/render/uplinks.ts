@@ -34,6 +34,8 @@ export interface Bucket {
 }
 
 const MASK = markHex(UPLINK_MARK_MASK);
+/** The packet and conntrack mark bits that are not ours (sites use 0xff000000): kept as they are. */
+const OTHERS = markHex(~UPLINK_MARK_MASK >>> 0);
 const cidr = (c: Cidr) => `${c.address}/${c.prefix}`;
 const nftSet = (values: readonly string[]) => (values.length === 1 ? values[0]! : `{ ${values.join(', ')} }`);
 
@@ -124,21 +126,28 @@ export function uplinkTableLines(model: Model, facts: UplinkFacts): string[][] {
 		if (r.destinations.length) blocks.push([`set uplink_rule_${r.index}_dst {`, `\ttype ${type}`, '\tflags interval', `\telements = { ${r.destinations.map(cidr).join(', ')} }`, '}']);
 		if (r.sources.length) blocks.push([`set uplink_rule_${r.index}_src {`, `\ttype ${type}`, '\tflags interval', `\telements = { ${r.sources.map(cidr).join(', ')} }`, '}']);
 	}
-	const setMark = `meta mark set ct mark & ${MASK}`;
+	// Only our bits of the packet mark change (the sites' bits stay): nft cannot merge ct mark into
+	// the other bits in one statement, so chain uplink_restore does it with one constant rule per uplink.
+	const setMark = 'goto uplink_restore';
+	const restore = [
+		'chain uplink_restore {',
+		...u.links.map((l) => `\tct mark & ${MASK} == ${markHex(l.mark)} meta mark set meta mark & ${OTHERS} | ${markHex(l.mark)} return`),
+		'}',
+	];
 	const pre = [
 		'chain uplink_prerouting {',
 		// After conntrack (-200) and before DNAT (-100): the reply direction still shows the original addresses.
 		'\ttype filter hook prerouting priority mangle; policy accept;',
-		`\tct mark & ${MASK} != 0 ${setMark} return comment "!ha-router: uplink: every later packet, both ways, keeps its connection's uplink"`,
+		`\tct mark & ${MASK} != 0 ${setMark} comment "!ha-router: uplink: every later packet, both ways, keeps its connection's uplink"`,
 		'\tct state != new return',
-		...u.links.map((l) => `\tiifname ${nftString(l.device)} ct mark set ${markHex(l.mark)} ${setMark} return comment "!ha-router: uplink ${l.name}: connections that came in on it are answered by it"`),
+		...u.links.map((l) => `\tiifname ${nftString(l.device)} ct mark set ct mark & ${OTHERS} | ${markHex(l.mark)} ${setMark} comment "!ha-router: uplink ${l.name}: connections that came in on it are answered by it"`),
 		'\tfib daddr type { local, broadcast, multicast } return',
 		...u.rules.map((r) => {
 			const key = r.family === 4 ? 'ip' : 'ip6';
 			const proto = r.proto === 'all' ? '' : r.proto === 'icmp' ? (r.family === 4 ? 'meta l4proto icmp ' : 'meta l4proto ipv6-icmp ') : `meta l4proto ${r.proto} `;
 			const ports = r.ports.length ? `th dport ${nftSet(r.ports)} ` : '';
 			const match = [`meta nfproto ${r.family === 4 ? 'ipv4' : 'ipv6'}`, r.sources.length ? `${key} saddr @uplink_rule_${r.index}_src` : '', r.destinations.length ? `${key} daddr @uplink_rule_${r.index}_dst` : ''].filter(Boolean).join(' ');
-			return `\t${match} ${proto}${ports}ct mark set numgen random mod ${BUCKETS} map @${mapTarget(r)} ${setMark} return comment "!ha-router: uplink_rule ${r.label.replace(/"/g, '')}"`;
+			return `\t${match} ${proto}${ports}ct mark set numgen random mod ${BUCKETS} map @${mapTarget(r)} ${setMark} comment "!ha-router: uplink_rule ${r.label}"`;
 		}),
 		`\tmeta nfproto ipv4 ct mark set numgen random mod ${BUCKETS} map @uplink_balanced ${setMark} comment "!ha-router: uplink: weighted choice per new connection"`,
 		'}',
@@ -147,7 +156,7 @@ export function uplinkTableLines(model: Model, facts: UplinkFacts): string[][] {
 		'chain uplink_output {',
 		// A route chain: a packet whose mark changes here is routed again.
 		'\ttype route hook output priority mangle; policy accept;',
-		`\tct mark & ${MASK} != 0 ${setMark} return comment "!ha-router: uplink: replies and later packets keep their uplink"`,
+		`\tct mark & ${MASK} != 0 ${setMark} comment "!ha-router: uplink: replies and later packets keep their uplink"`,
 		`\tct state new meta nfproto ipv4 ct mark set ip saddr map @uplink_local ${setMark} comment "!ha-router: uplink: the router's own connections bound to an uplink's address leave by it"`,
 		'}',
 	];
@@ -160,7 +169,7 @@ export function uplinkTableLines(model: Model, facts: UplinkFacts): string[][] {
 		else if (sources.length) snat.push(`\toifname ${nftString(l.device)} ip saddr ${nftSet(sources)} snat ip to ${addr} comment "!ha-router: uplink ${l.name}: SNAT to its own address"`);
 	}
 	snat.push('}');
-	blocks.push(pre, out, snat);
+	blocks.push(restore, pre, out, snat);
 	return blocks;
 }
 
@@ -202,4 +211,29 @@ export function uplinkRouteCommands(model: Pick<Model, 'uplinks'>, gateways: Rea
 		const gw = gateways[l.name];
 		return gw ? ['ip', '-4', 'route', 'replace', 'default', 'via', gw, 'dev', l.device, 'table', String(l.table)] : ['ip', '-4', 'route', 'flush', 'table', String(l.table)];
 	});
+}
+
+/** Whether a choice map's block starts on this line (its `elements` line follows within the block). */
+const CHOICE_MAP = /^\tmap uplink_(balanced|tier_\d+|only_\w+) \{$/;
+
+/** The table text without the choice maps' elements: two tables equal under this differ only in weights or health. */
+function withoutChoiceElements(table: string): string {
+	const out: string[] = [];
+	let inChoice = false;
+	for (const line of table.split('\n')) {
+		if (CHOICE_MAP.test(line)) inChoice = true;
+		else if (inChoice && line === '\t}') inChoice = false;
+		if (inChoice && line.startsWith('\t\telements = ')) continue;
+		out.push(line);
+	}
+	return out.join('\n');
+}
+
+/**
+ * True when `next` differs from `loaded` (both renderNft texts) only in the choice maps' elements:
+ * then a weight change is loaded as renderUplinkMapUpdate, one transaction over those elements,
+ * and no rule of the table is replaced.
+ */
+export function onlyChoiceMapsDiffer(loaded: string, next: string): boolean {
+	return loaded !== next && withoutChoiceElements(loaded) === withoutChoiceElements(next);
 }

@@ -93,8 +93,12 @@ config uplink_rule
 	});
 
 	it('refuses bad values with the valid range', () => {
-		const out = errors(BASE + UPLINKS.replace("option weight '1'", "option weight '1001'").replace("list dest_port '443'", "list dest_port '70000'").replace("option use 'isp2'", "option use 'a b'"));
-		expect(out.map((l) => l.replace(/^.*\[(\w+)\]$/, '$1'))).toEqual(['WEIGHT_RANGE', 'PORT_INVALID', 'USE_INVALID']);
+		const out = errors(BASE + UPLINKS.replace("option weight '1'", "option weight '1001'").replace("option name 'bank'", "option name 'a\"b'").replace("list dest_port '443'", "list dest_port '70000'").replace("option use 'isp2'", "option use 'a b'"));
+		expect(out.map((l) => l.replace(/^.*\[(\w+)\]$/, '$1'))).toEqual(['WEIGHT_RANGE', 'NAME_INVALID', 'PORT_INVALID', 'USE_INVALID']);
+		// The probes leave from the uplink's IPv4 address: an IPv6 target could never answer.
+		expect(errors(BASE + UPLINKS.replace("list track_ip '192.0.2.53'", "list track_ip '2001:db8::53'"))).toEqual([
+			`${HA}:22: uplink 'isp1' option 'track_ip': '2001:db8::53' is not an IPv4 address; valid: a.b.c.d [IPV4_INVALID]`,
+		]);
 		expect(out[0]).toContain("'1001' is out of range; valid: 0..1000");
 	});
 

@@ -2,7 +2,7 @@
 // some are dead, and the health update touching nothing but the choice maps' elements.
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { BUCKETS, choiceMaps, renderUplinkMapUpdate, spreadBuckets } from '../../../src/render/uplinks.ts';
+import { BUCKETS, choiceMaps, onlyChoiceMapsDiffer, renderUplinkMapUpdate, spreadBuckets } from '../../../src/render/uplinks.ts';
 import { renderNft } from '../../../src/render/nft.ts';
 import { cases, model, uplink } from './models.ts';
 import { haveTools, withNetns } from './netns.ts';
@@ -52,6 +52,33 @@ describe('renderUplinkMapUpdate', () => {
 });
 
 const GOLDEN = join(import.meta.dirname, '../../golden');
+
+describe('the marks of others', () => {
+	it('every packet mark our rules set keeps the bits that are not ours (the sites use 0xff000000)', () => {
+		const text = renderNft(two, { wanAddress: '198.51.100.7' });
+		const sets = [...text.matchAll(/meta mark set ([^\n]*?)(?: return| comment|$)/gm)].map((m) => m[1]);
+		expect(sets.length).toBe(3);
+		for (const x of sets) expect(x).toMatch(/^meta mark & 0xff00ffff \| 0x00[0-9a-f]{2}0000$/);
+		const ctSets = [...text.matchAll(/ct mark set (ct mark & 0xff00ffff \| 0x\w+|numgen|ip saddr map)/g)];
+		expect(ctSets.length).toBe([...text.matchAll(/ct mark set /g)].length);
+	});
+});
+
+describe('onlyChoiceMapsDiffer', () => {
+	const facts = cases.find((c) => c.name === '30_uplinks')!.uplinkFacts!;
+	const render = (m: typeof two, dead: string[] = []) => renderNft(m, { wanAddress: '198.51.100.7', uplinks: { ...facts, dead } });
+	const reweighted = { ...two, uplinks: { ...two.uplinks!, links: two.uplinks!.links.map((l) => (l.name === 'isp2' ? { ...l, weight: 3 } : l)) } };
+	it('is true for a weight or health change alone: the elements are all that moves', () => {
+		expect(onlyChoiceMapsDiffer(render(two), render(reweighted))).toBe(true);
+		expect(onlyChoiceMapsDiffer(render(two), render(two, ['isp2']))).toBe(true);
+	});
+	it('is false for identical tables and for any other change (an address, a rule, a new uplink)', () => {
+		expect(onlyChoiceMapsDiffer(render(two), render(two))).toBe(false);
+		expect(onlyChoiceMapsDiffer(render(two), renderNft(two, { wanAddress: '198.51.100.7', uplinks: { ...facts, addresses: { ...facts.addresses, lte: '100.64.0.9' } } }))).toBe(false);
+		const noRules = { ...two, uplinks: { ...two.uplinks!, rules: [] } };
+		expect(onlyChoiceMapsDiffer(render(two), render(noRules))).toBe(false);
+	});
+});
 
 describe.skipIf(!haveTools(['nft']))('on the kernel', () => {
 	it('a health update changes the choice maps\' elements and nothing else', async () => {
