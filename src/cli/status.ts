@@ -13,6 +13,9 @@ import type { Platform } from '../system/platform.ts';
 import { withTimeout } from '../util/with-timeout.ts';
 import { readDemotion, readTrackValue } from '../exec/demotion.ts';
 import { readDrain } from '../exec/drain.ts';
+import { readJson } from '../exec/read-json.ts';
+import type { UplinkStatusDoc } from '../exec/uplink-monitor.ts';
+import { uplinkStatusPath } from '../exec/uplinks.ts';
 import { queryPeer } from '../peer/client.ts';
 import { effectivePriority } from '../peer/local-state.ts';
 import { peerLink } from '../peer/protocol.ts';
@@ -76,6 +79,10 @@ export async function gatherStatus(rt: Runtime, model: Model, paths: Paths, plat
 	}
 	const demotion = await readDemotion(rt, paths);
 	const drain = await readDrain(rt, paths);
+	// Several WANs: the health monitor's last round (ha-router uplinks shows it whole).
+	const uplinkDoc = model.uplinks ? await readJson<UplinkStatusDoc>(rt, uplinkStatusPath(paths)) : null;
+	if (uplinkDoc?.allDead) warnings.push('every uplink is dead: new connections keep their configured share and the main table keeps its default route');
+	for (const l of Object.values(uplinkDoc?.links ?? {})) if (l.state === 'dead' && !uplinkDoc?.allDead) warnings.push(`uplink ${l.name} is dead since ${clock(l.since)}: it takes no new connections`);
 	if (drain) warnings.push(`draining since ${clock(drain.since)}: new connections from the LAN go to ${drain.peer} ('ha-router drain status' counts what is left, 'ha-router drain off' ends it)`);
 	const track = await readTrackValue(rt, paths);
 	const link = peerLink(model);
@@ -109,6 +116,7 @@ export async function gatherStatus(rt: Runtime, model: Model, paths: Paths, plat
 		demoted: demotion.splitBrain ? { reason: 'split-brain', since: demotion.splitBrain.since } : demotion.switchover ? { reason: 'switchover', since: demotion.switchover.since } : null,
 		splitBrain: { count: demotion.splitBrains, last: demotion.lastSplitBrain },
 		drain: drain ? { since: drain.since, peer: drain.peer, targets: drain.targets } : null,
+		uplinks: uplinkDoc ? { updated: uplinkDoc.updated, allDead: uplinkDoc.allDead, links: Object.values(uplinkDoc.links).map((l) => ({ name: l.name, state: l.state, since: l.since, rttMs: l.rttMs, lossPercent: l.lossPercent, weight: l.weight, inUse: l.inUse })) } : null,
 		peer: link ? { address: link.peer, answers: peerNow !== null, node: peerNow?.node ?? null, role: peerNow?.role ?? null, since: peerNow?.since ?? null, priority: peerNow?.priority ?? null, demoted: peerNow?.demoted ?? null, wanHeld: peerNow?.wanHeld ?? null, lease: peerNow?.lease ?? null, conntrack: peerNow?.conntrack ?? null } : null,
 		wan: model.wan ? { interface: model.wan.interface, device: model.wan.device, up: wan?.up ?? null, address: wan?.address ? `${wan.address.address}/${wan.address.prefix}` : null, gateway: wan?.gateway ?? null, uptime: wan?.uptime ?? null } : null,
 		lease: lease ? { address: `${lease.address.address}/${lease.address.prefix}`, gateway: lease.gateway, ageSeconds: Math.round((now - lease.since) / 1000), leaseTime: lease.leaseTime } : null,
@@ -131,6 +139,7 @@ export function formatStatus(s: Status, now: number): string {
 	];
 	if (s.demoted) rows.push(['demoted', `${s.demoted.reason} since ${clock(s.demoted.since)} (${age(now - s.demoted.since)})`]);
 	if (s.peer) rows.push(['peer node', s.peer.answers ? `${s.peer.node} ${s.peer.role ?? 'no role yet'} priority ${s.peer.priority}${s.peer.demoted ? ` (demoted: ${s.peer.demoted})` : ''} at ${s.peer.address}` : `${s.peer.address} does not answer`]);
+	for (const l of s.uplinks?.links ?? []) rows.push([`uplink ${l.name}`, `${l.state}${l.inUse ? '' : ', no new connections'} since ${clock(l.since)}, RTT ${l.rttMs ?? '-'} ms, loss ${l.lossPercent ?? '-'} %, weight ${l.weight}`]);
 	if (s.drain) rows.push(['drain', `new connections to ${s.drain.peer} since ${clock(s.drain.since)} (${age(now - s.drain.since)})`]);
 	if (s.splitBrain.count) rows.push(['split brain', `${s.splitBrain.count} seen, last ${clock(s.splitBrain.last!)}`]);
 	for (const g of s.vrrp) rows.push([`vrrp ${g.name}`, `vrid ${g.vrid} v${g.version} ${g.advertIntMs / 1000}s on ${g.device}, VIPs ${g.vips.join(' ')}`]);
@@ -160,7 +169,7 @@ export const status: Command = {
 	usage: `Usage: ha-router status [--json] [--root DIR] [--config DIR]
 
 Read-only. --json prints one object with stable keys: node, role, since, vrrp, peers, demoted,
-splitBrain, drain, peer (the peer's agent over the peer link), wan,
+splitBrain, drain, uplinks (the health monitor's last round), peer (the peer's agent over the peer link), wan,
 lease, snat, services, daemons, conntrackd, roleChanges (the last 10, newest first), lastTransition,
 warnings.
 Exit: 0 (also when services are down: that is status, not failure), 1 invalid configuration, 2 usage.

@@ -205,6 +205,10 @@ describe.skipIf(skip)('several WANs (linux platform, the shared WAN and a second
 		report(`uplinks during the cut: ${JSON.stringify(during)}`);
 		expect(during.uplinks.find((l) => l.name === 'isp2')).toMatchObject({ state: 'dead' });
 		expect(during.uplinks.find((l) => l.name === 'isp1')).toMatchObject({ state: 'alive' });
+		// status carries the same round, and says it in a warning.
+		const status = JSON.parse((await haRouter(r0, ['status', '--json', '--root', r0.root])).stdout) as { uplinks: { links: { name: string; state: string }[] }; warnings: string[] };
+		expect(status.uplinks.links.map((l) => `${l.name}:${l.state}`).sort()).toEqual(['isp1:alive', 'isp2:dead']);
+		expect(status.warnings).toEqual(expect.arrayContaining([expect.stringMatching(/^uplink isp2 is dead since .*: it takes no new connections$/)]));
 		const traffic = summary(await meter.stop());
 		report(`streams over the cut: ${JSON.stringify(traffic.tcp)}`);
 		// Every stream on the healthy uplink went on, none was reset; the ones on the cut uplink could not.
@@ -242,6 +246,7 @@ describe.skipIf(skip)('several WANs (linux platform, the shared WAN and a second
 		const text = await haRouter(r0, ['uplinks', '--root', r0.root]);
 		report(text.stdout);
 		expect(text.stdout).toContain('every uplink is dead: all stay in the balance as configured, and the main table keeps its default route');
+		expect((JSON.parse((await haRouter(r0, ['status', '--json', '--root', r0.root])).stdout) as { warnings: string[] }).warnings).toEqual(expect.arrayContaining([expect.stringMatching(/^every uplink is dead/)]));
 		for (const ns of [bed!.ns.isp, isp2]) nsRun(ns, 'nft', ['delete', 'table', 'ip', 'blackhole']);
 		await waitFor('both uplinks alive again', async () => (await uplinks()).uplinks.every((l) => l.state === 'alive'), 15_000, 100);
 
