@@ -4,7 +4,8 @@
 // side, master crash and master LAN fault 20 times each against the issue's targets. Then
 // bench/switchover.md: planned switchover 20 times and the VRRP link flapping for 60 s 5 times
 // (baseline, ha-router, openwrt; the previous design has no switchover) against issue 13's
-// targets; bench/drain.md: the drain 20 times against its targets. Not tests: they print numbers and fail only if a benchmark cannot run.
+// targets; bench/drain.md: the drain 20 times against its targets; bench/sites.md: 16 sites with one client subnet,
+// 50 connections each, and a master crash, 5 times against issue 15's targets. Not tests: they print numbers and fail only if a benchmark cannot run.
 import { spawnSync } from 'node:child_process';
 import { cpus, totalmem } from 'node:os';
 import { writeFileSync } from 'node:fs';
@@ -51,4 +52,6 @@ if (only !== '--runtime') {
 	run(['test/bench/failover.mjs', '--scenarios', SWITCHOVER.join(','), '--out', 'bench/switchover.md', ...rest, ...switchover], 'inherit');
 	// The drain (issue 13): its own testbed, an uplink per router.
 	run(['scripts/run-ts.mjs', 'test/bench/drain.ts', '--runs', '20', '--streams', '200', '--new', '200', '--out', 'bench/drain.md'], 'inherit');
+	// Sites with one client subnet (issue 15): 16 sites on the pair, a link each.
+	run(['scripts/run-ts.mjs', 'test/bench/sites.ts', '--runs', '5', '--sites', '16', '--conns', '50', '--out', 'bench/sites.md'], 'inherit');
 }
