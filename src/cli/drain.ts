@@ -13,7 +13,7 @@ import { countOpen, endDrain, mirroredPackets, readDrain, startDrain, type Drain
 import { tryLock } from '../exec/lock.ts';
 import { queryPeer } from '../peer/client.ts';
 import { localState } from '../peer/local-state.ts';
-import { PEER_PORT, peerLink, type PeerState } from '../peer/protocol.ts';
+import { peerLink, type PeerState } from '../peer/protocol.ts';
 import type { DrainTarget } from '../render/drain.ts';
 import { addresses } from '../system/iproute.ts';
 import { decodeUtf8 } from '../util/utf8.ts';
@@ -22,7 +22,7 @@ import { parseUbusArgs } from './ubus-args.ts';
 import type { Command } from './command.ts';
 import { NODE_OPTIONS, nodePaths } from './context.ts';
 import { loadNode, openPlatform } from './node.ts';
-import { ASK_MS, DEFAULT_WAIT_S, runSwitchover, type Check } from './switchover.ts';
+import { ASK_MS, DEFAULT_WAIT_S, peerCheck, runSwitchover, type Check } from './switchover.ts';
 
 /** A drain can outlast any session worth waiting for; a day bounds the loop. */
 const MAX_WAIT_S = 86_400;
@@ -49,15 +49,8 @@ export function drainChecks(model: Model, self: PeerState, peer: PeerState | nul
 	if (!tcpLoose) add('tcp-loose', false, 'net.netfilter.nf_conntrack_tcp_loose is 0: the packets after the first of a TCP connection handed to the peer would stay here (set it to 1, the kernel default)');
 	const lans = model.groups.filter((g) => g.address.family === 4);
 	if (lans.length === 0) add('lan', false, 'no VRRP instance has an IPv4 address: the drain covers IPv4 (nft dup exists only in the ip family)');
-	if (peerAddress === null) {
-		add('peer', false, 'no peer address is configured (sync peer or unicast VRRP peer): the peer cannot be asked');
-		return { checks, targets, peerAddresses: [] };
-	}
-	if (peer === null) {
-		add('peer', false, `the peer ${peerAddress} does not answer on the peer link (UDP ${PEER_PORT}) within ${ASK_MS / 1000} s: is its ha-router agent running?`);
-		return { checks, targets, peerAddresses: [] };
-	}
-	add('peer', true, `the peer ${peer.node} (${peerAddress}) answers`);
+	checks.push(peerCheck(peer, peerAddress));
+	if (peer === null) return { checks, targets, peerAddresses: [] };
 	add('peer-role', peer.role === 'BACKUP', `the peer is ${peer.role ?? 'without a role'}${peer.role === 'BACKUP' ? '' : ': it must be BACKUP to serve the new connections'}`);
 	if (peer.uplink === undefined || peer.addresses === undefined) {
 		add('peer-uplink', false, "the peer's ha-router does not report its routes (an older version): update it first");

@@ -32,6 +32,13 @@ export interface Check {
 	readonly detail: string;
 }
 
+/** Whether the peer answered on the peer link (the switchover's and the drain's preflight). */
+export function peerCheck(peer: PeerState | null, peerAddress: string | null): Check {
+	if (peerAddress === null) return { check: 'peer', ok: false, detail: 'no peer address is configured (sync peer or unicast VRRP peer): the peer cannot be asked' };
+	if (peer === null) return { check: 'peer', ok: false, detail: `the peer ${peerAddress} does not answer on the peer link (UDP ${PEER_PORT}) within ${ASK_MS / 1000} s: is its ha-router agent running?` };
+	return { check: 'peer', ok: true, detail: `the peer ${peer.node} (${peerAddress}) answers` };
+}
+
 /** Connections the peer may lack and still be "in parity": a few in flight, or 1 %. */
 export function parityTolerance(here: number): number {
 	return Math.max(16, Math.ceil(here * 0.01));
@@ -44,15 +51,8 @@ export function preflightChecks(model: Model, self: PeerState, peer: PeerState |
 	add('role', self.role === 'MASTER', self.role === 'MASTER' ? 'this node is MASTER' : `this node is ${self.role ?? 'without a role'}: a switchover starts on the MASTER`);
 	add('demotion', self.demoted === null, self.demoted === null ? 'not demoted' : `this node is already demoted (${self.demoted})${self.demoted === 'switchover' ? ": 'ha-router switchover --back' restores it" : ''}`);
 	add('keepalived', self.keepalived === true, self.keepalived === true ? 'keepalived runs here' : 'keepalived is not running here');
-	if (peerAddress === null) {
-		add('peer', false, 'no peer address is configured (sync peer or unicast VRRP peer): the peer cannot be asked');
-		return checks;
-	}
-	if (peer === null) {
-		add('peer', false, `the peer ${peerAddress} does not answer on the peer link (UDP ${PEER_PORT}) within ${ASK_MS / 1000} s: is its ha-router agent running?`);
-		return checks;
-	}
-	add('peer', true, `the peer ${peer.node} (${peerAddress}) answers`);
+	checks.push(peerCheck(peer, peerAddress));
+	if (peer === null) return checks;
 	add('peer-role', peer.role === 'BACKUP', `the peer is ${peer.role ?? 'without a role'}${peer.role === 'BACKUP' ? '' : ': it must be BACKUP to take over'}`);
 	add('peer-keepalived', peer.keepalived === true, peer.keepalived === true ? 'keepalived runs on the peer' : 'keepalived is not running on the peer');
 	if (model.sync) {
