@@ -97,18 +97,20 @@ interface Progress {
 	readonly draining: boolean;
 }
 
-async function progress(rt: Runtime, paths: Paths, subnets: readonly Cidr[], local: ReadonlySet<string>): Promise<Progress> {
+/** The open connections and whether the drain is on; the packet counters only when `mirrored`. */
+async function progress(rt: Runtime, paths: Paths, subnets: readonly Cidr[], local: ReadonlySet<string>, mirrored = true): Promise<Progress> {
 	const state = await readDrain(rt, paths);
 	const open = await countOpen(rt, subnets, local, new Set(state?.peerAddresses ?? []));
-	return { open, mirrored: state ? await mirroredPackets(rt) : null, draining: state !== null };
+	return { open, mirrored: state && mirrored ? await mirroredPackets(rt) : null, draining: state !== null };
 }
 
 /** Polls until no drained connection is open, the deadline passes, or (with `needDrain`) the drain ends. */
 async function waitEmpty(rt: Runtime, paths: Paths, subnets: readonly Cidr[], local: ReadonlySet<string>, waitS: number, needDrain: boolean): Promise<Progress> {
 	const deadline = rt.now() + waitS * 1000;
 	for (;;) {
-		const p = await progress(rt, paths, subnets, local);
-		if (p.open === 0 || rt.now() >= deadline || (needDrain && !p.draining)) return p;
+		// The counters are read once, for the answer: each look would be one more nft run.
+		const p = await progress(rt, paths, subnets, local, false);
+		if (p.open === 0 || rt.now() >= deadline || (needDrain && !p.draining)) return { ...p, mirrored: p.draining ? await mirroredPackets(rt) : null };
 		await rt.sleep(Math.min(p.open > BUSY_OPEN ? BUSY_POLL_MS : POLL_MS, Math.max(0, deadline - rt.now())));
 	}
 }
