@@ -64,6 +64,7 @@ class Agent {
 	private boundAt = 0;
 	/** Whether keepalived holds our IPv4 VIPs, from address events; null until one is seen. */
 	private vipHeld: boolean | null = null;
+	private readonly monitor: UplinkMonitor;
 
 	constructor(
 		private readonly rt: Runtime,
@@ -72,6 +73,7 @@ class Agent {
 	) {
 		this.model = model;
 		this.link = peerLink(model);
+		this.monitor = new UplinkMonitor(rt, paths, () => this.model, (level, msg) => this.log(level, msg));
 	}
 
 	private log(level: 'notice' | 'warning' | 'err' | 'info', msg: string) {
@@ -103,7 +105,7 @@ class Agent {
 		this.watchVips();
 		// Several WANs: the uplinks' health monitor runs beside the heartbeat, on the model the agent
 		// reloads (idle without uplink sections). docs/decisions.md "Several WANs: the health monitor".
-		void new UplinkMonitor(this.rt, this.paths, () => this.model, (level, msg) => this.log(level, msg)).run();
+		void this.monitor.run();
 		await this.bind();
 		void this.healthLoop();
 		let lastConfig = this.rt.now();
@@ -211,6 +213,7 @@ class Agent {
 			if (m?.t === 'hb') {
 				const was = this.peer?.hb.role;
 				this.peer = { hb: m, at: this.rt.now() };
+				if (m.links) this.monitor.setPeerStates(m.links);
 				if (was !== m.role) {
 					// A change of the peer's role is judged at once, and answered with our own heartbeat:
 					// a peer that just became MASTER learns from it that this node is alive (a crashed node's
@@ -248,6 +251,7 @@ class Agent {
 			if (await syncTrackFile(this.rt, this.paths, d, this.model.node.priority).catch(() => false)) this.log('info', `track file set to ${trackValue(d, this.model.node.priority)}`);
 		}
 		if (this.sock && this.link) {
+			const links = this.monitor.probedStates();
 			const hb: Heartbeat = {
 				t: 'hb',
 				node: this.model.node.name,
@@ -257,6 +261,7 @@ class Agent {
 				priority: effectivePriority(this.model.node.priority, trackValue(d, this.model.node.priority)),
 				address: this.link.local,
 				demoted: demotionReason(d),
+				...(Object.keys(links).length > 0 ? { links } : {}),
 			};
 			await this.sock.send(encodeMessage(hb), this.link.peer, PEER_PORT).catch(() => undefined);
 		}

@@ -82,7 +82,10 @@ export async function gatherStatus(rt: Runtime, model: Model, paths: Paths, plat
 	// Several WANs: the health monitor's last round (ha-router uplinks shows it whole).
 	const uplinkDoc = model.uplinks ? await readJson<UplinkStatusDoc>(rt, uplinkStatusPath(paths)) : null;
 	if (uplinkDoc?.allDead) warnings.push('every uplink is dead: new connections keep their configured share and the main table keeps its default route');
-	for (const l of Object.values(uplinkDoc?.links ?? {})) if (l.state === 'dead' && !uplinkDoc?.allDead) warnings.push(`uplink ${l.name} is dead since ${clock(l.since)}: it takes no new connections`);
+	for (const l of Object.values(uplinkDoc?.links ?? {})) {
+		if (l.state === 'alive' || uplinkDoc?.allDead) continue;
+		warnings.push(`uplink ${l.name} is ${l.state} since ${clock(l.since)}: ${l.inUse ? 'it takes new connections all the same: no uplink is fully alive' : 'it takes no new connections'}`);
+	}
 	if (drain) warnings.push(`draining since ${clock(drain.since)}: new connections from the LAN go to ${drain.peer} ('ha-router drain status' counts what is left, 'ha-router drain off' ends it)`);
 	const track = await readTrackValue(rt, paths);
 	const link = peerLink(model);

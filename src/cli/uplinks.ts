@@ -24,7 +24,8 @@ export const uplinksCommand: Command = {
 	usage: `Usage: ha-router uplinks [--json] [--root DIR] [--config DIR]
 
 Shows every 'config uplink' of /etc/config/ha-router with what the agent's health monitor measured:
-alive or dead, the last round-trip time, the loss over the last 20 probe rounds, its weight and tier,
+alive, degraded (over its max_loss or max_rtt) or dead, the last round-trip time, the mean RTT and
+the loss over the last 20 probe rounds, its weight and tier,
 whether it takes new connections now, and since when it is in its state. Exit 1 when there is no
 current measurement (the agent is not running).
 `,
@@ -53,7 +54,8 @@ current measurement (the agent is not running).
 				await rt.stdout(`${r.name} (${r.device}): weight ${r.weight}, tier ${r.tier}\n`);
 				continue;
 			}
-			const probe = r.probed ? `last RTT ${r.rttMs === null ? '-' : `${r.rttMs} ms`}, loss ${r.lossPercent === null ? '-' : `${r.lossPercent} %`}` : (r.note ?? 'not probed');
+			const ms = (x: number | null) => (x === null ? '-' : `${x} ms`);
+			const probe = r.probed ? `last RTT ${ms(r.rttMs)}, mean RTT ${ms(r.meanRttMs)}, loss ${r.lossPercent === null ? '-' : `${r.lossPercent} %`}` : (r.note ?? 'not probed');
 			await rt.stdout(`${r.name} (${r.device}): ${r.state}${r.inUse ? '' : ', takes no new connections'} for ${ago(now - r.since)}, ${probe}, weight ${r.weight}, tier ${r.tier}\n`);
 		}
 		return why === null ? 0 : 1;

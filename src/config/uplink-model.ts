@@ -6,7 +6,7 @@ import { uplinkMark, uplinkTable } from '../model/uplink-ids.ts';
 import { type Ip, formatIp, networkOf } from './ip.ts';
 import type { NetInterface } from './network.ts';
 import type { ReadSection } from './read-sections.ts';
-import type { UseSpec } from './uplink-options.ts';
+import { DEFAULT_TRACK_PORT, type UseSpec } from './uplink-options.ts';
 
 const get = <T>(r: ReadSection, option: string): T => r.values.get(option) as T;
 
@@ -24,6 +24,7 @@ export function assembleUplinks(
 		if (get<boolean>(r, 'enabled') === false) return;
 		const iface = get<string>(r, 'interface');
 		const shared = wan !== null && wan.interface === iface;
+		const method = get<'icmp' | 'tcp' | 'dns'>(r, 'track_method');
 		links.push({
 			name: r.section.name,
 			interface: iface,
@@ -36,10 +37,14 @@ export function assembleUplinks(
 			table: uplinkTable(i + 1),
 			health: {
 				targets: get<Ip[]>(r, 'track_ip').map(formatIp),
+				method,
+				port: get<number | null>(r, 'track_port') ?? (method === 'icmp' ? 0 : DEFAULT_TRACK_PORT[method]),
 				intervalMs: get(r, 'probe_interval'),
 				size: get(r, 'probe_size'),
 				down: get(r, 'down'),
 				up: get(r, 'up'),
+				maxLoss: get(r, 'max_loss'),
+				maxRttMs: get(r, 'max_rtt'),
 			},
 			origin: r.origin,
 		});

@@ -42,11 +42,20 @@ const UPLINK_OPTIONS: readonly OptionSpec[] = [
 	{ name: 'tier', check: int(0, 255, 'TIER_RANGE'), default: '0' },
 	{ name: 'preferred', check: bool, default: '0' },
 	{ name: 'track_ip', check: ipv4, list: true, default: [] },
+	{ name: 'track_method', check: oneOf(['icmp', 'tcp', 'dns']), default: 'icmp' },
+	// Without it: 443 for tcp, 53 for dns (uplinkTrackPort).
+	{ name: 'track_port', check: int(1, 65535, 'PORT_RANGE') },
 	{ name: 'probe_interval', check: int(100, 60_000, 'PROBE_INTERVAL_RANGE'), default: '200' },
 	{ name: 'probe_size', check: int(0, 1400, 'PROBE_SIZE_RANGE'), default: '56' },
 	{ name: 'down', check: int(1, 100, 'THRESHOLD_RANGE'), default: '3' },
 	{ name: 'up', check: int(1, 100, 'THRESHOLD_RANGE'), default: '3' },
+	// Quality (off without them): over these the link is degraded and avoided while another is fully alive.
+	{ name: 'max_loss', check: int(1, 99, 'MAX_LOSS_RANGE') },
+	{ name: 'max_rtt', check: int(1, 60_000, 'MAX_RTT_RANGE') },
 ];
+
+/** The port a tcp or dns probe goes to without track_port. */
+export const DEFAULT_TRACK_PORT = { tcp: 443, dns: 53 } as const;
 
 const UPLINK_RULE_OPTIONS: readonly OptionSpec[] = [
 	// It goes into an nft comment: no quotes, backslashes or control characters.

@@ -124,6 +124,16 @@ function ruleMatchesSomething(ctx: RuleContext): void {
 	}
 }
 
+/** A port means nothing to an ICMP echo: say so rather than ignore it. */
+function trackPortNeedsMethod(ctx: RuleContext): void {
+	for (const r of uplinks(ctx)) {
+		const port = v<number | null>(r, 'track_port');
+		if (port !== null && port !== undefined && v<string>(r, 'track_method') === 'icmp') {
+			ctx.error('TRACK_PORT_WITHOUT_METHOD', r.at('track_port'), "an ICMP echo has no port; valid: track_method 'tcp' or 'dns' with track_port, or no track_port", String(port));
+		}
+	}
+}
+
 export const UPLINK_RULES: readonly Rule[] = [
 	uplinkNamesUnique,
 	uplinkInterfaceResolves,
@@ -133,4 +143,5 @@ export const UPLINK_RULES: readonly Rule[] = [
 	rulePrefixesMatchFamily,
 	rulePortsNeedProto,
 	ruleMatchesSomething,
+	trackPortNeedsMethod,
 ];

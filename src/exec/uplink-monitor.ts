@@ -9,7 +9,7 @@
 // later load of our table (which then carries the same health).
 import type { Paths } from '../model/paths.ts';
 import type { Model, Uplink } from '../model/types.ts';
-import { type LinkHealth, type Round, initialHealth, lossPercent, stepHealth } from '../plan/uplink-health.ts';
+import { type LinkHealth, type Round, type UplinkState, adoptPeerState, avoidedLinks, initialHealth, lossPercent, meanRtt, stepHealth } from '../plan/uplink-health.ts';
 import { renderNft } from '../render/nft.ts';
 import { aliveLinks, renderUplinkMapUpdate } from '../render/uplinks.ts';
 import type { Runtime } from '../runtime/runtime.ts';
@@ -30,14 +30,16 @@ const NO_ADDRESS_REFRESH_MS = 1000;
 export interface UplinkStatus {
 	readonly name: string;
 	readonly device: string;
-	readonly state: 'alive' | 'dead';
+	readonly state: UplinkState;
 	/** Wall clock ms since the state holds (or since the monitor started). */
 	readonly since: number;
 	readonly rttMs: number | null;
+	/** Mean RTT and loss over the last LOSS_WINDOW rounds. */
+	readonly meanRttMs: number | null;
 	readonly lossPercent: number | null;
 	readonly weight: number;
 	readonly tier: number;
-	/** Whether it takes new balanced connections now (alive, or everything is dead). */
+	/** Whether it takes new balanced connections now (alive; degraded with none alive; or everything is dead). */
 	readonly inUse: boolean;
 	readonly probed: boolean;
 	/** Why it is not probed (no track_ip, no address), or null. */
@@ -70,12 +72,16 @@ interface Slot {
 	running: boolean;
 	address: string | null;
 	addressAt: number;
+	/** This node's own probes decided the state (not only the peer's word). */
+	probed: boolean;
 }
 
 export class UplinkMonitor {
 	private readonly slots = new Map<string, Slot>();
-	/** The dead set last written into the kernel's maps (null: not yet, or the write failed: retry). */
+	/** The avoided set last written into the kernel's maps (null: not yet, or the write failed: retry). */
 	private applied: string | null = null;
+	/** The states the peer's monitor last reported for the links it probes (its heartbeat). */
+	private peerStates: Readonly<Record<string, UplinkState>> = {};
 
 	constructor(
 		private readonly rt: Runtime,
@@ -93,7 +99,7 @@ export class UplinkMonitor {
 			for (const l of links) {
 				let s = this.slots.get(l.name);
 				if (!s) {
-					s = { health: initialHealth(this.rt.wallClock()), due: now, running: false, address: null, addressAt: -Infinity };
+					s = { health: initialHealth(this.rt.wallClock()), due: now, running: false, address: null, addressAt: -Infinity, probed: false };
 					this.slots.set(l.name, s);
 				}
 				if (!s.running && now >= s.due) {
@@ -107,21 +113,45 @@ export class UplinkMonitor {
 		}
 	}
 
+	/** From the peer's heartbeat: its own verdicts on the links it probes. */
+	setPeerStates(states: Readonly<Record<string, UplinkState>>): void {
+		this.peerStates = states;
+	}
+
+	/** For our heartbeat: the verdicts of this node's own probes (a link it cannot probe is left out). */
+	probedStates(): Record<string, UplinkState> {
+		return Object.fromEntries([...this.slots].filter(([, s]) => s.probed && s.health.unprobed === null).map(([name, s]) => [name, s.health.state]));
+	}
+
 	private async round(l: Uplink, s: Slot): Promise<void> {
 		try {
 			const r = await this.probe(l, s);
-			const { next, changed } = stepHealth(s.health, r, l.health, this.rt.wallClock());
+			const now = this.rt.wallClock();
+			const was = s.health;
+			const peer = this.peerStates[l.name];
+			// A link this node cannot probe (the shared WAN of a standby) follows the peer's verdict, so a
+			// new master starts from what the old one knew, not from "all alive".
+			const { next, changed } = r.kind === 'unprobed' && peer !== undefined ? adoptPeerState(s.health, peer, now) : stepHealth(s.health, r, l.health, now);
 			s.health = next;
-			if (changed) {
-				const loss = lossPercent(next);
-				this.log(next.state === 'dead' ? 'warning' : 'notice', `uplink ${l.name} (${l.device}): ${next.state} after ${next.state === 'dead' ? `${next.bad} lost` : `${next.good} answered`} probe rounds in a row (loss ${loss ?? '-'} %, last RTT ${next.rttMs ?? '-'} ms)`);
-			}
+			s.probed = r.kind !== 'unprobed';
+			if (changed) this.logChange(l, was, next, r.kind === 'unprobed');
 			await this.publish(changed);
 		} catch (e) {
 			this.log('err', `uplink ${l.name}: probe round failed: ${(e as Error).message.split('\n')[0]}`);
 		} finally {
 			s.running = false;
 		}
+	}
+
+	private logChange(l: Uplink, was: LinkHealth, next: LinkHealth, fromPeer: boolean): void {
+		const level = next.state === 'alive' ? 'notice' : 'warning';
+		const head = `uplink ${l.name} (${l.device}): ${next.state}`;
+		const measured = `loss ${lossPercent(next) ?? '-'} %, mean RTT ${meanRtt(next) ?? '-'} ms, last RTT ${next.rttMs ?? '-'} ms`;
+		if (fromPeer) this.log(level, `${head} as the peer last saw it (not probed here: ${next.unprobed})`);
+		else if (next.state === 'dead') this.log(level, `${head} after ${next.bad} lost probe rounds in a row (${measured})`);
+		else if (was.state === 'dead') this.log(level, `${head} after ${next.good} answered probe rounds in a row (${measured})`);
+		else if (next.state === 'degraded') this.log(level, `${head}: ${next.poor} probe rounds in a row over its limits (${measured}; max_loss ${l.health.maxLoss ?? '-'} %, max_rtt ${l.health.maxRttMs ?? '-'} ms)`);
+		else this.log(level, `${head} after ${next.fine} probe rounds in a row within its limits (${measured})`);
 	}
 
 	private async probe(l: Uplink, s: Slot): Promise<Round> {
@@ -147,7 +177,8 @@ export class UplinkMonitor {
 		const model = this.model();
 		const u = model.uplinks;
 		if (!u) return;
-		const dead = u.links.filter((l) => this.slots.get(l.name)?.health.state === 'dead').map((l) => l.name);
+		const states = Object.fromEntries(u.links.map((l) => [l.name, this.slots.get(l.name)?.health.state ?? 'alive'] as const));
+		const dead = avoidedLinks(states);
 		const { allDead } = aliveLinks(u, dead);
 		const key = dead.join(',');
 		const doc: UplinkStatusDoc = {
@@ -156,7 +187,8 @@ export class UplinkMonitor {
 			links: Object.fromEntries(
 				u.links.map((l) => {
 					const h = this.slots.get(l.name)?.health ?? initialHealth(this.rt.wallClock());
-					const status: UplinkStatus = { name: l.name, device: l.device, state: h.state, since: h.since, rttMs: h.rttMs, lossPercent: lossPercent(h), weight: l.weight, tier: l.tier, inUse: allDead ? aliveLinks(u, dead).links.includes(l) : h.state === 'alive', probed: h.unprobed === null, note: h.unprobed };
+					const inUse = allDead ? aliveLinks(u, dead).links.includes(l) : !dead.includes(l.name);
+					const status: UplinkStatus = { name: l.name, device: l.device, state: h.state, since: h.since, rttMs: h.rttMs, meanRttMs: meanRtt(h), lossPercent: lossPercent(h), weight: l.weight, tier: l.tier, inUse, probed: h.unprobed === null, note: h.unprobed && (this.peerStates[l.name] ? `${h.unprobed}; state as the peer last saw it` : h.unprobed) };
 					return [l.name, status];
 				}),
 			),

@@ -13,13 +13,14 @@ import { firstLine, run } from '../system/run.ts';
 import { nftApply } from '../system/nft.ts';
 import { decodeUtf8 } from '../util/utf8.ts';
 import { readJson } from './read-json.ts';
+import { type UplinkState, avoidedLinks } from '../plan/uplink-health.ts';
 
 /** Our ip rules live at these priorities; any other rule is someone else's and left alone. */
 const OUR_PRIORITIES = { from: UPLINK_TABLE_BASE, to: UPLINK_TABLE_BASE + 255 };
 
 /** The health monitor's file: one entry per uplink (src/exec/uplink-monitor.ts writes it). */
 export interface UplinkStatusFile {
-	readonly links: Readonly<Record<string, { readonly state: 'alive' | 'dead' }>>;
+	readonly links: Readonly<Record<string, { readonly state: UplinkState }>>;
 }
 
 export const uplinkStatusPath = (paths: Paths): string => `${paths.runDir}/uplinks.json`;
@@ -42,10 +43,8 @@ export async function readUplinkFacts(rt: Runtime, model: Model, paths: Paths): 
 		}),
 	);
 	const status = await readJson<UplinkStatusFile>(rt, uplinkStatusPath(paths));
-	const dead = Object.entries(status?.links ?? {})
-		.filter(([name, s]) => s?.state === 'dead' && model.uplinks?.links.some((l) => l.name === name))
-		.map(([name]) => name);
-	return { addresses: addressesOf, gateways, dead };
+	const states = Object.fromEntries((model.uplinks?.links ?? []).map((l) => [l.name, status?.links[l.name]?.state ?? 'alive'] as const));
+	return { addresses: addressesOf, gateways, dead: avoidedLinks(states) };
 }
 
 interface IpRuleJson {

@@ -222,10 +222,13 @@ export interface Issue {
 
 // --- Several WANs (issue 14): `config uplink` and `config uplink_rule` sections. ---
 
-/** How an uplink's health is probed (ICMP echo to each target through the uplink's own table). */
+/** How an uplink's health is probed (one probe to each target per round, through the uplink's own table). */
 export interface UplinkHealth {
-	/** Addresses to ping; empty: never probed, always counted alive. */
+	/** Addresses to probe; empty: never probed, always counted alive. */
 	readonly targets: readonly string[];
+	/** ICMP echo, a TCP connect, or a DNS query; `port` for the last two. */
+	readonly method: 'icmp' | 'tcp' | 'dns';
+	readonly port: number;
 	readonly intervalMs: number;
 	/** ICMP payload bytes. */
 	readonly size: number;
@@ -233,6 +236,9 @@ export interface UplinkHealth {
 	readonly down: number;
 	/** Good rounds in a row before a dead uplink is alive again. */
 	readonly up: number;
+	/** Quality limits (null: not judged): loss % over the last rounds, mean RTT ms; over either, degraded. */
+	readonly maxLoss: number | null;
+	readonly maxRttMs: number | null;
 }
 
 /** One uplink: a netifd interface the LAN's connections can leave by. */

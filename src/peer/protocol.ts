@@ -4,6 +4,7 @@
 import type { VrrpState } from '../model/types.ts';
 import { isVrrpState } from '../plan/event.ts';
 import { decodeUtf8, encodeUtf8 } from '../util/utf8.ts';
+import type { UplinkState } from '../plan/uplink-health.ts';
 
 export const PEER_PORT = 4853;
 /** Changes go out at once (a VIP added or removed, the hook's pokes); this is the steady beat. */
@@ -27,6 +28,8 @@ export interface Heartbeat {
 	/** This node's address on the peer link: the tie-break at equal priority, as VRRP does. */
 	readonly address: string;
 	readonly demoted: DemotionReason | null;
+	/** Several WANs: its health monitor's verdict on each uplink it probes itself (absent: none, or an older peer). */
+	readonly links?: Readonly<Record<string, UplinkState>>;
 }
 
 /** What a switchover's preflight needs to know about the peer. */
@@ -130,7 +133,11 @@ function heartbeat(m: Record<string, unknown> | null): Heartbeat | null {
 	if (typeof m.node !== 'string' || typeof m.seq !== 'number' || !isRole(m.role) || typeof m.settled !== 'boolean') return null;
 	if (typeof m.priority !== 'number' || typeof m.address !== 'string') return null;
 	if (m.demoted !== null && m.demoted !== 'switchover' && m.demoted !== 'split-brain') return null;
-	return { t: 'hb', node: m.node, seq: m.seq, role: m.role, settled: m.settled, priority: m.priority, address: m.address, demoted: m.demoted };
+	const hb: Heartbeat = { t: 'hb', node: m.node, seq: m.seq, role: m.role, settled: m.settled, priority: m.priority, address: m.address, demoted: m.demoted };
+	if (m.links === undefined) return hb;
+	const links = m.links as Record<string, unknown> | null;
+	if (typeof links !== 'object' || links === null || !Object.values(links).every((x) => x === 'alive' || x === 'degraded' || x === 'dead')) return null;
+	return { ...hb, links: links as Record<string, UplinkState> };
 }
 
 export interface PeerLink {

@@ -21,7 +21,7 @@ export const BUCKETS = 1000;
 export interface UplinkFacts {
 	/** Each uplink's current IPv4 address (by name); absent or null while it has none. */
 	readonly addresses: Readonly<Record<string, string | null>>;
-	/** Uplinks the health monitor holds dead (by name). */
+	/** Uplinks new connections avoid (by name): dead, or degraded while another is alive (plan/uplink-health.ts avoidedLinks). */
 	readonly dead: readonly string[];
 }
 

@@ -35,7 +35,7 @@ afterEach(async () => {
 });
 
 /** The second ISP's interface in /etc/config/network and the uplink sections in /etc/config/ha-router. */
-function addUplinks(node: RouterNode, isp2Tier = 0): void {
+function addUplinks(node: RouterNode, isp2Tier = 0, isp2Options = ''): void {
 	appendFileSync(
 		path.join(node.root, 'etc/config/network'),
 		`\nconfig interface 'isp2'\n\toption device '${UPLINK_DEV}'\n\toption proto 'static'\n\toption ipaddr '${uplinkAddr(node)}/24'\n\toption gateway '${UPLINK_GW}'\n`,
@@ -53,7 +53,7 @@ config uplink 'isp2'
 	option weight '${WEIGHTS.isp2}'
 	option tier '${isp2Tier}'
 	list track_ip '${SERVER}'
-
+${isp2Options}
 config uplink_rule
 	option name 'exception'
 	list dest_ip '${EXCEPTION}/32'
@@ -70,12 +70,12 @@ async function serve(ns: string): Promise<void> {
 	});
 }
 
-async function pair(stack: Stack = haRouterStack, isp2Tier = 0): Promise<RouterNode> {
+async function pair(stack: Stack = haRouterStack, isp2Tier = 0, isp2Options = ''): Promise<RouterNode> {
 	const b = await createTestbed({ uplinks: true, secondIsp: true });
 	bed = b;
 	for (const r of b.routers) {
 		await stack.configure(b, r, defaultRole(r));
-		addUplinks(r, isp2Tier);
+		addUplinks(r, isp2Tier, isp2Options);
 	}
 	const m = await bootPair(stack, b, report);
 	expect(m.name).toBe('r0');
@@ -267,6 +267,72 @@ describe.skipIf(skip)('several WANs (linux platform, the shared WAN and a second
 		expect(lines.filter((l) => /uplink isp2 \(up0\): dead after 3 lost probe rounds/.test(l))).toHaveLength(3);
 		expect(lines.filter((l) => /uplink isp2 \(up0\): alive after 3 answered probe rounds/.test(l))).toHaveLength(3);
 		expect(readFileSync(log, 'utf8')).toContain('every uplink is dead: all of them stay in the balance as configured, and the main table keeps its default route');
+	}, 240_000);
+
+	it('a lossy uplink (over max_loss) is degraded and avoided until it recovers; the standby holds the master\'s verdicts, and after a crash the new master starts from them', async () => {
+		const r0 = await pair(haRouterStack, 0, "\toption max_loss '20'\n");
+		const r1 = bed!.routers.find((r) => r !== r0)!;
+		const client = bed!.clients[0]!.ns;
+		const wan = wanAddr(r0)!.split('/')[0]!;
+		type Links = { ok: boolean; uplinks: { name: string; state: string; probed: boolean; inUse: boolean; lossPercent: number | null; note: string | null }[] };
+		const uplinks = async (node: RouterNode) => JSON.parse((await haRouter(node, ['uplinks', '--json', '--root', node.root])).stdout) as Links;
+		const state = async (node: RouterNode, name: string) => (await uplinks(node)).uplinks.find((l) => l.name === name);
+		const balanced = (node: RouterNode) => /elements = \{ ([^}]*) \}/.exec(nsRun(node.ns, 'nft', ['list', 'map', 'inet', 'ha_router', 'uplink_balanced']).stdout)?.[1] ?? '';
+		const ALL = '0-749 : 0x00010000, 750-999 : 0x00020000';
+		await waitFor('both uplinks probed and alive on the master', async () => (await uplinks(r0)).uplinks.every((l) => l.state === 'alive' && l.probed), 10_000, 200);
+
+		// 1. A third of the second ISP's probes lost on the way (nft at the ISP: no netem here): over max_loss 20 %,
+		// the link is degraded, takes no new connections, and is used again once its loss falls back. (Three losses
+		// in a row also make it dead now and then; it then comes back degraded, not alive.)
+		const lossy = `table ip lossy {\n\tchain forward {\n\t\ttype filter hook forward priority 0; policy accept;\n\t\tip saddr ${uplinkAddr(r0)} icmp type echo-request numgen random mod 100 < 33 drop\n\t}\n}\n`;
+		nsRun(bed!.ns.isp2!, 'nft', ['-f', '-'], { input: lossy });
+		const lossAt = Date.now();
+		const degraded = await waitFor('isp2 degraded', async () => {
+			const l = await state(r0, 'isp2');
+			return l?.state === 'degraded' && l;
+		}, 15_000, 100);
+		report(`33 % probe loss: isp2 degraded after ${Date.now() - lossAt} ms: ${JSON.stringify(degraded)}`);
+		expect(degraded).toMatchObject({ inUse: false });
+		expect(balanced(r0)).toBe('0-999 : 0x00010000');
+		expect(await whoSees(client, SERVER, 100)).toEqual({ answers: { [wan]: 100 }, failed: 0, errors: {} });
+		const warnings = (JSON.parse((await haRouter(r0, ['status', '--json', '--root', r0.root])).stdout) as { warnings: string[] }).warnings;
+		expect(warnings).toEqual(expect.arrayContaining([expect.stringMatching(/^uplink isp2 is (degraded|dead) since .*: it takes no new connections$/)]));
+		nsRun(bed!.ns.isp2!, 'nft', ['delete', 'table', 'ip', 'lossy']);
+		const healed = Date.now();
+		await waitFor('isp2 alive and balanced again', async () => (await state(r0, 'isp2'))?.state === 'alive' && balanced(r0) === ALL, 15_000, 100);
+		report(`loss ended: isp2 alive again after ${Date.now() - healed} ms`);
+
+		// 2. The first ISP black-holes its customers: the master finds the shared WAN dead. The standby cannot probe
+		// it (no address there) and takes the master's verdict from its heartbeats, so its maps already avoid it.
+		nsRun(bed!.ns.isp, 'nft', ['-f', '-'], { input: BLACKHOLE });
+		await waitFor('isp1 dead on the master', async () => (await state(r0, 'isp1'))?.state === 'dead', 10_000, 100);
+		const onStandby = await waitFor('isp1 dead on the standby too', async () => {
+			const l = await state(r1, 'isp1');
+			return l?.state === 'dead' && l;
+		}, 5_000, 100);
+		report(`the standby's view of the shared WAN: ${JSON.stringify(onStandby)}`);
+		expect(onStandby).toMatchObject({ probed: false, inUse: false, note: expect.stringContaining('state as the peer last saw it') });
+		expect(await state(r1, 'isp2')).toMatchObject({ state: 'alive', probed: true });
+		expect(balanced(r1)).toBe('0-999 : 0x00020000');
+
+		await crash(r0, []);
+		await waitFor('r1 master with the WAN', () => hasVip(r1) && wanAddr(r1) !== undefined, 20_000, 20);
+		// From its first moment as master, new connections avoid the dead WAN: none is lost to it.
+		expect(balanced(r1)).toBe('0-999 : 0x00020000');
+		expect(await whoSees(client, SERVER, 100)).toEqual({ answers: { [uplinkAddr(r1)]: 100 }, failed: 0, errors: {} });
+		// Its own probes begin once it sees the lease's address (looked for every second), and find it dead too.
+		const probedHere = await waitFor('the new master probing the shared WAN itself', async () => {
+			const l = await state(r1, 'isp1');
+			return l?.probed && l;
+		}, 5_000, 100);
+		report(`the new master's view of the shared WAN: ${JSON.stringify(probedHere)}`);
+		expect(probedHere).toMatchObject({ state: 'dead', probed: true });
+		nsRun(bed!.ns.isp, 'nft', ['delete', 'table', 'ip', 'blackhole']);
+		await waitFor('the shared WAN alive and balanced on the new master', async () => (await state(r1, 'isp1'))?.state === 'alive' && balanced(r1) === ALL, 15_000, 100);
+		const log = readFileSync(path.join(r1.root, 'var/log/agent.log'), 'utf8').split('\n').filter((l) => l.includes('uplink isp1'));
+		report(log.join('\n'));
+		// It never thought the WAN alive before it was: dead from the peer, alive only from its own answered probes.
+		expect(log.filter((l) => /uplink isp1 \(hawan\): (alive|dead|degraded)/.test(l)).map((l) => /: (alive|dead|degraded)( as the peer last saw it| after \d+ answered)?/.exec(l)![0])).toEqual([': dead as the peer last saw it', ': alive after 3 answered']);
 	}, 240_000);
 
 	it('a second tier takes new connections only while the first is dead', async () => {

@@ -42,7 +42,7 @@ describe('uplink sections', () => {
 			['isp1', 'hawan', true, 2, 0, 0x10000, 1801],
 			['isp2', 'eth3', false, 1, 0, 0x20000, 1802],
 		]);
-		expect(u.links[0]!.health).toEqual({ targets: ['192.0.2.53'], intervalMs: 200, size: 56, down: 3, up: 3 });
+		expect(u.links[0]!.health).toEqual({ targets: ['192.0.2.53'], method: 'icmp', port: 0, intervalMs: 200, size: 56, down: 3, up: 3, maxLoss: null, maxRttMs: null });
 		expect(u.links[1]!.health.intervalMs).toBe(500);
 		expect(u.rules).toMatchObject([{ index: 1, label: 'bank', family: 4, proto: 'tcp', destinations: [{ address: '203.0.113.0', prefix: 24 }], ports: ['443'], target: { kind: 'uplink', uplink: 'isp2' } }]);
 		expect(u.snatSources).toEqual([{ address: '192.168.1.0', prefix: 24, family: 4 }]);
@@ -100,6 +100,22 @@ config uplink_rule
 			`${HA}:22: uplink 'isp1' option 'track_ip': '2001:db8::53' is not an IPv4 address; valid: a.b.c.d [IPV4_INVALID]`,
 		]);
 		expect(out[0]).toContain("'1001' is out of range; valid: 0..1000");
+	});
+
+	it('takes a TCP or DNS probe with its default or given port, and quality limits', () => {
+		const r = build(BASE + UPLINKS.replace("option weight '1'", "option weight '1'\n\toption track_method 'dns'\n\toption max_loss '20'\n\toption max_rtt '150'").replace("option weight '2'", "option weight '2'\n\toption track_method 'tcp'\n\toption track_port '80'"));
+		expect(r.issues.map(formatIssue)).toEqual([]);
+		expect(r.model!.uplinks!.links.map((l) => l.health)).toMatchObject([
+			{ method: 'tcp', port: 80, maxLoss: null, maxRttMs: null },
+			{ method: 'dns', port: 53, maxLoss: 20, maxRttMs: 150 },
+		]);
+		expect(build(BASE + UPLINKS.replace("option weight '2'", "option weight '2'\n\toption track_method 'tcp'")).model!.uplinks!.links[0]!.health.port).toBe(443);
+	});
+
+	it('refuses a port for ICMP, an unknown method and limits out of range', () => {
+		const out = errors(BASE + UPLINKS.replace("option weight '2'", "option weight '2'\n\toption track_port '80'").replace("option weight '1'", "option weight '1'\n\toption track_method 'http'\n\toption max_loss '100'\n\toption max_rtt '0'"));
+		expect(out.map((l) => l.replace(/^.*\[(\w+)\]$/, '$1'))).toEqual(['TRACK_PORT_WITHOUT_METHOD', 'VALUE_NOT_ALLOWED', 'MAX_LOSS_RANGE', 'MAX_RTT_RANGE']);
+		expect(out[0]).toBe(`${HA}:22: uplink 'isp1' option 'track_port': an ICMP echo has no port; valid: track_method 'tcp' or 'dns' with track_port, or no track_port [TRACK_PORT_WITHOUT_METHOD]`);
 	});
 
 	it('an uplink on the LAN or the sync link, two on one interface, ports without tcp/udp', () => {

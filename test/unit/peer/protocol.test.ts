@@ -39,6 +39,7 @@ describe('encodeMessage / decodeMessage', () => {
 		['a question to our own agent', { t: 'pq', id: '9.1.0' }],
 		['its answer with the peer heard 120 ms ago', { t: 'pv', id: '9.1.0', hb: HB, ageMs: 120 }],
 		['its answer when the peer was never heard', { t: 'pv', id: '9.1.0', hb: null, ageMs: null }],
+		['a heartbeat with its uplinks\' verdicts', { ...HB, links: { isp1: 'alive', isp2: 'dead', isp3: 'degraded' } }],
 	])('%s comes back as it was sent', (_, m) => {
 		expect(decodeMessage(encodeMessage(m))).toEqual(m);
 	});
@@ -81,6 +82,9 @@ describe('encodeMessage / decodeMessage', () => {
 		['demoted missing', { demoted: undefined }],
 		['settled missing', { settled: undefined }],
 		['settled a string', { settled: 'yes' }],
+		['links a list', { links: ['isp1'] }],
+		['links null', { links: null }],
+		['a link in an unknown state', { links: { isp1: 'up' } }],
 	])('drops a heartbeat with %s', (_, change) => {
 		expect(decodeMessage(raw({ ...HB }))).not.toBeNull();
 		expect(decodeMessage(raw({ ...HB, ...change }))).toBeNull();

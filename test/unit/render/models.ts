@@ -124,7 +124,7 @@ export function uplink(position: number, over: Partial<Uplink> = {}): Uplink {
 		shared: false,
 		mark: position << 16,
 		table: 1800 + position,
-		health: { targets: ['192.0.2.53'], intervalMs: 500, size: 56, down: 3, up: 3 },
+		health: { targets: ['192.0.2.53'], method: 'icmp', port: 0, intervalMs: 500, size: 56, down: 3, up: 3, maxLoss: null, maxRttMs: null },
 		origin: { file: '/etc/config/ha-router', line: 30 + position, section: `isp${position}`, type: 'uplink' },
 		...over,
 	};
