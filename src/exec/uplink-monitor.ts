@@ -20,6 +20,7 @@ import { withLock } from './lock.ts';
 import { nftLock, readDown } from './service-health.ts';
 import { bestKnownLease, loadNftTable } from './system-effects.ts';
 import { readUplinkFacts, uplinkStatusPath } from './uplinks.ts';
+import { readJson } from './read-json.ts';
 
 /** How often a link's address is read again (a DHCP uplink may change it); without one, more often
  * (the shared WAN gets its lease at a takeover, a DHCP uplink at boot). */
@@ -91,6 +92,12 @@ export class UplinkMonitor {
 	) {}
 
 	async run(): Promise<never> {
+		// A restarted agent starts from the verdicts it last wrote, which the kernel's maps still hold:
+		// "all alive" would put a dead link back into the balance until `down` rounds found it again.
+		const last = await readJson<UplinkStatusDoc>(this.rt, uplinkStatusPath(this.paths));
+		const seeds = new Map(Object.values(last?.links ?? {}).filter((l) => ['alive', 'degraded', 'dead'].includes(l?.state) && typeof l.since === 'number').map((l) => [l.name, l] as const));
+		const carried = [...seeds.values()].filter((l) => l.state !== 'alive');
+		if (carried.length > 0) this.log('notice', `uplink monitor: starting from the last verdicts (${carried.map((l) => `${l.name} ${l.state}`).join(', ')})`);
 		for (;;) {
 			const links = this.model().uplinks?.links ?? [];
 			for (const name of [...this.slots.keys()]) if (!links.some((l) => l.name === name)) this.slots.delete(name);
@@ -99,7 +106,10 @@ export class UplinkMonitor {
 			for (const l of links) {
 				let s = this.slots.get(l.name);
 				if (!s) {
-					s = { health: initialHealth(this.rt.wallClock()), due: now, running: false, address: null, addressAt: -Infinity, probed: false };
+					const seed = seeds.get(l.name);
+					seeds.delete(l.name);
+					const health = seed ? initialHealth(seed.since, seed.state) : initialHealth(this.rt.wallClock());
+					s = { health, due: now, running: false, address: null, addressAt: -Infinity, probed: false };
 					this.slots.set(l.name, s);
 				}
 				if (!s.running && now >= s.due) {

@@ -5,7 +5,7 @@
 import { appendFileSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { haRouter, haRouterStack, haRouterUnavailable } from './lib/ha-router-node.ts';
+import { haRouter, haRouterStack, haRouterUnavailable, startAgent } from './lib/ha-router-node.ts';
 import { openwrtHaRouter, openwrtStack, openwrtUnavailable } from './lib/openwrt-node.ts';
 import type { Stack } from './lib/stack.ts';
 import { nsRun, nsRunAsync, nsSpawn, waitFor } from './lib/exec.ts';
@@ -209,6 +209,19 @@ describe.skipIf(skip)('several WANs (linux platform, the shared WAN and a second
 		const status = JSON.parse((await haRouter(r0, ['status', '--json', '--root', r0.root])).stdout) as { uplinks: { links: { name: string; state: string }[] }; warnings: string[] };
 		expect(status.uplinks.links.map((l) => `${l.name}:${l.state}`).sort()).toEqual(['isp1:alive', 'isp2:dead']);
 		expect(status.warnings).toEqual(expect.arrayContaining([expect.stringMatching(/^uplink isp2 is dead since .*: it takes no new connections$/)]));
+		// The agent killed and started again (procd's respawn) while isp2 is dead: the kernel's maps keep the last
+		// weights meanwhile, and the new monitor starts from the verdicts it wrote, so the dead link never comes back
+		// into the balance (from "all alive" it would, for `down` rounds).
+		const agentOf = (node: RouterNode) => nsRun(node.ns, 'pgrep', ['-f', `ha-router.js agent --root ${node.root}`], { check: false }).stdout.trim();
+		nsRun(r0.ns, 'kill', ['-9', ...agentOf(r0).split('\n')]);
+		startAgent(r0);
+		const restarted = Date.now();
+		await waitFor('the new agent', () => agentOf(r0) !== '', 5_000, 20);
+		for (let seen = 0; Date.now() - restarted < 2000; seen++) {
+			expect(balanced(), `map after the agent's restart (look ${seen})`).toBe(WAN_ONLY);
+			await new Promise((r) => setTimeout(r, 20));
+		}
+		expect(readFileSync(path.join(r0.root, 'var/log/agent.log'), 'utf8')).toContain('uplink monitor: starting from the last verdicts (isp2 dead)');
 		const traffic = summary(await meter.stop());
 		report(`streams over the cut: ${JSON.stringify(traffic.tcp)}`);
 		// Every stream on the healthy uplink went on, none was reset; the ones on the cut uplink could not.
