@@ -47,6 +47,20 @@ export async function readUplinkFacts(rt: Runtime, model: Model, paths: Paths): 
 	return { addresses: addressesOf, gateways, dead: avoidedLinks(states) };
 }
 
+/** Live connections per uplink (by name): the kernel's conntrack entries by their uplink mark bits. */
+export async function uplinkConnections(rt: Runtime, model: Model): Promise<Record<string, number> | null> {
+	const links = model.uplinks?.links ?? [];
+	// One listing for every uplink (a command's cost, never the agent's: it grows with the table).
+	const r = await run(rt, ['conntrack', '-L', '-f', 'ipv4'], { okCodes: [0, 1], timeoutMs: 10_000 }).catch(() => null);
+	if (r === null || r.code !== 0) return null;
+	const byMark = new Map<number, number>();
+	for (const m of r.stdout.matchAll(/\bmark=(\d+)/g)) {
+		const bits = (Number(m[1]) & UPLINK_MARK_MASK) >>> 0;
+		if (bits !== 0) byMark.set(bits, (byMark.get(bits) ?? 0) + 1);
+	}
+	return Object.fromEntries(links.map((l) => [l.name, byMark.get((l.mark & UPLINK_MARK_MASK) >>> 0) ?? 0]));
+}
+
 interface IpRuleJson {
 	priority?: number;
 	table?: string;

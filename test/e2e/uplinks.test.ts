@@ -176,7 +176,7 @@ describe.skipIf(skip)('several WANs (linux platform, the shared WAN and a second
 		const wan = wanAddr(r0)!.split('/')[0]!;
 		const own = uplinkAddr(r0);
 		const isp2 = bed!.ns.isp2!;
-		const uplinks = async () => JSON.parse((await haRouter(r0, ['uplinks', '--json', '--root', r0.root])).stdout) as { ok: boolean; allDead: boolean; uplinks: { name: string; state: string; probed: boolean; lossPercent: number | null; rttMs: number | null }[] };
+		const uplinks = async () => JSON.parse((await haRouter(r0, ['uplinks', '--json', '--root', r0.root])).stdout) as { ok: boolean; allDead: boolean; uplinks: { name: string; state: string; probed: boolean; lossPercent: number | null; rttMs: number | null; connections: number | null }[] };
 		const balanced = () => /elements = \{ ([^}]*) \}/.exec(nsRun(r0.ns, 'nft', ['list', 'map', 'inet', 'ha_router', 'uplink_balanced']).stdout)?.[1] ?? '';
 		const ALL = '0-749 : 0x00010000, 750-999 : 0x00020000';
 		const WAN_ONLY = '0-999 : 0x00010000';
@@ -194,6 +194,11 @@ describe.skipIf(skip)('several WANs (linux platform, the shared WAN and a second
 		report(`streams: ${onWan} by the WAN, ${onIsp2} by isp2`);
 		expect(onWan + onIsp2).toBe(20);
 		expect(onWan).toBeGreaterThan(0);
+		// `uplinks` counts each link's live connections (the streams, and whatever else the node tracks on it).
+		const counted = Object.fromEntries((await uplinks()).uplinks.map((l) => [l.name, l.connections]));
+		report(`uplinks counts: ${JSON.stringify(counted)}`);
+		expect(counted.isp1).toBeGreaterThanOrEqual(onWan);
+		expect(counted.isp2).toBeGreaterThanOrEqual(onIsp2);
 
 		// 1. The cable to r0 cut at the second ISP.
 		const cut = Date.now();

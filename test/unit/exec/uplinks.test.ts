@@ -2,7 +2,7 @@
 // missing, keeps what is right, removes stale rules of ours and never touches anyone else's; the
 // facts come from the devices' addresses and default routes.
 import { describe, expect, it } from 'vitest';
-import { readUplinkFacts, removeUplinkRouting, syncUplinkRouting } from '../../../src/exec/uplinks.ts';
+import { readUplinkFacts, removeUplinkRouting, syncUplinkRouting, uplinkConnections } from '../../../src/exec/uplinks.ts';
 import { pathsFor } from '../../../src/model/paths.ts';
 import type { Runtime } from '../../../src/runtime/runtime.ts';
 import { nodeRuntime } from '../../support/node-runtime.ts';
@@ -42,6 +42,20 @@ describe.skipIf(!haveTools(['ip']))('syncUplinkRouting', () => {
 			await removeUplinkRouting(rt);
 			expect(ours(ns.exec(['ip', '-4', 'rule', 'show']).stdout)).toEqual([]);
 			expect(ns.exec(['ip', '-4', 'rule', 'show']).stdout).toContain('1700:\tfrom all lookup 100');
+		});
+	});
+});
+
+describe.skipIf(!haveTools(['ip', 'conntrack']))('uplinkConnections', () => {
+	it('counts the kernel\'s conntrack entries by their uplink mark bits, whatever the other bits', async () => {
+		await withNetns(NS, async (ns) => {
+			// conntrack keeps no entry in a namespace until something loads the conntrack hooks there.
+			ns.exec(['nft', 'add', 'table', 'ip', 'ct_on']);
+			ns.exec(['nft', 'add', 'chain', 'ip', 'ct_on', 'c', '{ type filter hook prerouting priority 0; ct state new counter; }']);
+			const entry = (sport: number, mark: number) =>
+				ns.exec(['conntrack', '-I', '-p', 'tcp', '-s', '10.9.0.2', '-d', '192.0.2.7', '--sport', String(sport), '--dport', '443', '--state', 'ESTABLISHED', '--timeout', '120', '--mark', String(mark)]);
+			for (const [sport, mark] of [[1001, 0x10000], [1002, 0x10000], [1003, 0x01020000], [1004, 0], [1005, 0x30000]] as const) entry(sport, mark);
+			expect(await uplinkConnections(rt, m)).toEqual({ isp1: 2, isp2: 1 });
 		});
 	});
 });
