@@ -40,6 +40,20 @@ export interface Udp {
 	close(): void;
 }
 
+/**
+ * A raw ICMP socket bound to one local IPv4 address (the uplink probes): echoes leave from that
+ * address, so the output chain routes them by its uplink's table. Used once: after close() it is done.
+ */
+export interface IcmpSocket {
+	/**
+	 * One echo request with `size` payload bytes to `target` (IPv4). Resolves to the round trip in ms,
+	 * or null when no matching reply came within timeoutMs, the send failed, or close() came first.
+	 * Several may be pending at once, each gets its own reply. Rejects (EBADF) after close().
+	 */
+	echo(target: string, size: number, timeoutMs: number): Promise<number | null>;
+	close(): void;
+}
+
 export interface FileInfo {
 	mode: number;
 	size: number;
@@ -94,8 +108,16 @@ export interface Runtime {
 	watchNetlink(groups: number, onMessage: (data: Uint8Array) => void): () => void;
 	/** Binds a UDP socket to this local address and port (0: any free port). */
 	bindUdp(address: string, port: number): Promise<Udp>;
-	/** Whether a TCP connection to address:port opens within timeoutMs (then closed at once). */
-	probeTcp(address: string, port: number, timeoutMs: number): Promise<boolean>;
+	/**
+	 * Whether a TCP connection to address:port opens within timeoutMs (then closed at once); from the
+	 * local address `source` when given (false if it is not ours).
+	 */
+	probeTcp(address: string, port: number, timeoutMs: number, source?: string): Promise<boolean>;
+	/**
+	 * Opens a raw ICMP socket bound to this local IPv4 address. Throws with code EADDRNOTAVAIL when
+	 * the address is not (or no longer) ours; other failures (EPERM without root) throw as they come.
+	 */
+	openIcmp(source: string): IcmpSocket;
 
 	/** Monotonic milliseconds. */
 	now(): number;

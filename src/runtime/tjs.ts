@@ -1,7 +1,8 @@
 // The Runtime on txiki.js 24.12: the only file in src/ that touches `tjs.*`.
 // Facts it relies on are in ../shared/reference/runtime-protocols.md section 1.
 
-import type { Conn, Udp, FileInfo, LogLevel, Runtime, SpawnOptions, SpawnResult } from './runtime.ts';
+import type { Conn, Udp, FileInfo, IcmpSocket, LogLevel, Runtime, SpawnOptions, SpawnResult } from './runtime.ts';
+import { echoRequest, parseEchoReply } from './icmp-packet.ts';
 import { PosixSocket } from 'tjs:posix-socket';
 import { decodeUtf8, encodeUtf8 } from '../util/utf8.ts';
 import { brokenLinkError } from './broken-link.ts';
@@ -176,6 +177,153 @@ async function locate(name: string, path: string, cwd: string | undefined): Prom
 	return found;
 }
 
+// socket(2)'s SOCK_NONBLOCK is O_NONBLOCK: 0x80 on MIPS, 0o4000 on the other OpenWrt targets.
+const SOCK_NONBLOCK = tjs.system.arch.startsWith('mips') ? 0x80 : 0o4000;
+const SOL_RAW = 255;
+const ICMP_FILTER = 1;
+
+function ebadf(what: string): Error {
+	return Object.assign(new Error(`EBADF: ${what} on a closed socket`), { code: 'EBADF' });
+}
+
+/**
+ * Raw ICMP socket (root): non-blocking, so a read can never stall the loop; the kernel's ICMP_FILTER
+ * passes only echo replies, so the other ICMP traffic to this address never wakes us. Replies come
+ * with their IP header and are matched on identifier, sequence AND sender.
+ */
+function openIcmp(source: string): IcmpSocket {
+	const D = PosixSocket.defines;
+	const s = new PosixSocket(D.AF_INET, D.SOCK_RAW | SOCK_NONBLOCK, D.IPPROTO_ICMP);
+	try {
+		s.bind(PosixSocket.createSockaddrIn(source, 0));
+	} catch (e) {
+		s.close();
+		throw Object.assign(new Error(`EADDRNOTAVAIL: ICMP socket not bound to ${source}: ${(e as Error).message}`), { code: 'EADDRNOTAVAIL' });
+	}
+	try {
+		// A set bit drops that type: everything but type 0 (echo reply). The mask is in host order.
+		s.setopt(SOL_RAW, ICMP_FILTER, new Uint8Array(new Uint32Array([~1 >>> 0]).buffer));
+	} catch {
+		// Without the filter every ICMP packet is read and parsed, then dropped: slower, not wrong.
+	}
+	const id = Math.floor(Math.random() * 0x10000);
+	let seq = Math.floor(Math.random() * 0x10000);
+	const pending = new Map<number, { target: string; sent: number; done(rtt: number | null): void }>();
+	let closed = false;
+	s.poll({
+		read: () => {
+			// One read per wakeup (the poll is level-triggered): a failed recvmsg leaks its buffer in 24.12.
+			// 128 bytes hold the largest IP header and the ICMP header; the payload is cut off.
+			try {
+				const r = parseEchoReply(s.recvmsg(128).data);
+				const p = r && r.id === id ? pending.get(r.seq) : undefined;
+				if (p && p.target === r!.from) p.done(performance.now() - p.sent);
+			} catch {
+				// Nothing to read after all, or an error queued on the socket: the echo times out.
+			}
+		},
+		error: () => undefined,
+	});
+	return {
+		echo(target, size, timeoutMs) {
+			if (closed) return Promise.reject(ebadf('ICMP echo'));
+			do seq = (seq + 1) & 0xffff;
+			while (pending.has(seq));
+			const mine = seq;
+			const packet = echoRequest(id, mine, size);
+			// checksum() gives the sum in network order as a host-order number: stored as it comes.
+			new Uint16Array(packet.buffer, 2, 1)[0] = PosixSocket.checksum(packet);
+			return new Promise<number | null>((resolve) => {
+				const done = (rtt: number | null, fromTimer = false) => {
+					if (pending.get(mine)?.done !== done) return;
+					pending.delete(mine);
+					// Never clear a timer from its own callback: that aborts tjs 24.12.
+					if (!fromTimer) clearTimeout(timer);
+					resolve(rtt === null ? null : Math.round(rtt * 1000) / 1000);
+				};
+				const timer = setTimeout(() => done(null, true), timeoutMs);
+				pending.set(mine, { target, sent: performance.now(), done });
+				try {
+					s.sendmsg(PosixSocket.createSockaddrIn(target, 0), undefined, 0, packet);
+				} catch {
+					done(null); // no route, the source address is gone, a bad target: lost
+				}
+			});
+		},
+		close() {
+			if (closed) return;
+			closed = true;
+			for (const p of [...pending.values()]) p.done(null);
+			// Later: a close() reached from inside the poll callback would throw in tjs 24.12.
+			setTimeout(() => {
+				s.stopPoll();
+				s.close();
+			}, 0);
+		},
+	};
+}
+
+const IPV4 = /^\d{1,3}(\.\d{1,3}){3}$/;
+// EINPROGRESS, the non-blocking connect's "started": 150 on MIPS, 115 elsewhere.
+const EINPROGRESS = tjs.system.arch.startsWith('mips') ? 150 : 115;
+
+/**
+ * A TCP connect on a non-blocking raw socket, not tjs.connect: tjs.connect cannot be abandoned, so
+ * each timed-out probe of a dead path kept its fd in SYN-SENT for the kernel's ~2 minutes of
+ * retries (5 probes a second ran out of fds). Closing this socket at the timeout ends the attempt.
+ */
+function probeTcp4(address: string, port: number, timeoutMs: number, source?: string): Promise<boolean> {
+	const D = PosixSocket.defines;
+	return new Promise<boolean>((resolve) => {
+		let s: PosixSocket;
+		try {
+			s = new PosixSocket(D.AF_INET, D.SOCK_STREAM | SOCK_NONBLOCK, D.IPPROTO_TCP);
+		} catch {
+			resolve(false); // out of fds: nothing reachable from here now
+			return;
+		}
+		let timer: ReturnType<typeof setTimeout> | undefined;
+		let settled = false;
+		let polling = false;
+		const finish = (open: boolean, fromTimer = false) => {
+			if (settled) return;
+			settled = true;
+			if (!fromTimer) clearTimeout(timer);
+			// Later, never inside the poll callback: tjs 24.12 refuses to stop or close a socket there.
+			setTimeout(() => {
+				if (polling) s.stopPoll();
+				s.close();
+			}, 0);
+			resolve(open);
+		};
+		try {
+			if (source !== undefined) s.bind(PosixSocket.createSockaddrIn(source, 0));
+			s.connect(PosixSocket.createSockaddrIn(address, port));
+			finish(true); // connected at once (a local address)
+			return;
+		} catch (e) {
+			// Errors come as "strerror (errno)"; anything but "in progress" failed already.
+			if (!(e as Error).message.endsWith(`(${EINPROGRESS})`)) {
+				finish(false);
+				return;
+			}
+		}
+		timer = setTimeout(() => finish(false, true), timeoutMs);
+		polling = true;
+		// Writable once the handshake ended; SO_ERROR says how (0: open, ECONNREFUSED, ...).
+		s.poll({
+			write: () => {
+				try {
+					finish(new Int32Array(s.getopt(D.SOL_SOCKET, D.SO_ERROR, 4).slice(0, 4).buffer)[0] === 0);
+				} catch {
+					finish(false);
+				}
+			},
+			error: () => finish(false),
+		});
+	});
+}
+
 let devLog: { send(msg: Uint8Array): void } | null | undefined;
 const logQueue: [LogLevel, string][] = [];
 
@@ -332,8 +480,11 @@ export const tjsRuntime: Runtime = {
 		};
 	},
 
-	async probeTcp(address: string, port: number, timeoutMs: number): Promise<boolean> {
-		const pending = tjs.connect('tcp', address, port) as Promise<tjs.Connection>;
+	async probeTcp(address: string, port: number, timeoutMs: number, source?: string): Promise<boolean> {
+		if (IPV4.test(address) && (source === undefined || IPV4.test(source))) return probeTcp4(address, port, timeoutMs, source);
+		// 24.12 takes bindAddr as {ip, port} (family may be left out; a bare string is EAFNOSUPPORT).
+		const options = source === undefined ? undefined : ({ bindAddr: { ip: source, port: 0 } } as tjs.ConnectOptions);
+		const pending = tjs.connect('tcp', address, port, options) as Promise<tjs.Connection>;
 		try {
 			(await withTimeout(pending, timeoutMs, 'timeout')).close();
 			return true;
@@ -343,6 +494,8 @@ export const tjsRuntime: Runtime = {
 			return false;
 		}
 	},
+
+	openIcmp,
 
 	async sendFrame(device: string, frame: Uint8Array): Promise<void> {
 		const D = PosixSocket.defines;

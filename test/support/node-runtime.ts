@@ -129,9 +129,12 @@ export function nodeRuntime(opts: NodeRuntimeOptions = {}): CapturingRuntime {
 		sendFrame: async () => {
 			throw Object.assign(new Error('EOPNOTSUPP: raw frames are sent by the tjs runtime only'), { code: 'EOPNOTSUPP' });
 		},
-		probeTcp: (address, port, timeoutMs) =>
+		openIcmp: () => {
+			throw Object.assign(new Error('EOPNOTSUPP: ICMP sockets are opened by the tjs runtime only'), { code: 'EOPNOTSUPP' });
+		},
+		probeTcp: (address, port, timeoutMs, source) =>
 			new Promise<boolean>((resolve) => {
-				const sock = net.createConnection({ host: address, port, timeout: timeoutMs });
+				const sock = net.createConnection({ host: address, port, timeout: timeoutMs, ...(source === undefined ? {} : { localAddress: source }) });
 				const done = (ok: boolean) => (sock.destroy(), resolve(ok));
 				sock.on('connect', () => done(true));
 				sock.on('timeout', () => done(false));
