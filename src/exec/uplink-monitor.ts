@@ -1,12 +1,11 @@
 // The uplinks' health monitor (issue 14), run inside the resident agent (src/cli/agent.ts): every
-// uplink with track_ip targets is probed on its own schedule (probe_interval) with one ICMP echo
-// per target from the uplink's own address, so our output chain (map uplink_local) routes it by the
-// uplink's table and never by the main default route. The tjs runtime has no ICMP socket, so each
-// probe is one `ping -c 1` (busybox on OpenWrt, iputils on Debian) that we kill at the next round.
-// A state change (pure rules: src/plan/uplink-health.ts) is logged and applied as ONE nft
-// transaction over the choice maps' elements (renderUplinkMapUpdate); the status file
-// /var/run/ha-router/uplinks.json is rewritten every round for `ha-router uplinks` and for any
-// later load of our table (which then carries the same health).
+// uplink with track_ip targets is probed on its own schedule (probe_interval) with one probe per
+// target from the uplink's own address (ICMP echo, TCP connect or DNS query, in process:
+// src/exec/uplink-probes.ts), so our output chain (map uplink_local) routes it by the uplink's
+// table and never by the main default route. A state change (pure rules: src/plan/uplink-health.ts)
+// is logged and applied as ONE nft transaction over the choice maps' elements
+// (renderUplinkMapUpdate); the status file /var/run/ha-router/uplinks.json is rewritten every round
+// for `ha-router uplinks` and for any later load of our table (which then carries the same health).
 import type { Paths } from '../model/paths.ts';
 import type { Model, Uplink } from '../model/types.ts';
 import { type LinkHealth, type Round, type UplinkState, adoptPeerState, avoidedLinks, initialHealth, lossPercent, meanRtt, stepHealth } from '../plan/uplink-health.ts';
@@ -15,12 +14,12 @@ import { aliveLinks, renderUplinkMapUpdate } from '../render/uplinks.ts';
 import type { Runtime } from '../runtime/runtime.ts';
 import { addresses } from '../system/iproute.ts';
 import { nftApply } from '../system/nft.ts';
-import { run } from '../system/run.ts';
 import { withLock } from './lock.ts';
 import { nftLock, readDown } from './service-health.ts';
 import { bestKnownLease, loadNftTable } from './system-effects.ts';
 import { readUplinkFacts, uplinkStatusPath } from './uplinks.ts';
 import { readJson } from './read-json.ts';
+import { ProbeSockets, probeTarget } from './uplink-probes.ts';
 
 /** How often a link's address is read again (a DHCP uplink may change it); without one, more often
  * (the shared WAN gets its lease at a takeover, a DHCP uplink at boot). */
@@ -54,19 +53,6 @@ export interface UplinkStatusDoc {
 	readonly links: Readonly<Record<string, UplinkStatus>>;
 }
 
-/** One echo to `target` from `source`; the RTT in ms, or null when lost (no answer before timeoutMs). */
-async function ping(rt: Runtime, source: string, target: string, size: number, timeoutMs: number): Promise<number | null> {
-	const argv = ['ping', '-c', '1', '-W', '1', '-s', String(size), '-I', source, target];
-	try {
-		const r = await run(rt, argv, { timeoutMs, okCodes: [0, 1, 2] });
-		if (r.code !== 0) return null;
-		const m = /time[=<]([\d.]+) ?ms/.exec(r.stdout);
-		return m ? Number(m[1]) : 0;
-	} catch {
-		return null; // killed at the timeout: lost
-	}
-}
-
 interface Slot {
 	health: LinkHealth;
 	due: number;
@@ -75,6 +61,10 @@ interface Slot {
 	addressAt: number;
 	/** This node's own probes decided the state (not only the peer's word). */
 	probed: boolean;
+	/** The uplink's ICMP socket, for its current address. */
+	readonly sockets: ProbeSockets;
+	/** The last round's failure, logged once. */
+	failure: string | null;
 }
 
 export class UplinkMonitor {
@@ -100,7 +90,11 @@ export class UplinkMonitor {
 		if (carried.length > 0) this.log('notice', `uplink monitor: starting from the last verdicts (${carried.map((l) => `${l.name} ${l.state}`).join(', ')})`);
 		for (;;) {
 			const links = this.model().uplinks?.links ?? [];
-			for (const name of [...this.slots.keys()]) if (!links.some((l) => l.name === name)) this.slots.delete(name);
+			for (const [name, s] of this.slots) {
+				if (links.some((l) => l.name === name)) continue;
+				s.sockets.close();
+				this.slots.delete(name);
+			}
 			const now = this.rt.now();
 			let next = now + 1000;
 			for (const l of links) {
@@ -109,7 +103,7 @@ export class UplinkMonitor {
 					const seed = seeds.get(l.name);
 					seeds.delete(l.name);
 					const health = seed ? initialHealth(seed.since, seed.state) : initialHealth(this.rt.wallClock());
-					s = { health, due: now, running: false, address: null, addressAt: -Infinity, probed: false };
+					s = { health, due: now, running: false, address: null, addressAt: -Infinity, probed: false, sockets: new ProbeSockets(), failure: null };
 					this.slots.set(l.name, s);
 				}
 				if (!s.running && now >= s.due) {
@@ -146,8 +140,12 @@ export class UplinkMonitor {
 			s.probed = r.kind !== 'unprobed';
 			if (changed) this.logChange(l, was, next, r.kind === 'unprobed');
 			await this.publish(changed);
+			s.failure = null;
 		} catch (e) {
-			this.log('err', `uplink ${l.name}: probe round failed: ${(e as Error).message.split('\n')[0]}`);
+			// Once per failure, not every round (5 a second by default).
+			const why = (e as Error).message.split('\n')[0]!;
+			if (why !== s.failure) this.log('err', `uplink ${l.name}: probe round failed: ${why}`);
+			s.failure = why;
 		} finally {
 			s.running = false;
 		}
@@ -176,8 +174,13 @@ export class UplinkMonitor {
 			}
 			s.addressAt = this.rt.now();
 		}
-		if (s.address === null) return { kind: 'unprobed', why: `no IPv4 address on ${l.device}` };
-		const rtts = await Promise.all(l.health.targets.map((t) => ping(this.rt, s.address!, t, l.health.size, l.health.intervalMs)));
+		if (s.address === null) {
+			s.sockets.close();
+			return { kind: 'unprobed', why: `no IPv4 address on ${l.device}` };
+		}
+		const h = l.health;
+		const opts = { size: h.size, port: h.port, timeoutMs: h.intervalMs };
+		const rtts = await Promise.all(h.targets.map((t) => probeTarget(this.rt, h.method, s.address!, t, opts, s.sockets)));
 		const answered = rtts.filter((x): x is number => x !== null);
 		return answered.length > 0 ? { kind: 'answered', rttMs: Math.min(...answered) } : { kind: 'lost' };
 	}

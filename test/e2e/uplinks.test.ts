@@ -35,7 +35,14 @@ afterEach(async () => {
 });
 
 /** The second ISP's interface in /etc/config/network and the uplink sections in /etc/config/ha-router. */
-function addUplinks(node: RouterNode, isp2Tier = 0, isp2Options = ''): void {
+/** Extra option lines per uplink section, and the second ISP's tier. */
+interface UplinkExtras {
+	readonly isp2Tier?: number;
+	readonly isp1?: string;
+	readonly isp2?: string;
+}
+
+function addUplinks(node: RouterNode, extras: UplinkExtras = {}): void {
 	appendFileSync(
 		path.join(node.root, 'etc/config/network'),
 		`\nconfig interface 'isp2'\n\toption device '${UPLINK_DEV}'\n\toption proto 'static'\n\toption ipaddr '${uplinkAddr(node)}/24'\n\toption gateway '${UPLINK_GW}'\n`,
@@ -47,13 +54,13 @@ config uplink 'isp1'
 	option interface 'wan'
 	option weight '${WEIGHTS.isp1}'
 	list track_ip '${SERVER}'
-
+${extras.isp1 ?? ''}
 config uplink 'isp2'
 	option interface 'isp2'
 	option weight '${WEIGHTS.isp2}'
-	option tier '${isp2Tier}'
+	option tier '${extras.isp2Tier ?? 0}'
 	list track_ip '${SERVER}'
-${isp2Options}
+${extras.isp2 ?? ''}
 config uplink_rule
 	option name 'exception'
 	list dest_ip '${EXCEPTION}/32'
@@ -70,12 +77,12 @@ async function serve(ns: string): Promise<void> {
 	});
 }
 
-async function pair(stack: Stack = haRouterStack, isp2Tier = 0, isp2Options = ''): Promise<RouterNode> {
+async function pair(stack: Stack = haRouterStack, extras: UplinkExtras = {}): Promise<RouterNode> {
 	const b = await createTestbed({ uplinks: true, secondIsp: true });
 	bed = b;
 	for (const r of b.routers) {
 		await stack.configure(b, r, defaultRole(r));
-		addUplinks(r, isp2Tier, isp2Options);
+		addUplinks(r, extras);
 	}
 	const m = await bootPair(stack, b, report);
 	expect(m.name).toBe('r0');
@@ -271,11 +278,11 @@ describe.skipIf(skip)('several WANs (linux platform, the shared WAN and a second
 		// For the record (docs/decisions.md): the agent's memory after these rounds, probing two uplinks every 200 ms.
 		const agentPid = nsRun(r0.ns, 'pgrep', ['-f', 'ha-router.js agent'], { check: false }).stdout.trim().split('\n')[0];
 		if (agentPid) {
-			// utime stime cutime cstime (the pings are children) and the start time, in clock ticks (100 Hz here).
+			// utime stime cutime cstime (children: the nft and ip it runs) and the start time, in clock ticks (100 Hz here).
 			const stat = readFileSync(`/proc/${agentPid}/stat`, 'utf8').split(') ')[1]!.split(' ');
 			const cpuS = [11, 12, 13, 14].reduce((t, i) => t + Number(stat[i]), 0) / 100;
 			const lifeS = Number(readFileSync('/proc/uptime', 'utf8').split(' ')[0]) - Number(stat[19]) / 100;
-			report(`agent ${agentPid}: ${readFileSync(`/proc/${agentPid}/status`, 'utf8').split('\n').filter((l) => /^Vm(RSS|HWM)/.test(l)).join(', ')}; CPU ${cpuS.toFixed(2)} s (with its pings) in ${lifeS.toFixed(1)} s of life`);
+			report(`agent ${agentPid}: ${readFileSync(`/proc/${agentPid}/status`, 'utf8').split('\n').filter((l) => /^Vm(RSS|HWM)/.test(l)).join(', ')}; CPU ${cpuS.toFixed(2)} s (its children included) in ${lifeS.toFixed(1)} s of life`);
 		}
 
 		// Each change was logged by the agent.
@@ -288,7 +295,8 @@ describe.skipIf(skip)('several WANs (linux platform, the shared WAN and a second
 	}, 240_000);
 
 	it('a lossy uplink (over max_loss) is degraded and avoided until it recovers; the standby holds the master\'s verdicts, and after a crash the new master starts from them', async () => {
-		const r0 = await pair(haRouterStack, 0, "\toption max_loss '20'\n");
+		// The shared WAN probed by TCP connects to the internet server's whoami port: the black hole below stops them too.
+		const r0 = await pair(haRouterStack, { isp2: "\toption max_loss '20'\n", isp1: `\toption track_method 'tcp'\n\toption track_port '${PORT}'\n` });
 		const r1 = bed!.routers.find((r) => r !== r0)!;
 		const client = bed!.clients[0]!.ns;
 		const wan = wanAddr(r0)!.split('/')[0]!;
@@ -354,7 +362,7 @@ describe.skipIf(skip)('several WANs (linux platform, the shared WAN and a second
 	}, 240_000);
 
 	it('a second tier takes new connections only while the first is dead', async () => {
-		const r0 = await pair(haRouterStack, 1);
+		const r0 = await pair(haRouterStack, { isp2Tier: 1 });
 		const client = bed!.clients[0]!.ns;
 		const wan = wanAddr(r0)!.split('/')[0]!;
 		const own = uplinkAddr(r0);
