@@ -17,7 +17,7 @@ import { nftApply } from '../system/nft.ts';
 import { withLock } from './lock.ts';
 import { nftLock, readDown } from './service-health.ts';
 import { bestKnownLease, loadNftTable } from './system-effects.ts';
-import { readUplinkFacts, uplinkStatusPath } from './uplinks.ts';
+import { dropUnansweredAttempts, readUplinkFacts, uplinkStatusPath } from './uplinks.ts';
 import { readJson } from './read-json.ts';
 import { ProbeSockets, probeTarget } from './uplink-probes.ts';
 
@@ -71,6 +71,8 @@ export class UplinkMonitor {
 	private readonly slots = new Map<string, Slot>();
 	/** The avoided set last written into the kernel's maps (null: not yet, or the write failed: retry). */
 	private applied: string | null = null;
+	/** The links that set names. */
+	private avoided: readonly string[] = [];
 	/** The states the peer's monitor last reported for the links it probes (its heartbeat). */
 	private peerStates: Readonly<Record<string, UplinkState>> = {};
 
@@ -221,6 +223,12 @@ export class UplinkMonitor {
 			try {
 				await nftApply(this.rt, renderUplinkMapUpdate(model, dead));
 				this.applied = key;
+				const newly = allDead ? [] : u.links.filter((l) => dead.includes(l.name) && !this.avoided.includes(l.name));
+				this.avoided = dead;
+				for (const l of newly) {
+					const n = await dropUnansweredAttempts(this.rt, l);
+					if (n) this.log('notice', `uplink ${l.name}: ${n} connection attempt${n === 1 ? '' : 's'} still unanswered on it forgotten: their next SYN takes an alive uplink`);
+				}
 			} catch (e) {
 				this.applied = null;
 				this.log('err', `uplink weights not applied (retrying next round): ${(e as Error).message.split('\n')[0]}`);

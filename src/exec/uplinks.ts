@@ -3,7 +3,7 @@
 // uplinks' routing tables in line with the Model. Our nft table itself is loaded by loadNftTable
 // (system-effects.ts) with these facts.
 import type { Paths } from '../model/paths.ts';
-import type { Model } from '../model/types.ts';
+import type { Model, Uplink } from '../model/types.ts';
 import { UPLINK_MARK_MASK, UPLINK_TABLE_BASE } from '../model/uplink-ids.ts';
 import { type UplinkFacts, onlyChoiceMapsDiffer, renderUplinkMapUpdate, uplinkIpRules, uplinkRouteCommands } from '../render/uplinks.ts';
 import type { Runtime } from '../runtime/runtime.ts';
@@ -59,6 +59,19 @@ export async function uplinkConnections(rt: Runtime, model: Model): Promise<Reco
 		if (bits !== 0) byMark.set(bits, (byMark.get(bits) ?? 0) + 1);
 	}
 	return Object.fromEntries(links.map((l) => [l.name, byMark.get((l.mark & UPLINK_MARK_MASK) >>> 0) ?? 0]));
+}
+
+/**
+ * Forgets the TCP connections still trying to open over an uplink just taken out of the balance
+ * (conntrack SYN_SENT with its mark bits): their next SYN is a new connection and takes an alive
+ * uplink, instead of retrying a dead path until the client gives up. Open connections are kept:
+ * the uplink may come back in time for them. The count deleted, or null when conntrack failed.
+ */
+export async function dropUnansweredAttempts(rt: Runtime, link: Uplink): Promise<number | null> {
+	const mark = `0x${((link.mark & UPLINK_MARK_MASK) >>> 0).toString(16)}/0x${UPLINK_MARK_MASK.toString(16)}`;
+	const r = await run(rt, ['conntrack', '-D', '-p', 'tcp', '--state', 'SYN_SENT', '--mark', mark], { okCodes: [0, 1], timeoutMs: 5000 }).catch(() => null);
+	if (r === null) return null;
+	return Number(/(\d+) flow entries have been deleted/.exec(r.stderr)?.[1] ?? 0);
 }
 
 interface IpRuleJson {

@@ -207,11 +207,20 @@ describe.skipIf(skip)('several WANs (linux platform, the shared WAN and a second
 		expect(counted.isp1).toBeGreaterThanOrEqual(onWan);
 		expect(counted.isp2).toBeGreaterThanOrEqual(onIsp2);
 
+		// A connection still trying to open on isp2 (the exception's address, a port where the server drops SYNs):
+		// when isp2 dies its conntrack entry is forgotten, so the client's next SYN is balanced onto the WAN.
+		nsRun(bed!.server.ns, 'nft', ['-f', '-'], { input: 'table inet hold {\n\tchain input {\n\t\ttype filter hook input priority 0; policy accept;\n\t\ttcp dport 5999 drop\n\t}\n}\n' });
+		bed!.track(nsSpawn(client, process.execPath, ['-e', `require('net').connect(5999, '${EXCEPTION}').on('error', () => {}); setTimeout(() => {}, 60000)`]));
+		const attempt = (mark: number) => new RegExp(`SYN_SENT .*dport=5999 .*mark=${mark}\\b`).test(nsRun(r0.ns, 'conntrack', ['-L', '-p', 'tcp', '--dport', '5999'], { check: false }).stdout);
+		await waitFor('a connection attempt on isp2', () => attempt(0x20000), 5_000, 50);
+
 		// 1. The cable to r0 cut at the second ISP.
 		const cut = Date.now();
 		nsRun(isp2, 'ip', ['link', 'set', 'u0', 'down']);
 		await waitFor('isp2 out of the balance', () => balanced() === WAN_ONLY, 10_000, 20);
 		report(`cable cut: isp2 out of the balance after ${Date.now() - cut} ms (probe_interval 200 ms, down 3)`);
+		await waitFor('the attempt retried on the WAN (its next SYN)', () => attempt(0x10000) && !attempt(0x20000), 10_000, 100);
+		report(`the unanswered attempt went to the WAN ${Date.now() - cut} ms after the cut`);
 		expect(await whoSees(client, SERVER, 100)).toEqual({ answers: { [wan]: 100 }, failed: 0, errors: {} });
 		const during = await uplinks();
 		report(`uplinks during the cut: ${JSON.stringify(during)}`);
@@ -292,6 +301,7 @@ describe.skipIf(skip)('several WANs (linux platform, the shared WAN and a second
 		expect(lines.filter((l) => /uplink isp2 \(up0\): dead after 3 lost probe rounds/.test(l))).toHaveLength(3);
 		expect(lines.filter((l) => /uplink isp2 \(up0\): alive after 3 answered probe rounds/.test(l))).toHaveLength(3);
 		expect(readFileSync(log, 'utf8')).toContain('every uplink is dead: all of them stay in the balance as configured, and the main table keeps its default route');
+		expect(lines.find((l) => /uplink isp2: 1 connection attempt still unanswered on it forgotten/.test(l))).toBeDefined();
 	}, 240_000);
 
 	it('a lossy uplink (over max_loss) is degraded and avoided until it recovers; the standby holds the master\'s verdicts, and after a crash the new master starts from them', async () => {
