@@ -143,6 +143,8 @@ interface Conn {
 	ms: number;
 	a: string | null;
 	e: string | null;
+	/** The client's source port (null if it could not be read). */
+	p: number | null;
 }
 
 /** meter/conn-probe.mjs in the client: a new connection every CONN_MS until stop(). */
@@ -165,6 +167,21 @@ async function startConnProbe(bed: Testbed): Promise<{ stop(): Promise<Conn[]> }
 	};
 }
 
+/** `nft monitor` in the node: the times (as read here) of every new element of the balance map. */
+function watchBalanceMap(bed: Testbed, node: RouterNode): { changes: number[]; stop(): void } {
+	const p = bed.track(nsSpawn(node.ns, 'nft', ['monitor', 'elements']));
+	const changes: number[] = [];
+	readline.createInterface({ input: p.stdout! }).on('line', (l) => {
+		if (/add element .*uplink_balanced/.test(l)) changes.push(Date.now());
+	});
+	return {
+		changes,
+		stop() {
+			if (p.pid !== undefined) killPid(p.pid);
+		},
+	};
+}
+
 type FaultKind = 'cable-cut' | 'black-hole';
 
 function fault(bed: Testbed, master: RouterNode, kind: FaultKind, on: boolean): void {
@@ -180,12 +197,22 @@ interface Outage {
 	deadLogMs: number | null;
 	/** The fault -> the start of the last new connection sent to the dead uplink (answered by it, or failed). */
 	lastToDeadMs: number | null;
+	/** The fault -> the agent's nft transaction that took isp2 out of the balance map (`nft monitor` in the master). */
+	mapOutMs: number | null;
+	/** The same, without the connections whose source port an earlier connection sent to the dead uplink had used
+	 * (the same 5-tuple: conntrack may take the new SYN for that connection, with its uplink mark). */
+	lastToDeadFreshMs: number | null;
+	/** Connections sent to the dead uplink that started after the map change: start (ms after the fault), result,
+	 * port, and whether an earlier connection to the dead uplink had that port (ms before). */
+	late: { t: number; ms: number; a: string | null; e: string | null; p: number | null; portUsedBefore: number | null }[];
 	/** New connections started after the fault that went to the dead uplink (failed, or answered by isp2). */
 	toDeadAfterFault: number;
 	/** Failed connections started after the "dead" line (none expected: isp1 is healthy). */
 	failedAfterDead: number;
-	/** The return -> the agent's "alive after" line, and -> the first new connection answered by isp2 again. */
+	/** The return -> the agent's "alive after" line, -> the map change putting isp2 back, and -> the first new
+	 * connection answered by isp2 again. */
 	aliveLogMs: number | null;
+	mapBackMs: number | null;
 	firstBackMs: number | null;
 	/** Failed connections started after the return. */
 	failedAfterReturn: number;
@@ -209,6 +236,7 @@ async function outage(bed: Testbed, master: RouterNode, kind: FaultKind): Promis
 	const meter = await startMeter(bed, { streams: STREAMS });
 	const marks = flows(master, STREAM_PORT);
 	const probe = await startConnProbe(bed);
+	const maps = watchBalanceMap(bed, master);
 	await sleep(1000);
 	const faultAt = Date.now();
 	fault(bed, master, kind, true);
@@ -221,8 +249,18 @@ async function outage(bed: Testbed, master: RouterNode, kind: FaultKind): Promis
 	await sleep(2000);
 	const conns = await probe.stop();
 	const traffic = await meter.stop();
+	const mapOut = maps.changes.find((t) => t >= faultAt && t < backAt) ?? null;
+	const mapBack = maps.changes.find((t) => t >= backAt) ?? null;
+	maps.stop();
 	const toDead = conns.filter((c) => c.t < backAt && (c.a === own || c.a === null));
 	const lastToDead = toDead.length ? Math.max(...toDead.map((c) => c.t)) : null;
+	const usedBefore = (c: Conn) => {
+		const earlier = toDead.filter((x) => x.t < c.t && x.p !== null && x.p === c.p);
+		return earlier.length ? c.t - earlier[earlier.length - 1]!.t : null;
+	};
+	const fresh = toDead.filter((c) => usedBefore(c) === null);
+	const since = mapOut ?? dead?.at ?? Infinity;
+	const late = toDead.filter((c) => c.t >= since).map((c) => ({ t: c.t - faultAt, ms: c.ms, a: c.a, e: c.e, p: c.p, portUsedBefore: usedBefore(c) }));
 	const back = conns.filter((c) => c.t >= backAt && c.a === own);
 	const healthy = streamsOn(traffic, marks, MARK.isp1);
 	const { gapMaxMs: _g, ...onDead } = streamsOn(traffic, marks, MARK.isp2);
@@ -230,9 +268,13 @@ async function outage(bed: Testbed, master: RouterNode, kind: FaultKind): Promis
 		kind,
 		deadLogMs: dead ? dead.at - faultAt : null,
 		lastToDeadMs: lastToDead === null ? null : lastToDead - faultAt,
+		mapOutMs: mapOut === null ? null : mapOut - faultAt,
+		lastToDeadFreshMs: fresh.length ? Math.max(...fresh.map((c) => c.t)) - faultAt : null,
+		late,
 		toDeadAfterFault: toDead.filter((c) => c.t >= faultAt).length,
 		failedAfterDead: dead ? conns.filter((c) => c.t >= dead.at && c.t < backAt && c.a === null).length : -1,
 		aliveLogMs: alive ? alive.at - backAt : null,
+		mapBackMs: mapBack === null ? null : mapBack - backAt,
 		firstBackMs: back.length ? Math.min(...back.map((c) => c.t)) - backAt : null,
 		failedAfterReturn: conns.filter((c) => c.t >= backAt && c.a === null).length,
 		connections: conns.length,
@@ -430,8 +472,11 @@ const detectionRows = (['cable-cut', 'black-hole'] as const).flatMap((kind) => {
 	const name = kind === 'cable-cut' ? 'cable cut at the ISP' : 'black hole upstream';
 	return [
 		`| ${name}: fault → "dead after" logged (≤ 1 s) | ${stat(o.map((x) => x.deadLogMs), 1000)} |`,
-		`| ${name}: fault → last new connection sent to the dead uplink (≤ 1 s) | ${stat(o.map((x) => x.lastToDeadMs), 1000)}; ${o.reduce((a, x) => a + x.toDeadAfterFault, 0)} connections after the fault went to it, ${o.reduce((a, x) => a + Math.max(0, x.failedAfterDead), 0)} failed after the log line |`,
+		`| ${name}: fault → isp2 out of the balance map (nft monitor) | ${stat(o.map((x) => x.mapOutMs))} |`,
+		`| ${name}: fault → last new connection sent to the dead uplink (≤ 1 s) | ${stat(o.map((x) => x.lastToDeadMs), 1000)}; ${o.reduce((a, x) => a + x.toDeadAfterFault, 0)} connections after the fault went to it, ${o.reduce((a, x) => a + x.late.length, 0)} of them started after the map change (${o.reduce((a, x) => a + x.late.filter((l) => l.portUsedBefore !== null).length, 0)} on a source port an earlier connection to the dead uplink had used) |`,
+		`| ${name}: the same, without connections on a reused source port | ${stat(o.map((x) => x.lastToDeadFreshMs), 1000)} |`,
 		`| ${name}: return → "alive after" logged | ${stat(o.map((x) => x.aliveLogMs))} |`,
+		`| ${name}: return → isp2 back in the balance map | ${stat(o.map((x) => x.mapBackMs))} |`,
 		`| ${name}: return → first new connection by isp2 again | ${stat(o.map((x) => x.firstBackMs))}; ${o.reduce((a, x) => a + x.failedAfterReturn, 0)} failed after the return |`,
 	];
 });

@@ -4,7 +4,7 @@
 //   node conn-probe.mjs <host> <port> <intervalMs> <timeoutMs>
 // Prints READY once the first connection has been answered; on "stop" (stdin) or stdin's end it opens no more, waits
 // for the pending ones (each bounded by timeoutMs) and prints one JSON line: an array of
-// { t: start (epoch ms), ms: duration, a: the answer (address) or null, e: the error code or null }.
+// { t: start (epoch ms), ms: duration, a: the answer (address) or null, e: the error code or null, p: the local port }.
 import net from 'node:net';
 
 const [host, port, intervalMs, timeoutMs] = [process.argv[2], Number(process.argv[3]), Number(process.argv[4] ?? 20), Number(process.argv[5] ?? 2500)];
@@ -19,14 +19,19 @@ function once() {
 	pending++;
 	let got = '';
 	let err = null;
+	let p = null;
 	const s = net.connect({ host, port });
+	// The kernel picks the port at connect(), which net.connect issues on the next tick: read it then (a connection
+	// that fails has no handle left to ask afterwards).
+	setImmediate(() => (p ??= s.localPort ?? null));
+	s.on('connect', () => (p ??= s.localPort ?? null));
 	const timer = setTimeout(() => s.destroy(Object.assign(new Error('timeout'), { code: 'TIMEOUT' })), timeoutMs);
 	s.on('data', (d) => (got += d.toString()));
 	s.on('error', (e) => (err ??= e.code ?? e.message));
 	s.on('close', () => {
 		clearTimeout(timer);
 		const a = got.trim() || null;
-		done.push({ t, ms: Math.round(now() - t), a, e: a ? null : (err ?? 'closed') });
+		done.push({ t, ms: Math.round(now() - t), a, e: a ? null : (err ?? 'closed'), p: p ?? s.localPort ?? null });
 		pending--;
 		if (a && !ready) {
 			ready = true;
