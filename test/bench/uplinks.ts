@@ -21,7 +21,7 @@
 //      ports (ingress: the echo requests from the router, egress: the replies to it) over --probe-s (10 s).
 // Not a test: it prints numbers and says met / not met per target; it fails only if it cannot run.
 // Usage: node scripts/run-ts.mjs test/bench/uplinks.ts [--runs 10] [--failover-runs 5] [--streams 40]
-//        [--failover-streams 200] [--conn-ms 20] [--probe-s 10] [--out bench/uplinks.md]
+//        [--failover-streams 200] [--conn-ms 20] [--probe-s 10] [--faults cable-cut,black-hole] [--out bench/uplinks.md]
 import { appendFileSync, existsSync, readFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import path from 'node:path';
@@ -45,6 +45,8 @@ const STREAMS = arg('streams', 40);
 const FO_STREAMS = arg('failover-streams', 200);
 const CONN_MS = arg('conn-ms', 20);
 const PROBE_S = arg('probe-s', 10);
+const faultsIdx = process.argv.indexOf('--faults');
+const FAULTS = (faultsIdx >= 0 ? process.argv[faultsIdx + 1]!.split(',') : ['cable-cut', 'black-hole']) as FaultKind[];
 const outIdx = process.argv.indexOf('--out');
 const OUT = outIdx >= 0 ? process.argv[outIdx + 1]! : 'bench/uplinks.md';
 const WHOAMI = path.resolve('test/e2e/lib/meter/whoami.mjs');
@@ -205,6 +207,9 @@ interface Outage {
 	/** Connections sent to the dead uplink that started after the map change: start (ms after the fault), result,
 	 * port, and whether an earlier connection to the dead uplink had that port (ms before). */
 	late: { t: number; ms: number; a: string | null; e: string | null; p: number | null; portUsedBefore: number | null }[];
+	/** The agent's lines from the fault to the end, when something was late (a connection after the map change, or
+	 * the map change more than 100 ms after the log line). */
+	agentLines?: string[];
 	/** New connections started after the fault that went to the dead uplink (failed, or answered by isp2). */
 	toDeadAfterFault: number;
 	/** Failed connections started after the "dead" line (none expected: isp1 is healthy). */
@@ -271,6 +276,7 @@ async function outage(bed: Testbed, master: RouterNode, kind: FaultKind): Promis
 		mapOutMs: mapOut === null ? null : mapOut - faultAt,
 		lastToDeadFreshMs: fresh.length ? Math.max(...fresh.map((c) => c.t)) - faultAt : null,
 		late,
+		...(late.length > 0 || (mapOut !== null && dead !== null && mapOut - dead.at > 100) ? { agentLines: agentLog(master, faultAt).filter((l) => l.at >= faultAt - 5).map((l) => `${l.at - faultAt} ${l.text}`) } : {}),
 		toDeadAfterFault: toDead.filter((c) => c.t >= faultAt).length,
 		failedAfterDead: dead ? conns.filter((c) => c.t >= dead.at && c.t < backAt && c.a === null).length : -1,
 		aliveLogMs: alive ? alive.at - backAt : null,
@@ -322,7 +328,7 @@ async function detectionRun(first: boolean): Promise<Detection> {
 	try {
 		const probes = first ? await probeTraffic(bed) : undefined;
 		const outages: Outage[] = [];
-		for (const kind of ['cable-cut', 'black-hole'] as const) {
+		for (const kind of FAULTS) {
 			outages.push(await outage(bed, master, kind));
 			await sleep(1000);
 		}
