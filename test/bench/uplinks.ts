@@ -201,11 +201,12 @@ interface Outage {
 	lastToDeadMs: number | null;
 	/** The fault -> the agent's nft transaction that took isp2 out of the balance map (`nft monitor` in the master). */
 	mapOutMs: number | null;
-	/** The same, without the connections whose source port an earlier connection sent to the dead uplink had used
-	 * (the same 5-tuple: conntrack may take the new SYN for that connection, with its uplink mark). */
+	/** The fault -> the last new connection sent to the dead uplink, without the connections whose source port an
+	 * earlier one had used that went to the dead uplink in this fault or failed in an earlier one (the same 5-tuple:
+	 * conntrack takes the new SYN for that unanswered connection, with its uplink mark). */
 	lastToDeadFreshMs: number | null;
 	/** Connections sent to the dead uplink that started after the map change: start (ms after the fault), result,
-	 * port, and whether an earlier connection to the dead uplink had that port (ms before). */
+	 * port, and how long before an earlier connection (see lastToDeadFreshMs) had that port, or null. */
 	late: { t: number; ms: number; a: string | null; e: string | null; p: number | null; portUsedBefore: number | null }[];
 	/** The agent's lines from the fault to the end, when something was late (a connection after the map change, or
 	 * the map change more than 100 ms after the log line). */
@@ -236,7 +237,9 @@ function streamsOn(traffic: TrafficResult, marks: Map<number, Flow>, mark: numbe
 	return { streams: s.length, survived: s.filter((p) => p.survived).length, resets: s.filter((p) => p.error === 'ECONNRESET').length, errors, gapMaxMs: Math.max(0, ...s.map((p) => p.gapMs)) };
 }
 
-async function outage(bed: Testbed, master: RouterNode, kind: FaultKind): Promise<Outage> {
+/** `failedPorts`: the source ports of the connections that failed earlier on this testbed (an earlier fault), each
+ * with its start; a failed connection leaves an unanswered (SYN_SENT) conntrack entry with its uplink mark for 120 s. */
+async function outage(bed: Testbed, master: RouterNode, kind: FaultKind, failedPorts: Map<number, number>): Promise<Outage> {
 	const own = uplinkAddr(master);
 	const meter = await startMeter(bed, { streams: STREAMS });
 	const marks = flows(master, STREAM_PORT);
@@ -261,8 +264,11 @@ async function outage(bed: Testbed, master: RouterNode, kind: FaultKind): Promis
 	const lastToDead = toDead.length ? Math.max(...toDead.map((c) => c.t)) : null;
 	const usedBefore = (c: Conn) => {
 		const earlier = toDead.filter((x) => x.t < c.t && x.p !== null && x.p === c.p);
-		return earlier.length ? c.t - earlier[earlier.length - 1]!.t : null;
+		if (earlier.length) return c.t - earlier[earlier.length - 1]!.t;
+		const before = c.p === null ? undefined : failedPorts.get(c.p);
+		return before === undefined ? null : c.t - before;
 	};
+	for (const c of conns) if (c.a === null && c.p !== null) failedPorts.set(c.p, c.t);
 	const fresh = toDead.filter((c) => usedBefore(c) === null);
 	const since = mapOut ?? dead?.at ?? Infinity;
 	const late = toDead.filter((c) => c.t >= since).map((c) => ({ t: c.t - faultAt, ms: c.ms, a: c.a, e: c.e, p: c.p, portUsedBefore: usedBefore(c) }));
@@ -328,8 +334,9 @@ async function detectionRun(first: boolean): Promise<Detection> {
 	try {
 		const probes = first ? await probeTraffic(bed) : undefined;
 		const outages: Outage[] = [];
+		const failedPorts = new Map<number, number>();
 		for (const kind of FAULTS) {
-			outages.push(await outage(bed, master, kind));
+			outages.push(await outage(bed, master, kind, failedPorts));
 			await sleep(1000);
 		}
 		return { outages, ...(probes ? { probes } : {}) };
@@ -479,8 +486,8 @@ const detectionRows = (['cable-cut', 'black-hole'] as const).flatMap((kind) => {
 	return [
 		`| ${name}: fault → "dead after" logged (≤ 1 s) | ${stat(o.map((x) => x.deadLogMs), 1000)} |`,
 		`| ${name}: fault → isp2 out of the balance map (nft monitor) | ${stat(o.map((x) => x.mapOutMs))} |`,
-		`| ${name}: fault → last new connection sent to the dead uplink (≤ 1 s) | ${stat(o.map((x) => x.lastToDeadMs), 1000)}; ${o.reduce((a, x) => a + x.toDeadAfterFault, 0)} connections after the fault went to it, ${o.reduce((a, x) => a + x.late.length, 0)} of them started after the map change (${o.reduce((a, x) => a + x.late.filter((l) => l.portUsedBefore !== null).length, 0)} on a source port an earlier connection to the dead uplink had used) |`,
-		`| ${name}: the same, without connections on a reused source port | ${stat(o.map((x) => x.lastToDeadFreshMs), 1000)} |`,
+		`| ${name}: fault → last new connection sent to the dead uplink (≤ 1 s) | ${stat(o.map((x) => x.lastToDeadMs), 1000)}; ${o.reduce((a, x) => a + x.toDeadAfterFault, 0)} connections after the fault went to it, ${o.reduce((a, x) => a + x.late.length, 0)} of them started after the map change (${o.reduce((a, x) => a + x.late.filter((l) => l.portUsedBefore !== null).length, 0)} on the source port of an earlier connection that failed on a dead uplink) |`,
+		`| ${name}: the same, without the connections on a reused source port | ${stat(o.map((x) => x.lastToDeadFreshMs), 1000)} |`,
 		`| ${name}: return → "alive after" logged | ${stat(o.map((x) => x.aliveLogMs))} |`,
 		`| ${name}: return → isp2 back in the balance map | ${stat(o.map((x) => x.mapBackMs))} |`,
 		`| ${name}: return → first new connection by isp2 again | ${stat(o.map((x) => x.firstBackMs))}; ${o.reduce((a, x) => a + x.failedAfterReturn, 0)} failed after the return |`,
