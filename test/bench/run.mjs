@@ -5,7 +5,10 @@
 // bench/switchover.md: planned switchover 20 times and the VRRP link flapping for 60 s 5 times
 // (baseline, ha-router, openwrt; the previous design has no switchover) against issue 13's
 // targets; bench/drain.md: the drain 20 times against its targets; bench/sites.md: 16 sites with one client subnet,
-// 50 connections each, and a master crash, 5 times against issue 15's targets. Not tests: they print numbers and fail only if a benchmark cannot run.
+// 50 connections each, and a master crash, 5 times against issue 15's targets; bench/uplinks.md: several WANs (issue 14),
+// a dead uplink (cable cut, black hole) detected and avoided by new connections 10 times each, the healthy uplink's
+// streams through it, a master crash with 200 streams on both uplinks 5 times, and the probes' traffic per uplink.
+// Not tests: they print numbers and fail only if a benchmark cannot run.
 import { spawnSync } from 'node:child_process';
 import { cpus, totalmem } from 'node:os';
 import { writeFileSync } from 'node:fs';
@@ -54,4 +57,6 @@ if (only !== '--runtime') {
 	run(['scripts/run-ts.mjs', 'test/bench/drain.ts', '--runs', '20', '--streams', '200', '--new', '200', '--out', 'bench/drain.md'], 'inherit');
 	// Sites with one client subnet (issue 15): 16 sites on the pair, a link each.
 	run(['scripts/run-ts.mjs', 'test/bench/sites.ts', '--runs', '5', '--sites', '16', '--conns', '50', '--out', 'bench/sites.md'], 'inherit');
+	// Several WANs (issue 14): the shared WAN and a second ISP per router, the default probe settings.
+	run(['scripts/run-ts.mjs', 'test/bench/uplinks.ts', '--runs', '10', '--failover-runs', '5', '--streams', '40', '--failover-streams', '200', '--out', 'bench/uplinks.md'], 'inherit');
 }

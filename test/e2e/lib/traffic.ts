@@ -13,6 +13,8 @@ const METER = [path.join(import.meta.dirname, 'meter'), path.resolve('test/e2e/l
 
 export interface StreamResult {
 	id: number;
+	/** The client's source port (null: never connected): finds the stream in a router's conntrack table. */
+	localPort: number | null;
 	survived: boolean;
 	gapMs: number;
 	/** When the largest gap began, relative to the 'fault' mark (or to the window start without one). */

@@ -71,6 +71,7 @@ class Stream {
 		this.sock.on('connect', () => {
 			this.connected = true;
 			this.connectedAt = now();
+			this.localPort = this.sock.localPort;
 		});
 		this.sock.on('data', (d) => this.onData(d));
 		this.sock.on('error', (e) => {
@@ -229,6 +230,7 @@ async function stop() {
 		const survived = !s.error && !s.closed && s.mismatched === 0 && s.lastRx >= stopAt - aliveWindow && deliveredAfterFault;
 		return {
 			id: s.id,
+			localPort: s.localPort ?? null,
 			survived,
 			gapMs: r1(gap),
 			gapAtMs: fault === undefined ? r1(gapAt - windowStart) : r1(gapAt - fault),
