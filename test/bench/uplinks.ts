@@ -524,7 +524,9 @@ writeReport(OUT, [
 	'',
 	`A new connection from the LAN every ${CONN_MS} ms, each answered with the source address the server saw; a connection without an answer within ` +
 		`${CONN_TIMEOUT_MS} ms counts as sent to the dead uplink. The fault on the master's isp2 line; times from the fault's command (the log's own timestamps ` +
-		`for the agent's lines; the connection's start time for the connections: their resolution is the time between two picks of isp2, ${2 * CONN_MS} ms on average). Each run: a fresh pair, the cable cut and its return, then the black hole and its return.`,
+		`for the agent's lines; the connection's start time for the connections: their resolution is the time between two picks of isp2, ${2 * CONN_MS} ms on average). Each run: a fresh pair, the cable cut and its return, then the black hole and its return. ` +
+		`When isp2 leaves the balance the agent forgets its TCP attempts still unanswered (SYN_SENT), so a connection the client started on it before ` +
+		`the map change is answered by isp1 after the client's first SYN retransmission (1 s), within the ${CONN_TIMEOUT_MS} ms: it counts as served, late, not as sent to the dead uplink.`,
 	'',
 	...(detections.some((d) => d.outages.some((o) => o.late.some((l) => l.portUsedBefore !== null)))
 		? [
