@@ -177,6 +177,8 @@ export const apply: Command = {
 			const files = queueFiles(paths.runDir);
 			const daemons = new Map<string, DaemonState>();
 			let result: ApplyResult;
+			/** The boot guard's note when it ran inside the lock (at boot), else undefined. */
+			let bootGuardNote: string | null | undefined;
 			try {
 				result = await whileNoTransition(rt, files, async () => {
 					// keepalived's WAN part is in place before keepalived (re)starts below.
@@ -188,6 +190,10 @@ export const apply: Command = {
 					if (args.flags.has('boot') && !r.reloaded.includes('nft')) await loadNftTable(rt, model, paths);
 					if (args.flags.has('boot') && !r.reloaded.includes('routes') && model.sites.length) await loadSiteRoutes(rt, paths);
 					await applyKernelSettings(rt, model);
+					// At boot the role services (started by their own init at S19) stop before any transition
+					// can run: keepalived, started above, may already have announced MASTER, and that event
+					// waits for this lock. Stopped after it, they would leave a MASTER without DHCP.
+					if (args.flags.has('boot')) bootGuardNote = await bootGuard(rt, model, paths, platform, true);
 					return r;
 				});
 			} catch (e) {
@@ -209,7 +215,7 @@ export const apply: Command = {
 					(e: Error) => problems.push(e.message),
 				);
 			}
-			const guard = await bootGuard(rt, model, paths, platform, args.flags.has('boot'));
+			const guard = bootGuardNote !== undefined ? bootGuardNote : await bootGuard(rt, model, paths, platform, false);
 			const absent = await absentServices(platform, model);
 			const notes = [...(guard ? [guard] : []), ...absent.map((s) => `role service ${s} is not installed: transitions skip it`)];
 			if (!json) for (const n of notes) await rt.stderr(`warning: ${n}\n`);

@@ -116,21 +116,6 @@ export async function runReboot<P>(stack: Stack, which: 'master' | 'backup', opt
 		const traffic = await meter.stop();
 		meter = undefined;
 		const after = master(bed);
-		if (!dnsmasqNodes(bed).includes(survivor.name)) {
-			const fs = await import('node:fs');
-			const dump: string[] = [`DIAG survivor ${survivor.name} holds no DHCP dnsmasq`];
-			for (const r of bed.routers) {
-				dump.push(`== ${r.name} processes: ${nsProcesses(r.ns).map((p) => `${p.pid}:${p.comm}`).join(' ')}`);
-				const logDir = path.join(r.root, 'var/log');
-				for (const f of fs.existsSync(logDir) ? fs.readdirSync(logDir) : []) {
-					const t = fs.readFileSync(path.join(logDir, f), 'utf8').split('\n');
-					dump.push(`-- ${r.name} ${f}:`, ...t.slice(-40));
-				}
-				const st = path.join(r.root, 'var/run/ha-router/state.json');
-				if (fs.existsSync(st)) dump.push(`-- ${r.name} state.json: ${fs.readFileSync(st, 'utf8')}`);
-			}
-			fs.writeFileSync(`/tmp/diag-${Date.now()}.txt`, dump.join('\n'));
-		}
 		const result: RebootResult<P> = {
 			stack: stack.name,
 			which,
