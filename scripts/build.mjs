@@ -2,7 +2,8 @@
 // shipped as QuickJS bytecode with the module's source as the fallback (scripts/bytecode-bundle.mjs).
 // Fails if the bundle refers to a Node module or global (tjs has neither), and prints its size.
 import { build } from 'esbuild';
-import { chmodSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { chmodSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { gzipSync } from 'node:zlib';
 import { bytecodeBundle, compileBytecode } from './bytecode-bundle.mjs';
 
@@ -10,6 +11,12 @@ const pkg = JSON.parse(readFileSync('package.json', 'utf8'));
 const out = 'dist/ha-router.js';
 // The tjs the tests run (scripts/get-tjs.sh); its QuickJS makes the bytecode.
 const tjs = '.cache/bin/tjs';
+
+// What the bundle is built from, hashed: a model cached by another build is never taken for this one's.
+const sources = readdirSync('src', { recursive: true }).filter((f) => f.endsWith('.ts')).sort();
+const hash = createHash('sha256');
+for (const f of sources) hash.update(`${f}\0${readFileSync(`src/${f}`, 'utf8')}\0`);
+const buildId = hash.digest('hex').slice(0, 16);
 
 const result = await build({
 	entryPoints: ['src/main.ts'],
@@ -21,7 +28,7 @@ const result = await build({
 	mainFields: ['module', 'main'],
 	minify: true,
 	legalComments: 'none',
-	define: { __VERSION__: JSON.stringify(pkg.version) },
+	define: { __VERSION__: JSON.stringify(pkg.version), __BUILD__: JSON.stringify(buildId) },
 	metafile: true,
 	outfile: out,
 	write: false,

@@ -4,7 +4,9 @@ import type { Paths } from '../model/paths.ts';
 import type { Model } from '../model/types.ts';
 import type { Runtime } from '../runtime/runtime.ts';
 import type { Platform } from '../system/platform.ts';
-import { loadConfig } from '../config/load-config.ts';
+import { readConfigFiles } from '../config/load-config.ts';
+import { buildModel } from '../config/build-model.ts';
+import { cachedModel, saveModel } from '../exec/model-cache.ts';
 import { formatIssue } from '../config/issues.ts';
 import { createPlatform } from '../system/create-platform.ts';
 import type { Handler } from '../exec/event-queue.ts';
@@ -13,8 +15,14 @@ import { systemEffects } from '../exec/system-effects.ts';
 
 /** The validated Model, or exit 1 after printing (and logging) every error. */
 export async function loadNode(rt: Runtime, paths: Paths): Promise<Model> {
-	const { model, issues } = await loadConfig(rt, paths.configDir);
-	if (model) return model;
+	const files = await readConfigFiles(rt, paths.configDir);
+	const cached = await cachedModel(rt, paths, files);
+	if (cached) return cached;
+	const { model, issues } = buildModel(files);
+	if (model) {
+		await saveModel(rt, paths, files, model);
+		return model;
+	}
 	const errors = issues.filter((i) => i.severity === 'error').map(formatIssue);
 	for (const e of errors) await rt.syslog('err', e);
 	throw new ExitError(1, errors.join('\n'));
