@@ -58,7 +58,7 @@ export async function updateDemotion(rt: Runtime, paths: Paths, priority: number
 	return withLock(rt, `${paths.runDir}/demotion.lock`, async () => {
 		const before = await readDemotion(rt, paths);
 		const after = change(before);
-		if (JSON.stringify(after) !== JSON.stringify(before)) await rt.writeFileAtomic(file(paths), `${JSON.stringify(after)}\n`, 0o644);
+		if (JSON.stringify(after) !== JSON.stringify(before)) await rt.writeFileAtomic(file(paths), `${JSON.stringify(after)}\n`, 0o644, false);
 		await syncTrackFile(rt, paths, after, priority);
 		return after;
 	});
@@ -68,6 +68,6 @@ export async function updateDemotion(rt: Runtime, paths: Paths, priority: number
 export async function syncTrackFile(rt: Runtime, paths: Paths, d: Demotion, priority: number): Promise<boolean> {
 	const want = trackValue(d, priority);
 	if ((await readTrackValue(rt, paths)) === want && (await rt.stat(paths.trackFile))) return false;
-	await rt.writeFileAtomic(paths.trackFile, `${want}\n`, 0o644);
+	await rt.writeFileAtomic(paths.trackFile, `${want}\n`, 0o644, false);
 	return true;
 }

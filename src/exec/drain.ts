@@ -30,7 +30,7 @@ export async function readDrain(rt: Runtime, paths: Paths): Promise<DrainState |
 /** Loads the rules (one transaction), then records the drain. */
 export async function startDrain(rt: Runtime, paths: Paths, state: DrainState): Promise<void> {
 	await nftApply(rt, renderDrain(state.targets, state.peerAddresses));
-	await rt.writeFileAtomic(file(paths), `${JSON.stringify(state)}\n`, 0o644);
+	await rt.writeFileAtomic(file(paths), `${JSON.stringify(state)}\n`, 0o644, false);
 }
 
 /**

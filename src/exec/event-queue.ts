@@ -65,9 +65,9 @@ export async function submitEvent(rt: Runtime, files: QueueFiles, mine: QueuedEv
 	const accepted = await withLock(rt, files.queueLock, async () => {
 		const latest = await rt.readFile(files.latest);
 		if (latest && decodeUtf8(latest) >= mine.key) return false;
-		await rt.writeFileAtomic(files.pending, JSON.stringify(mine), 0o644);
-		await rt.writeFileAtomic(files.latest, mine.key, 0o644);
-		await rt.writeFileAtomic(files.announced, `${mine.event.state}\n`, 0o644);
+		await rt.writeFileAtomic(files.pending, JSON.stringify(mine), 0o644, false);
+		await rt.writeFileAtomic(files.latest, mine.key, 0o644, false);
+		await rt.writeFileAtomic(files.announced, `${mine.event.state}\n`, 0o644, false);
 		return true;
 	});
 	if (!accepted) return 'stale';

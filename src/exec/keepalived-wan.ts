@@ -24,7 +24,7 @@ export async function writeKeepalivedWan(rt: Runtime, model: Model, paths: Paths
 	if (old === text) return false;
 	if (lease === null && model.wan && old?.includes(` dev ${model.wan.device}\n`)) return false;
 	await rt.makeDir(paths.runDir);
-	await rt.writeFileAtomic(paths.keepalivedWan, text, 0o644);
+	await rt.writeFileAtomic(paths.keepalivedWan, text, 0o644, false);
 	return true;
 }
 

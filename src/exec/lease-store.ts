@@ -12,5 +12,5 @@ export async function readKnownLease(rt: Runtime, paths: Paths): Promise<KnownLe
 
 export async function writeKnownLease(rt: Runtime, paths: Paths, lease: KnownLease): Promise<void> {
 	await rt.makeDir(paths.runDir);
-	await rt.writeFileAtomic(paths.leaseFile, `${JSON.stringify(lease)}\n`, 0o644);
+	await rt.writeFileAtomic(paths.leaseFile, `${JSON.stringify(lease)}\n`, 0o644, false);
 }

@@ -36,5 +36,5 @@ export async function cachedModel(rt: Runtime, paths: Paths, files: ConfigFiles)
 export async function saveModel(rt: Runtime, paths: Paths, files: ConfigFiles, model: Model): Promise<void> {
 	if (files.haRouter.text === null || files.network.text === null) return;
 	const c: ModelCache = { build: buildId, haRouter: files.haRouter.text, network: files.network.text, model };
-	await rt.writeFileAtomic(modelCachePath(paths), JSON.stringify(c), 0o600).catch(() => undefined);
+	await rt.writeFileAtomic(modelCachePath(paths), JSON.stringify(c), 0o600, false).catch(() => undefined);
 }

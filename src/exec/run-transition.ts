@@ -82,7 +82,7 @@ export async function runTransition(
 					transition: { started, ms, ok, steps },
 					history: [{ role: ev.state, at: started, ms, ok }, ...(last?.history ?? [])].slice(0, HISTORY_MAX),
 				};
-	await rt.writeFileAtomic(stateFile, `${JSON.stringify(state, null, 1)}\n`, 0o644);
+	await rt.writeFileAtomic(stateFile, `${JSON.stringify(state, null, 1)}\n`, 0o644, false);
 	if (!repeated) {
 		const summary = steps.map((s) => `${s.kind}${s.target ? `(${s.target})` : ''} ${s.status} ${s.ms}ms`).join(', ');
 		await rt.syslog(failed.length ? 'err' : 'info', `${ev.state} in ${state.transition.ms} ms: ${summary}`);

@@ -44,7 +44,7 @@ export async function updateDown(rt: Runtime, model: Model, paths: Paths, next: 
 		const before = await readDown(rt, paths);
 		const changed = model.services.filter((s) => !same(before[s.name], next[s.name]));
 		if (changed.length === 0) return [];
-		await rt.writeFileAtomic(downFile(paths), `${JSON.stringify(next)}\n`, 0o644);
+		await rt.writeFileAtomic(downFile(paths), `${JSON.stringify(next)}\n`, 0o644, false);
 		for (const s of changed) await nftApply(rt, serviceMapUpdate(s, next[s.name] ?? []));
 		return changed.map((s) => `service ${s.name}: ${next[s.name]?.length ? `down ${next[s.name]!.join(', ')}` : 'every backend up'}`);
 	});

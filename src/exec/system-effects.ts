@@ -47,7 +47,7 @@ export async function loadNftTable(rt: Runtime, model: Model, paths: Paths): Pro
 		if (up) await loadUplinkTable(rt, model, paths, table, up.dead);
 		else await nftApply(rt, table);
 		if (up) await syncUplinkRouting(rt, model, up.gateways);
-		await rt.writeFileAtomic(paths.nftLoaded, table, 0o644);
+		await rt.writeFileAtomic(paths.nftLoaded, table, 0o644, false);
 	});
 }
 

@@ -210,7 +210,7 @@ export class UplinkMonitor {
 		};
 		const path = uplinkStatusPath(this.paths);
 		if (!changed && this.applied === key) {
-			await this.rt.writeFileAtomic(path, `${JSON.stringify(doc)}\n`, 0o644);
+			await this.rt.writeFileAtomic(path, `${JSON.stringify(doc)}\n`, 0o644, false);
 			return;
 		}
 		if (changed && allDead) {
@@ -234,13 +234,13 @@ export class UplinkMonitor {
 				this.log('err', `uplink weights not applied (retrying next round): ${(e as Error).message.split('\n')[0]}`);
 				return;
 			} finally {
-				await this.rt.writeFileAtomic(path, `${JSON.stringify(doc)}\n`, 0o644);
+				await this.rt.writeFileAtomic(path, `${JSON.stringify(doc)}\n`, 0o644, false);
 			}
 			// fw4 reloads our table from table.nft: keep it in step with the maps, without loading it again.
 			const lease = await bestKnownLease(this.rt, model, this.paths);
 			const facts = await readUplinkFacts(this.rt, model, this.paths);
 			const down = model.services.length ? await readDown(this.rt, this.paths) : {};
-			await this.rt.writeFileAtomic(this.paths.nftLoaded, renderNft(model, { wanAddress: lease?.address.address ?? null, down, uplinks: facts }), 0o644);
+			await this.rt.writeFileAtomic(this.paths.nftLoaded, renderNft(model, { wanAddress: lease?.address.address ?? null, down, uplinks: facts }), 0o644, false);
 		});
 	}
 }

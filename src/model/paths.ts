@@ -21,7 +21,7 @@ export interface Paths {
 	readonly nftLoaded: string;
 	/** What apply changed in other packages' config, as it was before: teardown puts it back. */
 	readonly originals: string;
-	/** Runtime state: role, lease, last transition. */
+	/** Runtime state: role, lease, last transition. A tmpfs (/var/run): its files are written without fsync (writeFileAtomic durable false). */
 	readonly runDir: string;
 	readonly stateFile: string;
 	readonly leaseFile: string;

@@ -77,9 +77,10 @@ export interface Runtime {
 	/**
 	 * Temp file in the same directory, fsync, rename over `path`, fsync the directory. A symbolic
 	 * link is followed and kept: the target is replaced, next to itself; a dangling link or a loop
-	 * throws a sentence.
+	 * throws a sentence. `durable` false skips both fsyncs: for the run directory, a tmpfs whose
+	 * files a power cut loses anyway (the rename alone keeps readers from a half-written file).
 	 */
-	writeFileAtomic(path: string, data: string | Uint8Array, mode: number): Promise<void>;
+	writeFileAtomic(path: string, data: string | Uint8Array, mode: number, durable?: boolean): Promise<void>;
 	/** Create `path` only if it does not exist yet; false if it already did (for lock files). */
 	createExclusive(path: string, data: string, mode: number): Promise<boolean>;
 	stat(path: string): Promise<FileInfo | null>;

@@ -352,14 +352,14 @@ export const tjsRuntime: Runtime = {
 	// Not tjs.readFile: on tjs 24.12 each call grows peak RSS by ~33 MB. One sized read does not.
 	readFile,
 
-	async writeFileAtomic(link, data, mode) {
+	async writeFileAtomic(link, data, mode, durable = true) {
 		const path = await writeTarget(link);
 		const fh = await tjs.makeTempFile(`${path}.tmpXXXXXX`);
 		const tmp = fh.path;
 		try {
 			await fh.write(bytes(data));
 			await fh.chmod(mode);
-			await fh.sync();
+			if (durable) await fh.sync();
 			await fh.close();
 			await tjs.rename(tmp, path);
 		} catch (e) {
@@ -367,7 +367,7 @@ export const tjsRuntime: Runtime = {
 			await tjs.remove(tmp).catch(() => {});
 			throw e;
 		}
-		await syncDir(dirOf(path));
+		if (durable) await syncDir(dirOf(path));
 	},
 
 	async createExclusive(path, data, mode) {

@@ -62,7 +62,7 @@ export function nodeRuntime(opts: NodeRuntimeOptions = {}): CapturingRuntime {
 				throw ((e as NodeJS.ErrnoException).code === 'ELOOP' && brokenLinkError(p, null, 'ELOOP')) || e;
 			}
 		},
-		async writeFileAtomic(link, data, mode) {
+		async writeFileAtomic(link, data, mode, durable = true) {
 			const p = await writeTarget(link);
 			const tmp = `${p}.tmp${process.pid}${Math.random().toString(36).slice(2, 8)}`;
 			const fh = await fs.open(tmp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, mode);
@@ -70,7 +70,7 @@ export function nodeRuntime(opts: NodeRuntimeOptions = {}): CapturingRuntime {
 				// encodeUtf8, not Node's encoder: it writes bytes decodeUtf8 kept back as they were.
 				await fh.writeFile(typeof data === 'string' ? encodeUtf8(data) : data);
 				await fh.chmod(mode);
-				await fh.sync();
+				if (durable) await fh.sync();
 			} finally {
 				await fh.close();
 			}
