@@ -2,12 +2,11 @@
 // does, the real bundle on tjs): what issue 10 found missing on real routers. keepalived must
 // run under procd after apply, our nft table must survive the firewall's restart and stop/start,
 // and status must report keepalived.
-import { chmodSync, existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, readFileSync, statSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { nsRun, nsRunAsync } from '../e2e/lib/exec.ts';
-import { buildIpk } from '../package/support.ts';
-import { createNode, type TestNode } from './lib/node-fixture.ts';
-import { opkgInstall, opkgRemove } from './lib/opkg.ts';
+import { createNode, installHaRouter, lanAtNodeAddress, type TestNode } from './lib/node-fixture.ts';
+import { opkgRemove } from './lib/opkg.ts';
 
 const HA_ROUTER_UCI = `config node 'node'
 	option enabled '1'
@@ -44,13 +43,12 @@ const hasOurTable = () => nsRun(node.ns, 'nft', ['list', 'table', 'inet', 'ha_ro
 beforeAll(async () => {
 	node = await createNode();
 	// A stock router runs its firewall; the LAN keeps the stock address .1 moved to the node's own.
-	writeFileSync(`${node.root}/etc/config/network`, readFileSync(`${node.root}/etc/config/network`, 'utf8').replace("option ipaddr '192.168.1.1'", "option ipaddr '192.168.1.2'"));
+	lanAtNodeAddress(node.root);
 	expect(await node.mini.initd('firewall', 'start')).toBe(0);
 	// The keepalived package installs its config with INSTALL_CONF (0600).
 	chmodSync(`${node.root}/etc/config/keepalived`, 0o600);
 	stock = Object.fromEntries(STOCK.map((p) => [p, readFileSync(`${node.root}/etc/config/${p}`, 'utf8')]));
-	await opkgInstall(node.root, node.ns, buildIpk());
-	writeFileSync(`${node.root}/etc/config/ha-router`, HA_ROUTER_UCI);
+	await installHaRouter(node, HA_ROUTER_UCI);
 }, 120_000);
 afterAll(async () => {
 	await node?.destroy();

@@ -8,9 +8,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { nsRunAsync } from '../e2e/lib/exec.ts';
 import { nsProcesses } from '../e2e/lib/testbed.ts';
-import { buildIpk } from '../package/support.ts';
-import { createNode, type TestNode } from './lib/node-fixture.ts';
-import { opkgInstall } from './lib/opkg.ts';
+import { createNode, installHaRouter, lanAtNodeAddress, type TestNode } from './lib/node-fixture.ts';
 
 const HA_ROUTER_UCI = `config node 'node'
 	option name 'r0'
@@ -41,9 +39,8 @@ function dnsmasqs(): boolean[] {
 
 beforeAll(async () => {
 	node = await createNode();
-	writeFileSync(`${node.root}/etc/config/network`, readFileSync(`${node.root}/etc/config/network`, 'utf8').replace("option ipaddr '192.168.1.1'", "option ipaddr '192.168.1.2'"));
-	await opkgInstall(node.root, node.ns, buildIpk());
-	writeFileSync(`${node.root}/etc/config/ha-router`, HA_ROUTER_UCI);
+	lanAtNodeAddress(node.root);
+	await installHaRouter(node, HA_ROUTER_UCI);
 }, 120_000);
 afterAll(async () => {
 	await node?.destroy();

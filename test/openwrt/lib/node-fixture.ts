@@ -2,7 +2,7 @@
 // whose peer stays in the node), a WAN port (wan0) whose peer sits in an "ISP" namespace with a DHCP server, a temp
 // root, and the mini OpenWrt on it. destroy() stops it, kills every process left in the two
 // namespaces (by pid), deletes them and the root; safe to call twice.
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { nodeRuntime } from '../../support/node-runtime.ts';
@@ -10,7 +10,9 @@ import { openUbusSocket } from '../../../src/system/ubus/socket-client.ts';
 import type { BlobTable } from '../../../src/system/ubus/blob.ts';
 import { ipn, nsRun, run } from '../../e2e/lib/exec.ts';
 import { killNamespace, newPrefix, reapStale } from '../../e2e/lib/testbed.ts';
+import { buildIpk } from '../../package/support.ts';
 import { startMiniOpenwrt, writeRootfs, type MiniOpenwrt, type MiniOpenwrtOptions } from './mini-openwrt.ts';
+import { opkgInstall } from './opkg.ts';
 
 export const ISP_GW = '198.51.100.1';
 
@@ -80,4 +82,16 @@ export async function createNode(opts: Omit<MiniOpenwrtOptions, 'root' | 'ns'> &
 		},
 		destroy,
 	};
+}
+
+/** The stock LAN address .1 moved to the node's own .2, so the pair's VIP can be .1. */
+export function lanAtNodeAddress(root: string): void {
+	const file = path.join(root, 'etc/config/network');
+	writeFileSync(file, readFileSync(file, 'utf8').replace("option ipaddr '192.168.1.1'", "option ipaddr '192.168.1.2'"));
+}
+
+/** The package installed the way opkg does, then /etc/config/ha-router written. */
+export async function installHaRouter(node: TestNode, haRouterUci: string): Promise<void> {
+	await opkgInstall(node.root, node.ns, buildIpk());
+	writeFileSync(path.join(node.root, 'etc/config/ha-router'), haRouterUci);
 }
