@@ -173,8 +173,15 @@ function expectOneWanHolder(r: StopLoop, overlapMs = 0): void {
 	// Every handover adds the lease address on one node and removes it on the other: the watch saw them.
 	expect(r.watch.count()).toBeGreaterThanOrEqual(STOPS * 2);
 	expect(r.double.periods.filter((p) => p.ms > overlapMs)).toEqual([]);
-	expect(r.sampler.overlaps).toEqual([]);
-	expect(r.sampler.doubleMs).toBe(0);
+	if (overlapMs === 0) {
+		expect(r.sampler.overlaps).toEqual([]);
+		expect(r.sampler.doubleMs).toBe(0);
+	} else {
+		// The sampler cross-checks the watch: an overlap it happens to sample must be one the watch timed (allowed
+		// above), within the sampler's own lag (a sample reads both nodes); one the watch missed fails here.
+		const SLACK_MS = 50;
+		expect(r.sampler.overlaps.filter((o) => !r.double.periods.some((p) => o.t >= p.from - SLACK_MS && o.t <= p.from + p.ms + SLACK_MS))).toEqual([]);
+	}
 	// The capture really ran (each new master sends GARPs from the shared MAC), and no node without the lease sent
 	// a single frame from the shared MAC.
 	expect(r.frames).toBeGreaterThanOrEqual(STOPS);
