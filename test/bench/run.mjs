@@ -35,6 +35,7 @@ const sections = only === '--failover' ? [] : [
 	['Config parse + validate (2 000-line network file, tjs)', run(['test/bench/config-parse.mjs', '20'])],
 	['apply (typical node of the emulated pair, tjs)', run(['scripts/run-ts.mjs', 'test/bench/apply-time.ts', '10'])],
 	['ubus: 1 000 calls over the socket vs 1 000 spawns (tjs)', run(['test/bench/ubus-bench.mjs', '1000'])],
+	['Uplink probes: in process vs a spawned ping, 5 rounds/s to 2 targets for 20 s (issue 14; details in bench/uplink-probes.md)', run(['test/bench/uplink-probes.mjs', '20'])],
 ];
 const md = [
 	'# Runtime benchmarks',
