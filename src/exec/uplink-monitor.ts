@@ -8,7 +8,7 @@
 // for `ha-router uplinks` and for any later load of our table (which then carries the same health).
 import type { Paths } from '../model/paths.ts';
 import type { Model, Uplink } from '../model/types.ts';
-import { type LinkHealth, type Round, type UplinkState, adoptPeerState, avoidedLinks, initialHealth, lossPercent, meanRtt, stepHealth } from '../plan/uplink-health.ts';
+import { type LinkHealth, type Round, type UplinkState, adoptPeerState, avoidedLinks, initialHealth, isUplinkState, lossPercent, meanRtt, stepHealth } from '../plan/uplink-health.ts';
 import { renderNft } from '../render/nft.ts';
 import { aliveLinks, renderUplinkMapUpdate } from '../render/uplinks.ts';
 import type { Runtime } from '../runtime/runtime.ts';
@@ -59,8 +59,6 @@ interface Slot {
 	running: boolean;
 	address: string | null;
 	addressAt: number;
-	/** This node's own probes decided the state (not only the peer's word). */
-	probed: boolean;
 	/** The uplink's ICMP socket, for its current address. */
 	readonly sockets: ProbeSockets;
 	/** The last round's failure, logged once. */
@@ -69,9 +67,9 @@ interface Slot {
 
 export class UplinkMonitor {
 	private readonly slots = new Map<string, Slot>();
-	/** The avoided set last written into the kernel's maps (null: not yet, or the write failed: retry). */
+	/** The avoided set last written into the kernel's maps, joined (null: not yet, or the write failed: retry). */
 	private applied: string | null = null;
-	/** The links that set names. */
+	/** The links of the last avoided set written: a link new in it has its connection attempts forgotten. */
 	private avoided: readonly string[] = [];
 	/** The states the peer's monitor last reported for the links it probes (its heartbeat). */
 	private peerStates: Readonly<Record<string, UplinkState>> = {};
@@ -87,7 +85,7 @@ export class UplinkMonitor {
 		// A restarted agent starts from the verdicts it last wrote, which the kernel's maps still hold:
 		// "all alive" would put a dead link back into the balance until `down` rounds found it again.
 		const last = await readJson<UplinkStatusDoc>(this.rt, uplinkStatusPath(this.paths));
-		const seeds = new Map(Object.values(last?.links ?? {}).filter((l) => ['alive', 'degraded', 'dead'].includes(l?.state) && typeof l.since === 'number').map((l) => [l.name, l] as const));
+		const seeds = new Map(Object.values(last?.links ?? {}).filter((l) => isUplinkState(l?.state) && typeof l.since === 'number').map((l) => [l.name, l] as const));
 		const carried = [...seeds.values()].filter((l) => l.state !== 'alive');
 		if (carried.length > 0) this.log('notice', `uplink monitor: starting from the last verdicts (${carried.map((l) => `${l.name} ${l.state}`).join(', ')})`);
 		for (;;) {
@@ -104,8 +102,9 @@ export class UplinkMonitor {
 				if (!s) {
 					const seed = seeds.get(l.name);
 					seeds.delete(l.name);
-					const health = seed ? initialHealth(seed.since, seed.state) : initialHealth(this.rt.wallClock());
-					s = { health, due: now, running: false, address: null, addressAt: -Infinity, probed: false, sockets: new ProbeSockets(), failure: null };
+					// Not probed until its first round: the heartbeat reports only what this node's probes decided.
+					const health = { ...(seed ? initialHealth(seed.since, seed.state) : initialHealth(this.rt.wallClock())), unprobed: 'not probed yet' };
+					s = { health, due: now, running: false, address: null, addressAt: -Infinity, sockets: new ProbeSockets(), failure: null };
 					this.slots.set(l.name, s);
 				}
 				if (!s.running && now >= s.due) {
@@ -126,7 +125,7 @@ export class UplinkMonitor {
 
 	/** For our heartbeat: the verdicts of this node's own probes (a link it cannot probe is left out). */
 	probedStates(): Record<string, UplinkState> {
-		return Object.fromEntries([...this.slots].filter(([, s]) => s.probed && s.health.unprobed === null).map(([name, s]) => [name, s.health.state]));
+		return Object.fromEntries([...this.slots].filter(([, s]) => s.health.unprobed === null).map(([name, s]) => [name, s.health.state]));
 	}
 
 	private async round(l: Uplink, s: Slot): Promise<void> {
@@ -139,7 +138,6 @@ export class UplinkMonitor {
 			// new master starts from what the old one knew, not from "all alive".
 			const { next, changed } = r.kind === 'unprobed' && peer !== undefined ? adoptPeerState(s.health, peer, now) : stepHealth(s.health, r, l.health, now);
 			s.health = next;
-			s.probed = r.kind !== 'unprobed';
 			if (changed) this.logChange(l, was, next, r.kind === 'unprobed');
 			await this.publish(changed);
 			s.failure = null;
@@ -194,7 +192,7 @@ export class UplinkMonitor {
 		if (!u) return;
 		const states = Object.fromEntries(u.links.map((l) => [l.name, this.slots.get(l.name)?.health.state ?? 'alive'] as const));
 		const dead = avoidedLinks(states);
-		const { allDead } = aliveLinks(u, dead);
+		const { links: usable, allDead } = aliveLinks(u, dead);
 		const key = dead.join(',');
 		const doc: UplinkStatusDoc = {
 			updated: this.rt.wallClock(),
@@ -202,8 +200,7 @@ export class UplinkMonitor {
 			links: Object.fromEntries(
 				u.links.map((l) => {
 					const h = this.slots.get(l.name)?.health ?? initialHealth(this.rt.wallClock());
-					const inUse = allDead ? aliveLinks(u, dead).links.includes(l) : !dead.includes(l.name);
-					const status: UplinkStatus = { name: l.name, device: l.device, state: h.state, since: h.since, rttMs: h.rttMs, meanRttMs: meanRtt(h), lossPercent: lossPercent(h), weight: l.weight, tier: l.tier, inUse, probed: h.unprobed === null, note: h.unprobed && (this.peerStates[l.name] ? `${h.unprobed}; state as the peer last saw it` : h.unprobed) };
+					const status: UplinkStatus = { name: l.name, device: l.device, state: h.state, since: h.since, rttMs: h.rttMs, meanRttMs: meanRtt(h), lossPercent: lossPercent(h), weight: l.weight, tier: l.tier, inUse: usable.includes(l), probed: h.unprobed === null, note: h.unprobed && (this.peerStates[l.name] ? `${h.unprobed}; state as the peer last saw it` : h.unprobed) };
 					return [l.name, status];
 				}),
 			),
@@ -219,16 +216,12 @@ export class UplinkMonitor {
 		}
 		// Under the lock every load of our table takes: the file, the maps and table.nft agree. The
 		// status file follows the maps, so what it says is in effect.
+		const before = this.avoided;
 		await withLock(this.rt, nftLock(this.paths), async () => {
 			try {
 				await nftApply(this.rt, renderUplinkMapUpdate(model, dead));
 				this.applied = key;
-				const newly = allDead ? [] : u.links.filter((l) => dead.includes(l.name) && !this.avoided.includes(l.name));
 				this.avoided = dead;
-				for (const l of newly) {
-					const n = await dropUnansweredAttempts(this.rt, l);
-					if (n) this.log('notice', `uplink ${l.name}: ${n} connection attempt${n === 1 ? '' : 's'} still unanswered on it forgotten: their next SYN takes an alive uplink`);
-				}
 			} catch (e) {
 				this.applied = null;
 				this.log('err', `uplink weights not applied (retrying next round): ${(e as Error).message.split('\n')[0]}`);
@@ -242,5 +235,11 @@ export class UplinkMonitor {
 			const down = model.services.length ? await readDown(this.rt, this.paths) : {};
 			await this.rt.writeFileAtomic(this.paths.nftLoaded, renderNft(model, { wanAddress: lease?.address.address ?? null, down, uplinks: facts }), 0o644, false);
 		});
+		// Outside the lock (conntrack is not our table): the links just taken out of the balance.
+		if (this.avoided !== dead || allDead) return;
+		for (const l of u.links.filter((x) => dead.includes(x.name) && !before.includes(x.name))) {
+			const n = await dropUnansweredAttempts(this.rt, l);
+			if (n) this.log('notice', `uplink ${l.name}: ${n} connection attempt${n === 1 ? '' : 's'} still unanswered on it forgotten: their next SYN takes an alive uplink`);
+		}
 	}
 }

@@ -4,7 +4,7 @@
 import type { VrrpState } from '../model/types.ts';
 import { isVrrpState } from '../plan/event.ts';
 import { decodeUtf8, encodeUtf8 } from '../util/utf8.ts';
-import type { UplinkState } from '../plan/uplink-health.ts';
+import { type UplinkState, isUplinkState } from '../plan/uplink-health.ts';
 
 export const PEER_PORT = 4853;
 /** Changes go out at once (a VIP added or removed, the hook's pokes); this is the steady beat. */
@@ -136,7 +136,7 @@ function heartbeat(m: Record<string, unknown> | null): Heartbeat | null {
 	const hb: Heartbeat = { t: 'hb', node: m.node, seq: m.seq, role: m.role, settled: m.settled, priority: m.priority, address: m.address, demoted: m.demoted };
 	if (m.links === undefined) return hb;
 	const links = m.links as Record<string, unknown> | null;
-	if (typeof links !== 'object' || links === null || !Object.values(links).every((x) => x === 'alive' || x === 'degraded' || x === 'dead')) return null;
+	if (typeof links !== 'object' || links === null || !Object.values(links).every(isUplinkState)) return null;
 	return { ...hb, links: links as Record<string, UplinkState> };
 }
 

@@ -6,6 +6,10 @@
 
 export type UplinkState = 'alive' | 'degraded' | 'dead';
 
+export function isUplinkState(v: unknown): v is UplinkState {
+	return v === 'alive' || v === 'degraded' || v === 'dead';
+}
+
 /** LOSS_WINDOW rounds of loss and RTT history (at the default 200 ms: the last 4 s). */
 export const LOSS_WINDOW = 20;
 /** Quality is judged only over this many rounds at least: 1 lost of 2 is no 50 % loss. */
