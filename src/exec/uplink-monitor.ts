@@ -136,7 +136,7 @@ export class UplinkMonitor {
 			const peer = this.peerStates[l.name];
 			// A link this node cannot probe (the shared WAN of a standby) follows the peer's verdict, so a
 			// new master starts from what the old one knew, not from "all alive".
-			const { next, changed } = r.kind === 'unprobed' && peer !== undefined ? adoptPeerState(s.health, peer, now) : stepHealth(s.health, r, l.health, now);
+			const { next, changed } = r.kind === 'unprobed' && peer !== undefined ? adoptPeerState(s.health, peer, r.why, now) : stepHealth(s.health, r, l.health, now);
 			s.health = next;
 			if (changed) this.logChange(l, was, next, r.kind === 'unprobed');
 			await this.publish(changed);

@@ -88,10 +88,10 @@ export function stepHealth(h: LinkHealth, round: Round, limits: HealthLimits, no
 	return { next: { state, since: changed ? now : h.since, good, bad, fine, poor: poorRun, window, rttMs: ok ? round.rttMs : h.rttMs, unprobed: null }, changed };
 }
 
-/** Takes the state the peer last saw for a link this node cannot probe (the shared WAN on a standby). */
-export function adoptPeerState(h: LinkHealth, peer: UplinkState, now: number): { next: LinkHealth; changed: boolean } {
-	if (h.state === peer) return { next: h, changed: false };
-	return { next: { ...initialHealth(now, peer), unprobed: h.unprobed }, changed: true };
+/** Takes the state the peer last saw for a link this node cannot probe (`why`: the shared WAN on a standby has no address). */
+export function adoptPeerState(h: LinkHealth, peer: UplinkState, why: string, now: number): { next: LinkHealth; changed: boolean } {
+	if (h.state === peer) return { next: { ...h, unprobed: why }, changed: false };
+	return { next: { ...initialHealth(now, peer), unprobed: why }, changed: true };
 }
 
 /**

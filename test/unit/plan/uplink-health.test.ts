@@ -85,11 +85,13 @@ describe('quality limits', () => {
 });
 
 describe('the peer\'s verdict and the avoided links', () => {
-	it('a link this node cannot probe takes the peer\'s state, since now, and keeps why it is unprobed', () => {
-		const h = { ...initialHealth(0), unprobed: 'no IPv4 address on hawan' };
-		const r = adoptPeerState(h, 'dead', 500);
+	it('a link this node cannot probe takes the peer\'s state, since now, and says why it is unprobed this round', () => {
+		const h = { ...initialHealth(0), unprobed: 'not probed yet' };
+		const r = adoptPeerState(h, 'dead', 'no IPv4 address on hawan', 500);
 		expect(r).toMatchObject({ changed: true, next: { state: 'dead', since: 500, unprobed: 'no IPv4 address on hawan' } });
-		expect(adoptPeerState(r.next, 'dead', 900)).toMatchObject({ changed: false, next: { since: 500 } });
+		expect(adoptPeerState(r.next, 'dead', 'no IPv4 address on hawan', 900)).toMatchObject({ changed: false, next: { since: 500 } });
+		// The same state again still says why this round was not probed (the first round's reason does not stick).
+		expect(adoptPeerState({ ...r.next, unprobed: 'not probed yet' }, 'dead', 'no IPv4 address on hawan', 900).next.unprobed).toBe('no IPv4 address on hawan');
 		// Probed from then on, it needs `up` answered rounds to be alive: the new master does not start from "all alive".
 		expect(feed([ok], r.next).h.state).toBe('dead');
 		expect(feed([ok, ok], r.next).h.state).toBe('alive');
