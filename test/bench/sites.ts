@@ -20,7 +20,8 @@ import { haRouterStack, SELF } from '../e2e/lib/ha-router-node.ts';
 import { nsRun, nsRunAsync, nsSpawn, sleep, waitFor } from '../e2e/lib/exec.ts';
 import { BUNDLE, TJS } from '../support/tjs.ts';
 import { bootPair } from '../e2e/lib/scenarios.ts';
-import { addrsOf, createTestbed, siteAddr, siteDev, type RouterNode, type SiteNode, type Testbed } from '../e2e/lib/testbed.ts';
+import { addSites, holdsSiteVips, SERVICE_PORT, SERVICE_VIP, SITE_ECHO, startBackends } from '../e2e/lib/sites.ts';
+import { createTestbed, type RouterNode, type SiteNode, type Testbed } from '../e2e/lib/testbed.ts';
 import { defaultRole } from '../e2e/lib/uci-files.ts';
 
 const arg = (name: string, dflt: number): number => {
@@ -34,9 +35,6 @@ const REPS = arg('reps', 3);
 const outIdx = process.argv.indexOf('--out');
 const OUT = outIdx >= 0 ? process.argv[outIdx + 1]! : 'bench/sites.md';
 const SITES = Array.from({ length: NSITES }, (_, i) => 10 + i);
-const ECHO = path.resolve('test/e2e/lib/meter/site-echo.mjs');
-const PORT = '8080';
-const SERVICE_VIP = '192.168.100.10';
 /** Every site's connections use these source ports: 41000, 41001, ... */
 const FIRST_PORT = 41000;
 const LINE_MS = 200;
@@ -91,47 +89,9 @@ interface Run {
 	error?: string;
 }
 
-const mapped = (id: number): string => `10.0.${id}.0/24`;
-
-/** The site links, per site a VRRP instance (the site VIP) and the site section; the service with every LAN client as backend. */
-function addSites(b: Testbed, node: RouterNode): void {
-	const net = path.join(node.root, 'etc/config/network');
-	const ha = path.join(node.root, 'etc/config/ha-router');
-	const peer = b.routers.find((r) => r !== node)!;
-	// The site instances advertise like the LAN one (`make bench`: the shipped default).
-	const advert = defaultRole(node).advertInt;
-	let n = readFileSync(net, 'utf8');
-	let h = readFileSync(ha, 'utf8');
-	for (const id of SITES) {
-		n += `\nconfig interface '${siteDev(id)}'\n\toption device '${siteDev(id)}'\n\toption proto 'static'\n\toption ipaddr '${siteAddr(node, id)}/24'\n`;
-		h += `\nconfig vrrp '${siteDev(id)}'\n\toption interface '${siteDev(id)}'\n\toption vrid '${id}'\n${advert === '' ? '' : `\toption advert_int '${advert}'\n`}\tlist unicast_peer '${siteAddr(peer, id)}'\n\tlist vip '172.16.${id}.1/24'\n`;
-		h += `\nconfig site 'branch${id}'\n\toption interface '${siteDev(id)}'\n\toption subnet '10.0.0.0/24'\n\toption mapped '${mapped(id)}'\n\toption gateway '172.16.${id}.2'\n`;
-	}
-	const backends = b.clients.map((c) => `\tlist backend '${c.addr}'\n`).join('');
-	h += `\nconfig service 'echo'\n\toption vip '${SERVICE_VIP}'\n\tlist port '${PORT}'\n${backends}\toption check_interval '1'\n`;
-	writeFileSync(net, n);
-	writeFileSync(ha, h);
-}
-
-function holdsSiteVips(node: RouterNode): boolean {
-	return SITES.every((id) => addrsOf(node.ns, siteDev(id)).includes(`172.16.${id}.1/24`));
-}
-
-async function startBackends(b: Testbed): Promise<void> {
-	await Promise.all(
-		b.clients.map((c) => {
-			const srv = b.track(nsSpawn(c.ns, process.execPath, [ECHO, 'serve', PORT]));
-			return new Promise<void>((resolve, reject) => {
-				srv.stdout!.on('data', (d: Buffer) => d.toString().includes('READY') && resolve());
-				srv.on('exit', () => reject(new Error('echo server exited')));
-			});
-		}),
-	);
-}
-
 /** One site's 50 connections in one process: resolves when all have opened or failed; stop() gives the per-connection results. */
 async function openSite(b: Testbed, site: SiteNode): Promise<{ ok: number; stop(): Promise<Conn[]> }> {
-	const child = b.track(nsSpawn(site.ns, process.execPath, [ECHO, 'many', SERVICE_VIP, PORT, site.client, String(FIRST_PORT), String(CONNS), `s${site.id}`, String(LINE_MS)]));
+	const child = b.track(nsSpawn(site.ns, process.execPath, [SITE_ECHO, 'many', SERVICE_VIP, SERVICE_PORT, site.client, String(FIRST_PORT), String(CONNS), `s${site.id}`, String(LINE_MS)]));
 	let out = '';
 	child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
 	child.stderr!.on('data', (d: Buffer) => log(`site ${site.id}: ${d.toString().trim()}`));
@@ -154,7 +114,7 @@ async function openSite(b: Testbed, site: SiteNode): Promise<{ ok: number; stop(
 
 /** Established site connections to the service port in the node's conntrack table (one per zone and tuple). */
 function siteEntries(node: RouterNode): number {
-	const out = nsRun(node.ns, 'conntrack', ['-L', '-p', 'tcp', '--dport', PORT], { check: false, timeoutMs: 30_000 }).stdout;
+	const out = nsRun(node.ns, 'conntrack', ['-L', '-p', 'tcp', '--dport', SERVICE_PORT], { check: false, timeoutMs: 30_000 }).stdout;
 	return out.split('\n').filter((l) => /zone=184\d\d/.test(l) && l.includes('ESTABLISHED')).length;
 }
 
@@ -219,11 +179,12 @@ async function once(): Promise<Run> {
 	try {
 		for (const r of bed.routers) {
 			await haRouterStack.configure(bed, r, defaultRole(r));
-			addSites(bed, r);
+			// The site instances advertise like the LAN one (`make bench`: the shipped default).
+			addSites(bed, r, SITES, defaultRole(r).advertInt);
 		}
 		const m = await bootPair(haRouterStack, bed, log);
 		const standby = bed.routers.find((r) => r !== m)!;
-		await waitFor('the site VIPs on the master', () => holdsSiteVips(m), 20_000);
+		await waitFor('the site VIPs on the master', () => holdsSiteVips(m, SITES), 20_000);
 		// The standby's own start-up loads (its notify, the lease it learns) are over by then.
 		await sleep(2_000);
 		const timed = await timeApply(standby);
@@ -231,7 +192,7 @@ async function once(): Promise<Run> {
 		log(`apply: ${JSON.stringify(timed)}; live on the standby: ${JSON.stringify(live)}`);
 		// The standby's re-added instances settle as backup; the master still holds every site VIP.
 		await sleep(1_000);
-		if (!holdsSiteVips(m)) throw new Error('the master lost a site VIP during the standby applies');
+		if (!holdsSiteVips(m, SITES)) throw new Error('the master lost a site VIP during the standby applies');
 
 		await startBackends(bed);
 		const sites = await Promise.all(bed.sites.map((s) => openSite(bed, s)));
@@ -242,7 +203,7 @@ async function once(): Promise<Run> {
 		const entriesStandby = siteEntries(standby);
 		await crash(m);
 		const t0 = Date.now();
-		const vipsMovedMs = await waitFor('the site VIPs on the survivor', () => holdsSiteVips(standby) && Date.now() - t0, 20_000, 10).catch(() => null);
+		const vipsMovedMs = await waitFor('the site VIPs on the survivor', () => holdsSiteVips(standby, SITES) && Date.now() - t0, 20_000, 10).catch(() => null);
 		await sleep(AFTER_FAILOVER_MS);
 		const results = await Promise.all(sites.map((s) => s.stop()));
 		let served = 0;
@@ -305,7 +266,7 @@ writeReport(OUT, [
 	'',
 	`Generated by \`make bench\` (test/bench/sites.ts) on ${new Date().toISOString()}; ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}. ` +
 		`${RUNS} runs on the linux platform: a pair with ${SITES.length} sites (${SITES[0]}..${SITES[SITES.length - 1]}), each its own link into both routers and a VRRP instance ` +
-		`(advert interval ${advert}), every site's clients in 10.0.0.0/24 with the same client address 10.0.0.5, and a service (${SERVICE_VIP}:${PORT}) balanced to 2 backends on the LAN. ` +
+		`(advert interval ${advert}), every site's clients in 10.0.0.0/24 with the same client address 10.0.0.5, and a service (${SERVICE_VIP}:${SERVICE_PORT}) balanced to 2 backends on the LAN. ` +
 		`Per run: ${CONNS} long-lived connections per site from the same ${CONNS} source ports (${FIRST_PORT}..${FIRST_PORT + CONNS - 1}) at every site, so each 5-tuple arrives ${SITES.length} times; ` +
 		`each sends "s<site> c<conn> <n>" every ${LINE_MS} ms and must get exactly that line back. ` +
 		`The master crashes ${BEFORE_CRASH_MS / 1000} s after all have opened; the connections go on ${AFTER_FAILOVER_MS / 1000} s after the site VIPs are on the survivor.`,

@@ -10,47 +10,22 @@ import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { crash } from './lib/faults.ts';
 import { haRouter, haRouterStack, haRouterUnavailable } from './lib/ha-router-node.ts';
-import { nsRun, nsSpawn, waitFor } from './lib/exec.ts';
+import { nsRun, nsSpawn, report, waitFor } from './lib/exec.ts';
 import { bootPair } from './lib/scenarios.ts';
-import { addrsOf, createTestbed, SERVER, siteAddr, siteDev, UPLINK_DEV, UPLINK_GW, uplinkAddr, type RouterNode, type SiteNode, type Testbed } from './lib/testbed.ts';
+import { addSites, holdsSiteVips, SERVICE_PORT, SERVICE_VIP, SITE_ECHO, startBackends } from './lib/sites.ts';
+import { createTestbed, SERVER, siteDev, UPLINK_DEV, UPLINK_GW, uplinkAddr, type RouterNode, type SiteNode, type Testbed } from './lib/testbed.ts';
 import { defaultRole } from './lib/uci-files.ts';
 
 const skip = process.getuid?.() !== 0 || haRouterUnavailable() !== undefined;
-const ECHO = path.resolve('test/e2e/lib/meter/site-echo.mjs');
-const PORT = '8080';
-const SERVICE_VIP = '192.168.100.10';
 /** Both sites' clients use this source port: the same 5-tuple reaches the pair twice. */
 const CLIENT_PORT = '40000';
 const SITES = [10, 20];
-const report = (s: string): void => {
-	process.stderr.write(`${s}\n`);
-};
 
 let bed: Testbed | undefined;
 afterEach(async () => {
 	await bed?.destroy();
 	bed = undefined;
 });
-
-const mapped = (id: number): string => `10.0.${id}.0/24`;
-
-/** The site links in the node's network file, and per site a VRRP instance (the site VIP) and the site section. */
-function addSites(b: Testbed, node: RouterNode): void {
-	const net = path.join(node.root, 'etc/config/network');
-	const ha = path.join(node.root, 'etc/config/ha-router');
-	const peer = b.routers.find((r) => r !== node)!;
-	let n = readFileSync(net, 'utf8');
-	let h = readFileSync(ha, 'utf8');
-	for (const id of SITES) {
-		n += `\nconfig interface '${siteDev(id)}'\n\toption device '${siteDev(id)}'\n\toption proto 'static'\n\toption ipaddr '${siteAddr(node, id)}/24'\n`;
-		h += `\nconfig vrrp '${siteDev(id)}'\n\toption interface '${siteDev(id)}'\n\toption vrid '${id}'\n\toption advert_int '0.1'\n\tlist unicast_peer '${siteAddr(peer, id)}'\n\tlist vip '172.16.${id}.1/24'\n`;
-		h += `\nconfig site 'branch${id}'\n\toption interface '${siteDev(id)}'\n\toption subnet '10.0.0.0/24'\n\toption mapped '${mapped(id)}'\n\toption gateway '172.16.${id}.2'\n`;
-	}
-	const backends = b.clients.map((c) => `\tlist backend '${c.addr}'\n`).join('');
-	h += `\nconfig service 'echo'\n\toption vip '${SERVICE_VIP}'\n\tlist port '${PORT}'\n${backends}\toption check_interval '1'\n`;
-	writeFileSync(net, n);
-	writeFileSync(ha, h);
-}
 
 /** Issue 14's several WANs on the same pair: the shared WAN and each router's own uplink, weights 1 : 1. */
 function addUplinks(node: RouterNode): void {
@@ -60,26 +35,9 @@ function addUplinks(node: RouterNode): void {
 	writeFileSync(ha, `${readFileSync(ha, 'utf8')}\nconfig uplink 'isp1'\n\toption interface 'wan'\n\tlist track_ip '${SERVER}'\n\nconfig uplink 'isp2'\n\toption interface 'isp2'\n\tlist track_ip '${SERVER}'\n`);
 }
 
-/** The echo server on every LAN client (the service's backends). */
-async function startBackends(b: Testbed): Promise<ReturnType<typeof nsSpawn>[]> {
-	return Promise.all(
-		b.clients.map((c) => {
-			const srv = b.track(nsSpawn(c.ns, process.execPath, [ECHO, 'serve', PORT]));
-			return new Promise<typeof srv>((resolve, reject) => {
-				srv.stdout!.on('data', (d: Buffer) => d.toString().includes('READY') && resolve(srv));
-				srv.on('exit', () => reject(new Error('echo server exited')));
-			});
-		}),
-	);
-}
-
-function holdsSiteVips(node: RouterNode): boolean {
-	return SITES.every((id) => addrsOf(node.ns, siteDev(id)).includes(`172.16.${id}.1/24`));
-}
-
 /** One long connection from a site's client, from CLIENT_PORT, to the backend; resolves with what the client saw. */
 function hold(site: SiteNode, ms: number, localPort = CLIENT_PORT): Promise<{ seenAs: string | null; sent: number; echoed: number; wrong: number; maxGapMs: number; error: string | null }> {
-	const child = bed!.track(nsSpawn(site.ns, process.execPath, [ECHO, 'hold', SERVICE_VIP, PORT, site.client, localPort, `s${site.id}`, String(ms), '50']));
+	const child = bed!.track(nsSpawn(site.ns, process.execPath, [SITE_ECHO, 'hold', SERVICE_VIP, SERVICE_PORT, site.client, localPort, `s${site.id}`, String(ms), '50']));
 	let out = '';
 	child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
 	return new Promise((resolve, reject) => {
@@ -95,7 +53,7 @@ function hold(site: SiteNode, ms: number, localPort = CLIENT_PORT): Promise<{ se
 
 /** The backend's conntrack entries for the service port, as zone -> the reply destination (the mapped client). */
 function zonesOn(node: RouterNode): Record<string, string> {
-	const out = nsRun(node.ns, 'conntrack', ['-L', '-p', 'tcp', '--dport', PORT], { check: false }).stdout;
+	const out = nsRun(node.ns, 'conntrack', ['-L', '-p', 'tcp', '--dport', SERVICE_PORT], { check: false }).stdout;
 	const zones: Record<string, string> = {};
 	for (const line of out.split('\n')) {
 		const zone = /zone=(\d+)/.exec(line)?.[1];
@@ -115,12 +73,12 @@ describe.skipIf(skip)('sites with one client subnet (linux platform)', () => {
 		bed = b;
 		for (const r of b.routers) {
 			await haRouterStack.configure(b, r, defaultRole(r));
-			addSites(b, r);
+			addSites(b, r, SITES, '0.1');
 		}
 		const m = await bootPair(haRouterStack, b, report);
 		const standby = b.routers.find((r) => r !== m)!;
-		await waitFor('the site VIPs on the master', () => holdsSiteVips(m), 10_000);
-		expect(holdsSiteVips(standby)).toBe(false);
+		await waitFor('the site VIPs on the master', () => holdsSiteVips(m, SITES), 10_000);
+		expect(holdsSiteVips(standby, SITES)).toBe(false);
 		// The numbers from the scheme, on both nodes: rules by mark, table names in rt_tables.
 		for (const r of b.routers) {
 			// (`ip` reads the host's /etc/iproute2, not the node's root: numbers here.)
@@ -142,7 +100,7 @@ describe.skipIf(skip)('sites with one client subnet (linux platform)', () => {
 		expect(await waitFor('both entries on the standby', () => (Object.keys(zonesOn(standby)).length === 2 ? zonesOn(standby) : undefined), 5_000)).toEqual(zones);
 		await new Promise((r) => setTimeout(r, 3_000));
 		await crash(m);
-		await waitFor('the site VIPs on the standby', () => holdsSiteVips(standby), 10_000);
+		await waitFor('the site VIPs on the standby', () => holdsSiteVips(standby, SITES), 10_000);
 		const results = await Promise.all(holds);
 		report(JSON.stringify(results));
 		for (const [i, r] of results.entries()) {
@@ -207,11 +165,11 @@ describe.skipIf(skip)('sites with one client subnet (linux platform)', () => {
 		bed = b;
 		for (const r of b.routers) {
 			await haRouterStack.configure(b, r, defaultRole(r));
-			addSites(b, r);
+			addSites(b, r, SITES, '0.1');
 			addUplinks(r);
 		}
 		const m = await bootPair(haRouterStack, b, report);
-		await waitFor('the site VIPs on the master', () => holdsSiteVips(m), 10_000);
+		await waitFor('the site VIPs on the master', () => holdsSiteVips(m, SITES), 10_000);
 		expect(nsRun(m.ns, 'nft', ['list', 'chain', 'inet', 'ha_router', 'uplink_prerouting'], { check: false }).code).toBe(0);
 		await startBackends(b);
 		const results = await Promise.all(b.sites.map((s) => hold(s, 3_000)));
@@ -219,7 +177,7 @@ describe.skipIf(skip)('sites with one client subnet (linux platform)', () => {
 		expect(results.map((r) => [r.seenAs, r.error, r.wrong])).toEqual(SITES.map((id) => [`10.0.${id}.5:${CLIENT_PORT}`, null, 0]));
 		for (const r of results) expect(r.echoed).toBeGreaterThanOrEqual(r.sent - 5);
 		// The connections carry an uplink's mark as well (the uplink chain marks every new forwarded one).
-		const marks = nsRun(m.ns, 'conntrack', ['-L', '-p', 'tcp', '--dport', PORT], { check: false }).stdout;
+		const marks = nsRun(m.ns, 'conntrack', ['-L', '-p', 'tcp', '--dport', SERVICE_PORT], { check: false }).stdout;
 		report(marks);
 		expect(marks).toMatch(/zone=18433/);
 		expect(marks).toMatch(/mark=[1-9]/);
