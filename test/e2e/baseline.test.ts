@@ -10,13 +10,11 @@ import { seedStack } from './baseline/seed.ts';
 import { runScenario } from './lib/scenarios.ts';
 import { listNetns } from './lib/testbed.ts';
 import { summary } from './lib/traffic.ts';
+import { report } from './lib/exec.ts';
 
 const STREAMS = 50;
 const isRoot = process.getuid?.() === 0;
 const ours = (name: string): boolean => name.startsWith(`hr7${process.pid.toString(36)}x`);
-const report = (s: string): void => {
-	process.stderr.write(`${s}\n`);
-};
 
 describe.skipIf(!isRoot)('seed-style baseline pair (keepalived advert 1 s, conntrackd FTFW, masquerade)', () => {
 	it('keeps every TCP stream through a master crash', async () => {

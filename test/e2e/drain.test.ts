@@ -7,7 +7,7 @@ import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { crash, linksUp } from './lib/faults.ts';
 import { haRouter, haRouterStack, haRouterUnavailable } from './lib/ha-router-node.ts';
-import { nsRun, nsRunAsync, nsSpawn, sleep, waitFor } from './lib/exec.ts';
+import { nsRun, nsRunAsync, nsSpawn, report, sleep, waitFor } from './lib/exec.ts';
 import { bootPair } from './lib/scenarios.ts';
 import { openwrtHaRouter, openwrtStack, openwrtUnavailable } from './lib/openwrt-node.ts';
 import type { Stack } from './lib/stack.ts';
@@ -20,9 +20,6 @@ const skipOpenwrt = process.getuid?.() !== 0 || openwrtUnavailable() !== undefin
 const STREAMS = 20;
 const WHOAMI = path.resolve('test/e2e/lib/meter/whoami.mjs');
 const WHOAMI_PORT = '5003';
-const report = (s: string): void => {
-	process.stderr.write(`${s}\n`);
-};
 
 let bed: Testbed | undefined;
 afterEach(async () => {

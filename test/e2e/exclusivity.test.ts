@@ -8,7 +8,7 @@ import { crash, powerOn, stopKeepalived } from './lib/faults.ts';
 import { haRouterStack, haRouterUnavailable } from './lib/ha-router-node.ts';
 import { writeInitScripts } from './lib/init-scripts.ts';
 import { arpAnswers, lastTransition, macOf, recordedRole, SharedMacCapture, wanDevice, WanSampler, WanWatch, type ArpAnswers, type SharedMacFrame } from './lib/exclusivity.ts';
-import { ipn, killPid, nsRun, sleep, waitFor } from './lib/exec.ts';
+import { ipn, killPid, nsRun, report, sleep, waitFor } from './lib/exec.ts';
 import { openwrtStack, openwrtUnavailable } from './lib/openwrt-node.ts';
 import { bootPair, dnsmasqNodes } from './lib/scenarios.ts';
 import { initd, initdOk, type Stack } from './lib/stack.ts';
@@ -22,9 +22,6 @@ const notRoot = process.getuid?.() !== 0;
 const skipLinux = notRoot || haRouterUnavailable() !== undefined;
 const skipOpenwrt = notRoot || openwrtUnavailable() !== undefined;
 const STOPS = Number(process.env.HA_EXCLUSIVITY_STOPS ?? 5);
-const report = (s: string): void => {
-	process.stderr.write(`${s}\n`);
-};
 
 let bed: Testbed | undefined;
 afterEach(async () => {

@@ -6,12 +6,10 @@ import { haRouterStack, haRouterUnavailable } from './lib/ha-router-node.ts';
 import { expectCleanStop, expectOneRoleHolder, expectTakeover } from './lib/promises.ts';
 import { runScenario } from './lib/scenarios.ts';
 import { summary } from './lib/traffic.ts';
+import { report } from './lib/exec.ts';
 
 const STREAMS = 50;
 const skip = process.getuid?.() !== 0 || haRouterUnavailable() !== undefined;
-const report = (s: string): void => {
-	process.stderr.write(`${s}\n`);
-};
 
 describe.skipIf(skip)(`ha-router pair on the testbed${skip ? ` (skipped: ${haRouterUnavailable() ?? 'not root'})` : ''}`, () => {
 	for (const scenario of ['master-crash', 'master-lan-fault'] as const) {

@@ -10,12 +10,10 @@ import { runReboot } from './lib/reboot.ts';
 import { expectCleanStop, expectOneRoleHolder, expectTakeover } from './lib/promises.ts';
 import { runScenario } from './lib/scenarios.ts';
 import { summary } from './lib/traffic.ts';
+import { report } from './lib/exec.ts';
 
 const STREAMS = 50;
 const skip = process.getuid?.() !== 0 || openwrtUnavailable() !== undefined;
-const report = (s: string): void => {
-	process.stderr.write(`${s}\n`);
-};
 
 describe.skipIf(skip)(`ha-router pair on the openwrt platform${skip ? ` (skipped: ${openwrtUnavailable() ?? 'not root'})` : ''}`, () => {
 	it('keeps every TCP stream through master-crash', async () => {

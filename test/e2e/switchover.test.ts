@@ -7,7 +7,7 @@ import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { crash, powerOn } from './lib/faults.ts';
 import { haRouter, haRouterStack, haRouterUnavailable, startAgent } from './lib/ha-router-node.ts';
-import { killPid, sleep, waitFor } from './lib/exec.ts';
+import { killPid, report, sleep, waitFor } from './lib/exec.ts';
 import { openwrtStack, openwrtUnavailable } from './lib/openwrt-node.ts';
 import { bootPair, runScenario, type ScenarioResult } from './lib/scenarios.ts';
 import { initdOk, type Stack } from './lib/stack.ts';
@@ -19,9 +19,6 @@ const notRoot = process.getuid?.() !== 0;
 const skipLinux = notRoot || haRouterUnavailable() !== undefined;
 const skipOpenwrt = notRoot || openwrtUnavailable() !== undefined;
 const STREAMS = 50;
-const report = (s: string): void => {
-	process.stderr.write(`${s}\n`);
-};
 
 let bed: Testbed | undefined;
 afterEach(async () => {

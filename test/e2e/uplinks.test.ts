@@ -8,7 +8,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { haRouter, haRouterStack, haRouterUnavailable, startAgent } from './lib/ha-router-node.ts';
 import { openwrtHaRouter, openwrtStack, openwrtUnavailable } from './lib/openwrt-node.ts';
 import type { Stack } from './lib/stack.ts';
-import { nsRun, nsRunAsync, nsSpawn, waitFor } from './lib/exec.ts';
+import { nsRun, nsRunAsync, nsSpawn, report, waitFor } from './lib/exec.ts';
 import { startMeter, summary } from './lib/traffic.ts';
 import { bootPair } from './lib/scenarios.ts';
 import { crash } from './lib/faults.ts';
@@ -24,9 +24,6 @@ const EXCEPTION = '203.0.113.20';
 const WEIGHTS = { isp1: 3, isp2: 1 };
 /** An ISP that keeps its links up but forwards nothing from its customers. */
 const BLACKHOLE = 'table ip blackhole {\n\tchain forward {\n\t\ttype filter hook forward priority 0; policy accept;\n\t\tiifname "br0" drop\n\t}\n}\n';
-const report = (s: string): void => {
-	process.stderr.write(`${s}\n`);
-};
 
 let bed: Testbed | undefined;
 afterEach(async () => {

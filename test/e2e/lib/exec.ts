@@ -92,3 +92,8 @@ export function nsRunAsync(ns: string, cmd: string, args: readonly string[], opt
 		});
 	});
 }
+
+/** A line of a test's report: stderr, beside vitest's output (numbers a test measured, for the notes). */
+export function report(s: string): void {
+	process.stderr.write(`${s}\n`);
+}
