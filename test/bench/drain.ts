@@ -14,16 +14,12 @@ import { bootPair } from '../e2e/lib/scenarios.ts';
 import { createTestbed, hasVip, uplinkAddr, type RouterNode, type Testbed } from '../e2e/lib/testbed.ts';
 import { startMeter } from '../e2e/lib/traffic.ts';
 import { defaultRole } from '../e2e/lib/uci-files.ts';
+import { arg, numberArg } from './args.ts';
 
-const arg = (name: string, dflt: number): number => {
-	const i = process.argv.indexOf(`--${name}`);
-	return i >= 0 ? Number(process.argv[i + 1]) : dflt;
-};
-const RUNS = arg('runs', 20);
-const STREAMS = arg('streams', 200);
-const NEW = arg('new', 200);
-const outIdx = process.argv.indexOf('--out');
-const OUT = outIdx >= 0 ? process.argv[outIdx + 1]! : 'bench/drain.md';
+const RUNS = numberArg('runs', 20);
+const STREAMS = numberArg('streams', 200);
+const NEW = numberArg('new', 200);
+const OUT = arg('out') ?? 'bench/drain.md';
 const WHOAMI = path.resolve('test/e2e/lib/meter/whoami.mjs');
 const PORT = '5003';
 

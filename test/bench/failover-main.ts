@@ -17,11 +17,7 @@ import { PREVIOUS_NAME, PREVIOUS_REV, buildPrevious, previousStack, removePrevio
 import { SCENARIOS, SCENARIO_TEXT, runScenario, type Scenario, type ScenarioResult } from '../e2e/lib/scenarios.ts';
 import type { Stack } from '../e2e/lib/stack.ts';
 import { summary } from '../e2e/lib/traffic.ts';
-
-function arg(name: string): string | undefined {
-	const i = process.argv.indexOf(`--${name}`);
-	return i >= 0 ? process.argv[i + 1] : undefined;
-}
+import { arg } from './args.ts';
 
 /** vrrp-flap: how long the VRRP link flaps (cut 2 s, healed 2 s, ...). */
 const FLAP_MS = Number(arg('flap-ms') ?? 60_000);

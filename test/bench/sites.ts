@@ -23,17 +23,13 @@ import { bootPair } from '../e2e/lib/scenarios.ts';
 import { addSites, holdsSiteVips, SERVICE_PORT, SERVICE_VIP, SITE_ECHO, startBackends } from '../e2e/lib/sites.ts';
 import { createTestbed, type RouterNode, type SiteNode, type Testbed } from '../e2e/lib/testbed.ts';
 import { defaultRole } from '../e2e/lib/uci-files.ts';
+import { arg, numberArg } from './args.ts';
 
-const arg = (name: string, dflt: number): number => {
-	const i = process.argv.indexOf(`--${name}`);
-	return i >= 0 ? Number(process.argv[i + 1]) : dflt;
-};
-const RUNS = arg('runs', 5);
-const NSITES = arg('sites', 16);
-const CONNS = arg('conns', 50);
-const REPS = arg('reps', 3);
-const outIdx = process.argv.indexOf('--out');
-const OUT = outIdx >= 0 ? process.argv[outIdx + 1]! : 'bench/sites.md';
+const RUNS = numberArg('runs', 5);
+const NSITES = numberArg('sites', 16);
+const CONNS = numberArg('conns', 50);
+const REPS = numberArg('reps', 3);
+const OUT = arg('out') ?? 'bench/sites.md';
 const SITES = Array.from({ length: NSITES }, (_, i) => 10 + i);
 /** Every site's connections use these source ports: 41000, 41001, ... */
 const FIRST_PORT = 41000;

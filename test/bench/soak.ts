@@ -15,11 +15,7 @@ import { VipWatch } from '../e2e/lib/vip-watch.ts';
 import { sleep } from '../e2e/lib/exec.ts';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-
-function arg(name: string): string | undefined {
-	const i = process.argv.indexOf(`--${name}`);
-	return i >= 0 ? process.argv[i + 1] : undefined;
-}
+import { arg } from './args.ts';
 
 /** One busy loop per core (what `stress-ng --cpu N` does), outside the routers: they compete for the same CPUs. */
 function busyLoops(n: number): ChildProcess[] {
