@@ -16,6 +16,7 @@ import { readDrain } from '../exec/drain.ts';
 import { readJson } from '../exec/read-json.ts';
 import type { UplinkStatusDoc } from '../exec/uplink-monitor.ts';
 import { uplinkStatusPath } from '../exec/uplinks.ts';
+import { allDeadSentence } from '../render/uplinks.ts';
 import { queryPeer } from '../peer/client.ts';
 import { effectivePriority } from '../peer/local-state.ts';
 import { peerLink } from '../peer/protocol.ts';
@@ -81,7 +82,7 @@ export async function gatherStatus(rt: Runtime, model: Model, paths: Paths, plat
 	const drain = await readDrain(rt, paths);
 	// Several WANs: the health monitor's last round (ha-router uplinks shows it whole).
 	const uplinkDoc = model.uplinks ? await readJson<UplinkStatusDoc>(rt, uplinkStatusPath(paths)) : null;
-	if (uplinkDoc?.allDead) warnings.push('every uplink is dead: new connections keep their configured share and the main table keeps its default route');
+	if (uplinkDoc?.allDead && model.uplinks) warnings.push(allDeadSentence(model.uplinks));
 	for (const l of Object.values(uplinkDoc?.links ?? {})) {
 		if (l.state === 'alive' || uplinkDoc?.allDead) continue;
 		warnings.push(`uplink ${l.name} is ${l.state} since ${clock(l.since)}: ${l.inUse ? 'it takes new connections all the same: no uplink is fully alive' : 'it takes no new connections'}`);

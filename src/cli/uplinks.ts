@@ -5,6 +5,7 @@
 import type { UplinkStatus, UplinkStatusDoc } from '../exec/uplink-monitor.ts';
 import { readJson } from '../exec/read-json.ts';
 import { uplinkConnections, uplinkStatusPath } from '../exec/uplinks.ts';
+import { allDeadSentence } from '../render/uplinks.ts';
 import { UsageError } from '../errors.ts';
 import { parseArgs } from './args.ts';
 import type { Command } from './command.ts';
@@ -51,10 +52,7 @@ current measurement (the agent is not running).
 			return why === null ? 0 : 1;
 		}
 		if (why) await rt.stdout(`${why}\n`);
-		if (current && doc.allDead) {
-			const last = links.find((l) => l.preferred);
-			await rt.stdout(`every uplink is dead: ${last ? `new connections all go to the preferred uplink ${last.name}` : 'all stay in the balance as configured'}, and the main table keeps its default route\n`);
-		}
+		if (current && doc.allDead && model.uplinks) await rt.stdout(`${allDeadSentence(model.uplinks)}\n`);
 		for (const r of rows) {
 			if (r.state === null) {
 				await rt.stdout(`${r.name} (${r.device}): weight ${r.weight}, tier ${r.tier}, ${r.connections ?? '-'} connections\n`);

@@ -10,7 +10,7 @@ import type { Paths } from '../model/paths.ts';
 import type { Model, Uplink } from '../model/types.ts';
 import { type LinkHealth, type Round, type UplinkState, adoptPeerState, avoidedLinks, initialHealth, isUplinkState, lossPercent, meanRtt, stepHealth } from '../plan/uplink-health.ts';
 import { renderNft } from '../render/nft.ts';
-import { aliveLinks, renderUplinkMapUpdate } from '../render/uplinks.ts';
+import { aliveLinks, allDeadSentence, renderUplinkMapUpdate } from '../render/uplinks.ts';
 import type { Runtime } from '../runtime/runtime.ts';
 import { addresses } from '../system/iproute.ts';
 import { nftApply } from '../system/nft.ts';
@@ -210,10 +210,7 @@ export class UplinkMonitor {
 			await this.rt.writeFileAtomic(path, `${JSON.stringify(doc)}\n`, 0o644, false);
 			return;
 		}
-		if (changed && allDead) {
-			const last = u.links.find((l) => l.preferred);
-			this.log('warning', `every uplink is dead: ${last ? `new connections all go to the preferred uplink ${last.name}` : 'all of them stay in the balance as configured'}, and the main table keeps its default route`);
-		}
+		if (changed && allDead) this.log('warning', allDeadSentence(u));
 		// Under the lock every load of our table takes: the file, the maps and table.nft agree. The
 		// status file follows the maps, so what it says is in effect.
 		const before = this.avoided;

@@ -73,6 +73,12 @@ export function aliveLinks(u: Uplinks, dead: readonly string[]): { links: readon
 	return { links: preferred.length > 0 ? preferred : u.links, allDead: true };
 }
 
+/** What aliveLinks does when every uplink is dead, said once for the log, `uplinks` and `status`. */
+export function allDeadSentence(u: Uplinks): string {
+	const last = u.links.find((l) => l.preferred);
+	return `every uplink is dead: ${last ? `new connections all go to the preferred uplink ${last.name}` : 'all stay in the balance as configured'}, and the main table keeps its default route`;
+}
+
 /** Weighted shares of some links; all weights 0 counts each as 1 (a tier or rule chose them anyway). */
 function weighted(links: readonly Uplink[]): Bucket[] {
 	const some = links.some((l) => l.weight > 0);
