@@ -2,7 +2,7 @@
 // some are dead, and the health update touching nothing but the choice maps' elements.
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { BUCKETS, choiceMaps, onlyChoiceMapsDiffer, renderUplinkMapUpdate, spreadBuckets } from '../../../src/render/uplinks.ts';
+import { BUCKETS, allDeadSentence, choiceMaps, onlyChoiceMapsDiffer, renderUplinkMapUpdate, spreadBuckets } from '../../../src/render/uplinks.ts';
 import { renderNft } from '../../../src/render/nft.ts';
 import { cases, model, uplink } from './models.ts';
 import { haveTools, withNetns } from './netns.ts';
@@ -35,6 +35,9 @@ describe('choiceMaps', () => {
 		expect(share(choiceMaps(two.uplinks!, ['isp1', 'isp2', 'lte']).get('uplink_balanced')!)).toEqual({ 1: 1000 });
 		const nonePreferred = { ...two.uplinks!, links: two.uplinks!.links.map((l) => ({ ...l, preferred: false })) };
 		expect(share(choiceMaps(nonePreferred, ['isp1', 'isp2', 'lte']).get('uplink_balanced')!)).toEqual({ 1: 750, 2: 250 });
+		// The sentence the log, `uplinks` and `status` say then names what the maps do.
+		expect(allDeadSentence(two.uplinks!)).toBe('every uplink is dead: new connections all go to the preferred uplink isp1, and the main table keeps its default route');
+		expect(allDeadSentence(nonePreferred)).toBe('every uplink is dead: all stay in the balance as configured, and the main table keeps its default route');
 	});
 });
 
